@@ -1,0 +1,150 @@
+/**
+ * The one generic controller: list, show, create (single and bulk), update, delete and tags for
+ * every collection, driven only by the resource's attribute definitions and its plug-in.
+ * Extensions add attributes without touching this file.
+ */
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import type { RequestContext } from '../../core/context.js';
+import { HTTPMethodNotAllowed, HTTPNotFound, HTTPBadRequest, InvalidInput } from '../../core/errors.js';
+import type { ResourcePlugin } from '../../plugins/plugin-api.js';
+import { prepareItem, type ResourceDef } from './attributes.js';
+import { selectFields, unwrapBody } from '../wire/envelope.js';
+import { pageLinks } from '../wire/paging.js';
+import { parseFields, parseListQuery, queryPairs } from '../wire/query.js';
+
+export interface ControllerDeps {
+  contextOf(req: FastifyRequest): RequestContext;
+  maxLimit: number;
+  /** The public base URL of this request, e.g. `http://127.0.0.1:9696`. */
+  baseUrl(req: FastifyRequest): string;
+}
+
+type Params = { id: string; tag?: string };
+
+/** `abc.json` → `abc`; other suffixes are not served. */
+function stripJson(id: string): string {
+  if (id.endsWith('.json')) return id.slice(0, -5);
+  if (/\.(xml|yaml)$/.test(id)) throw new HTTPNotFound({ msg: 'The resource could not be found.' });
+  return id;
+}
+
+/** `If-Match: revision_number=N` → N. */
+function ifMatch(req: FastifyRequest): number | undefined {
+  const raw = req.headers['if-match'];
+  const m = typeof raw === 'string' ? /^revision_number=(\d+)$/.exec(raw.trim()) : null;
+  return m ? Number(m[1]) : undefined;
+}
+
+export function registerResource(app: FastifyInstance, res: ResourceDef, plugin: ResourcePlugin, deps: ControllerDeps): void {
+  const base = `/v2.0/${res.collection}`;
+  const notFoundNone = async (req: FastifyRequest) => plugin.get(deps.contextOf(req), 'None');
+
+  const list = async (req: FastifyRequest, reply: FastifyReply) => {
+    const ctx = deps.contextOf(req);
+    const pairs = queryPairs(req.url);
+    const q = parseListQuery(res, pairs, deps.maxLimit);
+    const items = await plugin.list(ctx, q);
+    const body: Record<string, unknown> = { [res.collection]: items.map((i) => selectFields(res, i, q.fields)) };
+    const links = pageLinks(`${deps.baseUrl(req)}${base}`, pairs, items, items.map((i) => i.id as string), q.limit, q.pageReverse);
+    if (links.length) body[`${res.collection}_links`] = links;
+    return reply.send(body);
+  };
+
+  const create = async (req: FastifyRequest, reply: FastifyReply) => {
+    const ctx = deps.contextOf(req);
+    const { items, bulk } = unwrapBody(res, req.body, 'post');
+    const prepared = items.map((item) => ownItem(prepareItem(res, item, 'post'), ctx));
+    const created = await plugin.create(ctx, prepared);
+    const out = created.map((c) => selectFields(res, c));
+    return reply.code(201).send(bulk ? { [res.collection]: out } : { [res.member]: out[0] });
+  };
+
+  const show = async (req: FastifyRequest<{ Params: Params }>, reply: FastifyReply) => {
+    const item = await plugin.get(deps.contextOf(req), stripJson(req.params.id));
+    return reply.send({ [res.member]: selectFields(res, item, parseFields(queryPairs(req.url))) });
+  };
+
+  const update = async (req: FastifyRequest<{ Params: Params }>, reply: FastifyReply) => {
+    const ctx = deps.contextOf(req);
+    const id = stripJson(req.params.id);
+    const { items } = unwrapBody(res, req.body, 'put');
+    const changes = prepareItem(res, items[0], 'put');
+    const item = await plugin.update(ctx, id, changes, ifMatch(req));
+    return reply.send({ [res.member]: selectFields(res, item) });
+  };
+
+  const remove = async (req: FastifyRequest<{ Params: Params }>, reply: FastifyReply) => {
+    await plugin.delete(deps.contextOf(req), stripJson(req.params.id), ifMatch(req));
+    return reply.code(204).send();
+  };
+
+  const notAllowed = async () => {
+    throw new HTTPMethodNotAllowed({ msg: 'The server could not comply with the request since it is either malformed or otherwise incorrect.' });
+  };
+
+  for (const path of [base, `${base}.json`]) {
+    app.get(path, list);
+    app.post(path, create);
+    app.put(path, notFoundNone);
+    app.delete(path, notFoundNone);
+    app.patch(path, notAllowed);
+  }
+  app.get(`${base}/:id`, show);
+  app.put(`${base}/:id`, update);
+  app.delete(`${base}/:id`, remove);
+  app.post(`${base}/:id`, notAllowed);
+  app.patch(`${base}/:id`, notAllowed);
+
+  const tags = plugin.tags;
+  if (!res.standardAttributes || !tags) return;
+  const tagPaths = [`${base}/:id/tags`, `${base}/:id/tags.json`];
+  for (const path of tagPaths) {
+    app.get(path, async (req: FastifyRequest<{ Params: Params }>) => ({ tags: await tags.list(deps.contextOf(req), req.params.id) }));
+    app.put(path, async (req: FastifyRequest<{ Params: Params }>) => {
+      const body = req.body as Record<string, unknown> | undefined;
+      if (!body || typeof body !== 'object' || Array.isArray(body) || !('tags' in body)) throw new InvalidInput({ error_message: 'Invalid tags body' });
+      return { tags: await tags.replace(deps.contextOf(req), req.params.id, checkTags(body.tags)) };
+    });
+    app.delete(path, async (req: FastifyRequest<{ Params: Params }>, reply: FastifyReply) => {
+      await tags.removeAll(deps.contextOf(req), req.params.id);
+      return reply.code(204).send();
+    });
+    app.post(path, async () => {
+      throw new HTTPNotFound({ msg: 'not supported' });
+    });
+  }
+  app.put(`${base}/:id/tags/:tag`, async (req: FastifyRequest<{ Params: Params }>, reply: FastifyReply) => {
+    const tag = checkTags([req.params.tag])[0];
+    await tags.add(deps.contextOf(req), req.params.id, tag);
+    return reply.code(201).send();
+  });
+  app.get(`${base}/:id/tags/:tag`, async (req: FastifyRequest<{ Params: Params }>, reply: FastifyReply) => {
+    await tags.check(deps.contextOf(req), req.params.id, req.params.tag as string);
+    return reply.code(204).send();
+  });
+  app.delete(`${base}/:id/tags/:tag`, async (req: FastifyRequest<{ Params: Params }>, reply: FastifyReply) => {
+    await tags.remove(deps.contextOf(req), req.params.id, req.params.tag as string);
+    return reply.code(204).send();
+  });
+}
+
+/** Fills `project_id`/`tenant_id` from the context; refuses two that differ. */
+function ownItem(item: Record<string, unknown>, ctx: RequestContext): Record<string, unknown> {
+  const { tenant_id: tenant, project_id: project } = item;
+  if (tenant !== undefined && project !== undefined && tenant !== project) throw new HTTPBadRequest({ msg: "'project_id' and 'tenant_id' do not match" });
+  const owner = (project ?? tenant ?? ctx.projectId) as string;
+  const { tenant_id: _dropped, ...rest } = item;
+  return { ...rest, project_id: owner };
+}
+
+function checkTags(tags: unknown): string[] {
+  if (!Array.isArray(tags)) throw new InvalidInput({ error_message: `'${typeof tags === 'string' ? tags : JSON.stringify(tags)}' is not a list` });
+  const seen = new Set<string>();
+  for (const t of tags) {
+    if (typeof t !== 'string') throw new InvalidInput({ error_message: `'${JSON.stringify(t)}' is not a valid string` });
+    if (t.length > 255) throw new InvalidInput({ error_message: `'${t}' exceeds maximum length of 255` });
+    if (seen.has(t)) throw new InvalidInput({ error_message: `Duplicate items in the list: '${t}'` });
+    seen.add(t);
+  }
+  return tags as string[];
+}

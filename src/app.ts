@@ -1,0 +1,33 @@
+/**
+ * Wires one server process together: configuration → database (migrated) → plug-ins → HTTP.
+ * Used by the nucleon-server command and by the tests, so both run the same assembly.
+ */
+import pino, { type Logger } from 'pino';
+import type { FastifyInstance } from 'fastify';
+import type { Config } from './config/config.js';
+import { Database } from './db/database.js';
+import { buildServer } from './api/server.js';
+import { buildRegistry } from './api/resources/registry.js';
+import { Ml2Plugin } from './plugins/ml2/ml2-plugin.js';
+
+export interface App {
+  server: FastifyInstance;
+  database: Database;
+  close(): Promise<void>;
+}
+
+export async function createApp(config: Config, opts: { logger?: Logger; migrate?: boolean } = {}): Promise<App> {
+  const logger = opts.logger ?? pino({ level: config.DEFAULT.debug ? 'debug' : 'info' });
+  const database = new Database(config.database.connection, { poolSize: config.database.max_pool_size, maxRetries: config.database.max_retries });
+  if (opts.migrate !== false) await database.migrateToLatest();
+  const ml2 = new Ml2Plugin(database, config);
+  const server = buildServer({ config, registry: buildRegistry(), plugins: ml2.collections(), logger });
+  return {
+    server,
+    database,
+    async close() {
+      await server.close();
+      await database.close();
+    },
+  };
+}

@@ -1,0 +1,60 @@
+#!/usr/bin/env node
+/**
+ * nucleon-server: the Networking API. `--config-file FILE` (repeatable); environment overrides as
+ * described in config/config.ts. With `api_workers > 1` the primary forks that many workers that
+ * share the listening socket (node:cluster); the database is their only shared state.
+ */
+import cluster from 'node:cluster';
+import pino from 'pino';
+import { loadConfig } from '../config/config.js';
+import { createApp } from '../app.js';
+import { Database } from '../db/database.js';
+
+function configFiles(argv: string[]): string[] {
+  const files: string[] = [];
+  for (let i = 0; i < argv.length; i++) {
+    if (argv[i] === '--config-file') files.push(argv[++i]);
+    else if (argv[i].startsWith('--config-file=')) files.push(argv[i].slice('--config-file='.length));
+  }
+  return files;
+}
+
+async function main(): Promise<void> {
+  const config = loadConfig(configFiles(process.argv.slice(2)));
+  const logger = pino({ level: config.DEFAULT.debug ? 'debug' : 'info', base: { pid: process.pid, name: 'nucleon-server' } });
+  const workers = Math.max(1, config.DEFAULT.api_workers);
+  if (cluster.isPrimary && workers > 1) {
+    const db = new Database(config.database.connection);
+    await db.migrateToLatest();
+    await db.close();
+    for (let i = 0; i < workers; i++) cluster.fork();
+    cluster.on('exit', (w, code, signal) => {
+      logger.error({ worker: w.process.pid, code, signal }, 'API worker exited; starting another');
+      if (!stopping) cluster.fork();
+    });
+    let stopping = false;
+    const stop = () => {
+      stopping = true;
+      for (const w of Object.values(cluster.workers ?? {})) w?.kill('SIGTERM');
+      setTimeout(() => process.exit(0), 5000).unref();
+    };
+    process.on('SIGTERM', stop);
+    process.on('SIGINT', stop);
+    logger.info({ workers, bind: `${config.DEFAULT.bind_host}:${config.DEFAULT.bind_port}` }, 'nucleon-server started');
+    return;
+  }
+  const app = await createApp(config, { logger, migrate: workers === 1 });
+  await app.server.listen({ host: config.DEFAULT.bind_host, port: config.DEFAULT.bind_port });
+  logger.info({ bind: `${config.DEFAULT.bind_host}:${config.DEFAULT.bind_port}`, database: app.database.adapter.name }, 'listening');
+  const stop = async () => {
+    await app.close();
+    process.exit(0);
+  };
+  process.on('SIGTERM', stop);
+  process.on('SIGINT', stop);
+}
+
+main().catch((err) => {
+  console.error(`nucleon-server: ${(err as Error).message}`);
+  process.exit(1);
+});

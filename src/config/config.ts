@@ -1,0 +1,126 @@
+/**
+ * Configuration: Neutron-style INI files (`--config-file`, repeatable, later files win) with
+ * environment overrides `NUCLEON_<SECTION>__<OPTION>` (e.g. `NUCLEON_DATABASE__CONNECTION`,
+ * `NUCLEON_DEFAULT__BIND_PORT`). Every option is declared once below with its type and default;
+ * unknown options are ignored (as oslo.config does) and bad values are refused at start.
+ */
+import fs from 'node:fs';
+import path from 'node:path';
+import ini from 'ini';
+
+type Kind = 'string' | 'int' | 'bool' | 'list';
+
+interface OptionSpec {
+  kind: Kind;
+  default: string | number | boolean | string[];
+  help: string;
+}
+
+const opt = <K extends Kind>(kind: K, def: OptionSpec['default'], help: string) => ({ kind, default: def, help });
+
+/** Every option Nucleon reads, by section. */
+export const OPTIONS = {
+  DEFAULT: {
+    bind_host: opt('string', '127.0.0.1', 'Address the API listens on.'),
+    bind_port: opt('int', 9696, 'Port the API listens on.'),
+    api_workers: opt('int', 1, 'API server processes.'),
+    state_path: opt('string', './state', 'Where the embedded database and other state live.'),
+    auth_strategy: opt('string', 'noauth', 'noauth (request context from X-Project-Id/X-Roles headers) or keystone.'),
+    base_mac: opt('string', 'fa:16:3e:00:00:00', 'MAC prefix for ports; zero octets are randomised.'),
+    dns_domain: opt('string', 'openstacklocal', 'Domain of the host names handed out by DHCP.'),
+    global_physnet_mtu: opt('int', 1500, 'MTU of the underlying physical network.'),
+    max_request_body_size: opt('int', 114688, 'Largest request body accepted, in bytes.'),
+    max_dns_nameservers: opt('int', 5, 'DNS name servers per subnet.'),
+    max_subnet_host_routes: opt('int', 20, 'Host routes per subnet.'),
+    max_allowed_address_pair: opt('int', 10, 'Allowed address pairs per port.'),
+    pagination_max_limit: opt('int', -1, 'Largest page a list returns (-1: no limit).'),
+    debug: opt('bool', false, 'Log at debug level.'),
+  },
+  database: {
+    connection: opt('string', '', 'SQLAlchemy-style URL; empty: SQLite file under state_path.'),
+    max_pool_size: opt('int', 10, 'Connections per server process.'),
+    max_retries: opt('int', 25, 'Retries of a transaction that lost a race.'),
+  },
+  ml2: {
+    type_drivers: opt('list', ['local', 'flat', 'vlan', 'vxlan'], 'Network types that may be created.'),
+    tenant_network_types: opt('list', ['vxlan'], 'Types given, in order, to networks created without provider attributes.'),
+    mechanism_drivers: opt('list', ['linuxbridge'], 'Mechanism drivers that bind ports.'),
+    extension_drivers: opt('list', ['port_security', 'dns'], 'Extension drivers.'),
+    path_mtu: opt('int', 0, 'MTU of the tunnel underlay (0: global_physnet_mtu).'),
+  },
+  ml2_type_vxlan: {
+    vni_ranges: opt('list', ['1:1000'], 'VXLAN VNI ranges for project networks, `min:max`.'),
+  },
+  ml2_type_vlan: {
+    network_vlan_ranges: opt('list', [], '`physnet[:min:max]` entries; a physnet alone is for provider networks only.'),
+  },
+  ml2_type_flat: {
+    flat_networks: opt('list', ['*'], 'Physical networks for flat networks (`*`: any).'),
+  },
+} satisfies Record<string, Record<string, OptionSpec>>;
+
+type Value<S> = S extends { kind: 'int' } ? number : S extends { kind: 'bool' } ? boolean : S extends { kind: 'list' } ? string[] : string;
+export type Config = { [Sec in keyof typeof OPTIONS]: { [K in keyof (typeof OPTIONS)[Sec]]: Value<(typeof OPTIONS)[Sec][K]> } };
+
+function coerce(section: string, name: string, spec: OptionSpec, raw: string): unknown {
+  const where = `[${section}] ${name}`;
+  switch (spec.kind) {
+    case 'int':
+      if (!/^-?\d+$/.test(raw.trim())) throw new Error(`config ${where}: '${raw}' is not an integer`);
+      return Number(raw.trim());
+    case 'bool': {
+      const s = raw.trim().toLowerCase();
+      if (['true', '1', 'yes', 'on'].includes(s)) return true;
+      if (['false', '0', 'no', 'off'].includes(s)) return false;
+      throw new Error(`config ${where}: '${raw}' is not a boolean`);
+    }
+    case 'list':
+      return raw
+        .split(',')
+        .map((s) => s.trim())
+        .filter(Boolean);
+    default:
+      return raw.trim();
+  }
+}
+
+/** Builds the configuration from INI files then the environment. Throws with the offending option. */
+export function loadConfig(files: string[] = [], env: NodeJS.ProcessEnv = process.env): Config {
+  const out: Record<string, Record<string, unknown>> = {};
+  for (const [section, specs] of Object.entries(OPTIONS)) {
+    out[section] = {};
+    for (const [name, spec] of Object.entries(specs as Record<string, OptionSpec>)) {
+      out[section][name] = Array.isArray(spec.default) ? [...spec.default] : spec.default;
+    }
+  }
+  for (const file of files) {
+    let parsed: Record<string, unknown>;
+    try {
+      parsed = ini.parse(fs.readFileSync(file, 'utf8'));
+    } catch (err) {
+      throw new Error(`cannot read config file ${file}: ${(err as Error).message}`);
+    }
+    for (const [key, value] of Object.entries(parsed)) {
+      // ini puts options before any section header at top level; Neutron has none there.
+      if (typeof value !== 'object' || value === null) continue;
+      const section = key;
+      const specs = (OPTIONS as Record<string, Record<string, OptionSpec>>)[section];
+      if (!specs) continue;
+      for (const [name, raw] of Object.entries(value as Record<string, unknown>)) {
+        if (!(name in specs)) continue;
+        out[section][name] = coerce(section, name, specs[name], String(raw));
+      }
+    }
+  }
+  for (const [section, specs] of Object.entries(OPTIONS)) {
+    for (const [name, spec] of Object.entries(specs as Record<string, OptionSpec>)) {
+      const raw = env[`NUCLEON_${section.toUpperCase()}__${name.toUpperCase()}`];
+      if (raw !== undefined) out[section][name] = coerce(section, name, spec, raw);
+    }
+  }
+  const config = out as Config;
+  if (!config.database.connection) {
+    config.database.connection = `sqlite:///${path.join(config.DEFAULT.state_path, 'nucleon.sqlite')}`;
+  }
+  return config;
+}

@@ -1,0 +1,183 @@
+/**
+ * The error catalogue. Every error the API can return is declared here once, named exactly like
+ * Neutron's exception class (the name goes on the wire as `NeutronError.type`), with its HTTP status
+ * and message template. Code throws these; one root handler in api/wire/fault.ts renders them.
+ * No I/O, no HTTP knowledge beyond the status number.
+ */
+
+export class NeutronError extends Error {
+  constructor(
+    readonly type: string,
+    readonly status: number,
+    message: string,
+    readonly detail = '',
+  ) {
+    super(message);
+  }
+}
+
+/** Declares one error class: `type` on the wire, HTTP status, message built from parameters. */
+function declare<P extends object = Record<string, never>>(type: string, status: number, template: (p: P) => string) {
+  return class extends NeutronError {
+    constructor(p: P = {} as P) {
+      super(type, status, template(p));
+    }
+  };
+}
+
+// ---- generic (neutron_lib.exceptions and webob) ----
+export const BadRequest = declare('BadRequest', 400, (p: { resource: string; msg: string }) => `Bad ${p.resource} request: ${p.msg}.`);
+export const InvalidInput = declare('InvalidInput', 400, (p: { error_message: string }) => `Invalid input for operation: ${p.error_message}.`);
+/** What the API layer returns for attribute validation and parse failures (webob's HTTPBadRequest). */
+export const HTTPBadRequest = declare('HTTPBadRequest', 400, (p: { msg: string }) => p.msg);
+export const HTTPNotFound = declare('HTTPNotFound', 404, (p: { msg: string }) => p.msg);
+export const HTTPMethodNotAllowed = declare('HTTPMethodNotAllowed', 405, (p: { msg: string }) => p.msg);
+export const HTTPRequestEntityTooLarge = declare('HTTPRequestEntityTooLarge', 413, (p: { msg: string }) => p.msg);
+export const HTTPUnsupportedMediaType = declare('HTTPUnsupportedMediaType', 415, (p: { msg: string }) => p.msg);
+export const NotAuthorized = declare('NotAuthorized', 403, () => 'Not authorized.');
+export const PolicyNotAuthorized = declare('PolicyNotAuthorized', 403, (p: { action: string }) => `rule:${p.action} is disallowed by policy`);
+export const ServiceUnavailable = declare('ServiceUnavailable', 503, (p: { msg: string }) => p.msg);
+export const RevisionNumberConstraintFailed = declare(
+  'RevisionNumberConstraintFailed',
+  412,
+  (p: { expected: number; current: number }) => `Constrained to ${p.expected}, but current revision is ${p.current}`,
+);
+export const ExtensionNotFound = declare('ExtensionNotFound', 404, (p: { alias: string }) => `Extension with alias ${p.alias} does not exist`);
+export const TagNotFound = declare('TagNotFound', 404, (p: { tag: string }) => `Tag ${p.tag} could not be found.`);
+
+// ---- networks ----
+export const NetworkNotFound = declare('NetworkNotFound', 404, (p: { net_id: string }) => `Network ${p.net_id} could not be found.`);
+export const NetworkInUse = declare(
+  'NetworkInUse',
+  409,
+  (p: { net_id: string; port_ids?: string[] }) =>
+    `Unable to complete operation on network ${p.net_id}. There are one or more ports still in use on the network` +
+    (p.port_ids?.length ? `, id for these ports is: ${p.port_ids.join(', ')}.` : '.'),
+);
+export const NoNetworkAvailable = declare(
+  'NoNetworkAvailable',
+  503,
+  () => 'Unable to create the network. No tenant network is available for allocation.',
+);
+export const FlatNetworkInUse = declare(
+  'FlatNetworkInUse',
+  409,
+  (p: { physical_network: string }) => `Unable to create the flat network. Physical network ${p.physical_network} is in use.`,
+);
+export const VlanIdInUse = declare(
+  'VlanIdInUse',
+  409,
+  (p: { vlan_id: number; physical_network: string }) =>
+    `Unable to create the network. The VLAN ${p.vlan_id} on physical network ${p.physical_network} is in use.`,
+);
+export const TunnelIdInUse = declare(
+  'TunnelIdInUse',
+  409,
+  (p: { tunnel_id: number }) => `Unable to create the network. The tunnel ID ${p.tunnel_id} is in use.`,
+);
+
+// ---- subnets ----
+export const SubnetNotFound = declare('SubnetNotFound', 404, (p: { subnet_id: string }) => `Subnet ${p.subnet_id} could not be found.`);
+export const SubnetInUse = declare(
+  'SubnetInUse',
+  409,
+  (p: { subnet_id: string; reason?: string }) =>
+    `Unable to complete operation on subnet ${p.subnet_id}: ${p.reason ?? 'One or more ports have an IP allocation from this subnet'}.`,
+);
+export const GatewayConflictWithAllocationPools = declare(
+  'GatewayConflictWithAllocationPools',
+  409,
+  (p: { ip_address: string; pool: string }) => `Gateway ip ${p.ip_address} conflicts with allocation pool ${p.pool}.`,
+);
+export const OverlappingAllocationPools = declare(
+  'OverlappingAllocationPools',
+  409,
+  (p: { pool_1: string; pool_2: string; subnet_cidr: string }) =>
+    `Found overlapping allocation pools: ${p.pool_1} and ${p.pool_2} for subnet ${p.subnet_cidr}.`,
+);
+export const OutOfBoundsAllocationPool = declare(
+  'OutOfBoundsAllocationPool',
+  400,
+  (p: { pool: string; subnet_cidr: string }) => `The allocation pool ${p.pool} spans beyond the subnet cidr ${p.subnet_cidr}.`,
+);
+export const InvalidAllocationPool = declare('InvalidAllocationPool', 400, (p: { pool: string }) => `The allocation pool ${p.pool} is not valid.`);
+export const HostRoutesExhausted = declare(
+  'HostRoutesExhausted',
+  400,
+  (p: { subnet_id: string; quota: number }) =>
+    `Unable to complete operation for ${p.subnet_id}. The number of host routes exceeds the limit ${p.quota}.`,
+);
+export const DNSNameServersExhausted = declare(
+  'DNSNameServersExhausted',
+  400,
+  (p: { subnet_id: string; quota: number }) =>
+    `Unable to complete operation for ${p.subnet_id}. The number of DNS nameservers exceeds the limit ${p.quota}.`,
+);
+
+// ---- ports and IPAM ----
+export const PortNotFound = declare('PortNotFound', 404, (p: { port_id: string }) => `Port ${p.port_id} could not be found.`);
+export const MacAddressInUse = declare(
+  'MacAddressInUse',
+  409,
+  (p: { net_id: string; mac: string }) => `Unable to complete operation for network ${p.net_id}. The mac address ${p.mac} is in use.`,
+);
+export const MacAddressGenerationFailure = declare(
+  'MacAddressGenerationFailure',
+  503,
+  (p: { net_id: string }) => `Unable to generate unique mac on network ${p.net_id}.`,
+);
+export const IpAddressAlreadyAllocated = declare(
+  'IpAddressAlreadyAllocated',
+  409,
+  (p: { ip: string; subnet_id: string }) => `IP address ${p.ip} already allocated in subnet ${p.subnet_id}`,
+);
+export const IpAddressGenerationFailure = declare(
+  'IpAddressGenerationFailure',
+  409,
+  (p: { net_id: string }) => `No more IP addresses available on network ${p.net_id}.`,
+);
+export const InvalidIpForSubnet = declare(
+  'InvalidIpForSubnet',
+  400,
+  (p: { ip_address: string }) => `IP address ${p.ip_address} is not a valid IP for the specified subnet.`,
+);
+export const InvalidIpForNetwork = declare(
+  'InvalidIpForNetwork',
+  400,
+  (p: { ip_address: string }) => `IP address ${p.ip_address} is not a valid IP for any of the subnets on the specified network.`,
+);
+
+/** Database contention that survived every retry: the client may simply try again. */
+export const RetryLimitExceeded = declare(
+  'RetryLimitExceeded',
+  409,
+  (p: { action: string }) => `Operation ${p.action} could not complete because of concurrent changes; retry the request.`,
+);
+
+export const AvailabilityZoneNotFound = declare(
+  'AvailabilityZoneNotFound',
+  404,
+  (p: { availability_zone: string }) => `AvailabilityZone ${p.availability_zone} could not be found.`,
+);
+export const AddressPairAndPortSecurityRequired = declare(
+  'AddressPairAndPortSecurityRequired',
+  409,
+  () => 'Port Security must be enabled in order to have allowed address pairs on a port.',
+);
+export const AllowedAddressPairExhausted = declare(
+  'AllowedAddressPairExhausted',
+  400,
+  (p: { quota: number }) => `The number of allowed address pair exceeds the maximum ${p.quota}.`,
+);
+export const DuplicateAddressPairInRequest = declare(
+  'DuplicateAddressPairInRequest',
+  400,
+  (p: { mac_address: string; ip_address: string }) =>
+    `Request contains duplicate address pair: mac_address ${p.mac_address} ip_address ${p.ip_address}.`,
+);
+export const SubnetPoolNotFound = declare('SubnetPoolNotFound', 404, (p: { subnetpool_id: string }) => `Subnet pool ${p.subnetpool_id} could not be found.`);
+export const TagResourceNotFound = declare(
+  'TagResourceNotFound',
+  404,
+  (p: { resource: string; resource_id: string }) => `Resource ${p.resource} ${p.resource_id} could not be found.`,
+);

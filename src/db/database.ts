@@ -1,0 +1,107 @@
+/**
+ * Opens the database named by a Neutron-style connection URL (`sqlite:///path`, `postgresql://…`,
+ * `mysql+pymysql://…`), runs schema migrations, and runs units of work in transactions that are
+ * retried, whole, when a concurrent writer wins a race. The database is the only state shared by
+ * server processes: correctness under concurrency comes from its constraints plus these retries.
+ */
+import { Kysely, Migrator, type Migration, type MigrationProvider } from 'kysely';
+import type { DialectAdapter, DatabaseUrl } from './dialects/dialect-adapter.js';
+import { sqliteAdapter } from './dialects/sqlite-adapter.js';
+import { postgresAdapter } from './dialects/postgres-adapter.js';
+import { mysqlAdapter } from './dialects/mysql-adapter.js';
+import type { Schema, Executor } from './schema.js';
+import * as m0001 from './migrations/0001-core-l2.js';
+
+export const MIGRATIONS: Record<string, Migration> = {
+  '0001-core-l2': m0001,
+};
+
+const ADAPTERS: Record<string, DialectAdapter> = {
+  sqlite: sqliteAdapter,
+  postgresql: postgresAdapter,
+  postgres: postgresAdapter,
+  mysql: mysqlAdapter,
+  mariadb: mysqlAdapter,
+};
+
+/** Parses Neutron's URL forms; the driver part after `+` (pymysql, psycopg2) is accepted and ignored. */
+export function parseDatabaseUrl(text: string): DatabaseUrl {
+  const m = /^([a-z]+)(\+[a-z0-9_]+)?:\/\/(.*)$/i.exec(text.trim());
+  if (!m) throw new Error(`invalid [database] connection URL: ${text}`);
+  const scheme = m[1].toLowerCase();
+  if (!(scheme in ADAPTERS)) throw new Error(`unsupported database in connection URL: ${scheme}`);
+  if (scheme === 'sqlite') {
+    // sqlite:// → memory; sqlite:///rel/path; sqlite:////abs/path (SQLAlchemy's forms)
+    const rest = m[3];
+    const [file, query = ''] = rest.split('?');
+    const database = file === '' || file === '/' || file === '/:memory:' ? ':memory:' : file.slice(1);
+    return { scheme, database, params: Object.fromEntries(new URLSearchParams(query)) };
+  }
+  const u = new URL(`x://${m[3]}`);
+  return {
+    scheme,
+    user: u.username ? decodeURIComponent(u.username) : undefined,
+    password: u.password ? decodeURIComponent(u.password) : undefined,
+    host: u.hostname || undefined,
+    port: u.port ? Number(u.port) : undefined,
+    database: decodeURIComponent(u.pathname.replace(/^\//, '')),
+    params: Object.fromEntries(u.searchParams),
+  };
+}
+
+export interface DatabaseOptions {
+  poolSize?: number;
+  /** Retries of a transaction that lost a race (duplicate key, deadlock, busy). */
+  maxRetries?: number;
+}
+
+export class Database {
+  readonly db: Kysely<Schema>;
+  readonly adapter: DialectAdapter;
+  private readonly maxRetries: number;
+
+  constructor(url: string, opts: DatabaseOptions = {}) {
+    const parsed = parseDatabaseUrl(url);
+    this.adapter = ADAPTERS[parsed.scheme];
+    this.db = new Kysely<Schema>({ dialect: this.adapter.createDialect(parsed, { poolSize: opts.poolSize ?? 10 }) });
+    this.maxRetries = opts.maxRetries ?? 25;
+  }
+
+  migrator(): Migrator {
+    const provider: MigrationProvider = { getMigrations: async () => MIGRATIONS };
+    return new Migrator({ db: this.db, provider, migrationTableName: 'nucleon_migrations', migrationLockTableName: 'nucleon_migrations_lock' });
+  }
+
+  /** Brings the schema to the newest migration; safe to run from several processes at once. */
+  async migrateToLatest(): Promise<void> {
+    const { error, results } = await this.migrator().migrateToLatest();
+    if (error) {
+      const failed = results?.find((r) => r.status === 'Error');
+      throw new Error(`database migration ${failed?.migrationName ?? ''} failed: ${(error as Error).message ?? error}`);
+    }
+  }
+
+  /**
+   * Runs `work` in one transaction. When the database reports that a concurrent writer won
+   * (unique violation, deadlock, serialization failure, busy), the whole unit runs again after a
+   * short random backoff, up to `maxRetries` times; `work` must therefore have no side effect
+   * outside the transaction. Domain errors (NeutronError) are never retried.
+   */
+  async transaction<T>(work: (trx: Executor) => Promise<T>, onExhausted?: (err: unknown) => Error): Promise<T> {
+    for (let attempt = 0; ; attempt++) {
+      try {
+        return await this.db.transaction().execute(work);
+      } catch (err) {
+        const retryable = this.adapter.isDuplicate(err) || this.adapter.isTransient(err);
+        if (!retryable) throw err;
+        if (attempt >= this.maxRetries) throw onExhausted ? onExhausted(err) : err;
+        const backoff = Math.min(2 ** Math.min(attempt, 6), 50) * Math.random();
+        await new Promise((r) => setTimeout(r, backoff));
+      }
+    }
+  }
+
+  async close(): Promise<void> {
+    await this.db.destroy();
+  }
+}

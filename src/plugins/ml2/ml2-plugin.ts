@@ -1,0 +1,56 @@
+/**
+ * The core plug-in (ML2): owns networks, subnets and ports. Orchestration only: the work is in
+ * network-ops, subnet-ops and port-ops, segment allocation in the type drivers, addresses in IPAM.
+ * Gets everything through its constructor; inherits from nothing.
+ */
+import type { Config } from '../../config/config.js';
+import { AvailabilityZoneNotFound } from '../../core/errors.js';
+import type { Database } from '../../db/database.js';
+import { deletePortRows } from '../../db/repos/port-repo.js';
+import type { Executor } from '../../db/schema.js';
+import { DbIpam } from '../../ipam/db-ipam.js';
+import type { ResourcePlugin } from '../plugin-api.js';
+import { NetworkOps } from './network-ops.js';
+import { PortOps } from './port-ops.js';
+import { SubnetOps } from './subnet-ops.js';
+import { TypeManager } from './type-manager.js';
+
+/** What the three resource handlers share. */
+export interface Ml2Deps {
+  database: Database;
+  config: Config;
+  types: TypeManager;
+  ipam: DbIpam;
+  networks: NetworkOps;
+  deletePortRows(trx: Executor, id: string): Promise<void>;
+  /** Refuses availability zone hints that no agent offers (none until agents exist). */
+  checkAvailabilityZones(hints: string[] | undefined): void;
+}
+
+export class Ml2Plugin {
+  readonly networks: NetworkOps;
+  readonly subnets: SubnetOps;
+  readonly ports: PortOps;
+
+  constructor(database: Database, config: Config) {
+    const deps = {
+      database,
+      config,
+      types: new TypeManager(config),
+      ipam: new DbIpam(),
+      deletePortRows,
+      checkAvailabilityZones(hints: string[] | undefined) {
+        if (hints?.length) throw new AvailabilityZoneNotFound({ availability_zone: hints[0] });
+      },
+    } as Omit<Ml2Deps, 'networks'> as Ml2Deps;
+    this.networks = new NetworkOps(deps);
+    deps.networks = this.networks;
+    this.subnets = new SubnetOps(deps);
+    this.ports = new PortOps(deps);
+  }
+
+  /** The collections this plug-in serves, by URL segment. */
+  collections(): Record<string, ResourcePlugin> {
+    return { networks: this.networks, subnets: this.subnets, ports: this.ports };
+  }
+}

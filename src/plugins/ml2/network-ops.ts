@@ -1,0 +1,232 @@
+/**
+ * Networks: creation with a segment from the type drivers, MTU from the segment, update rules
+ * (provider attributes are fixed once set), and deletion that removes DHCP ports and refuses while
+ * other ports remain.
+ */
+import { newId, type RequestContext } from '../../core/context.js';
+import { InvalidInput, NetworkInUse, NetworkNotFound } from '../../core/errors.js';
+import { NOT_SPECIFIED } from '../../api/resources/attributes.js';
+import { bool, dbBool, type NetworkRow, type Executor } from '../../db/schema.js';
+import { listRows, type ListQuery, type ListSpec } from '../../db/repos/listing.js';
+import { networkRow, segmentsOf, subnetIdsOf } from '../../db/repos/network-repo.js';
+import { bumpRevision, deleteTagsOf, standardValues, tagsOf } from '../../db/repos/standard-attr-repo.js';
+import type { Resource, ResourcePlugin } from '../plugin-api.js';
+import { tagOps } from '../tag-ops.js';
+import type { Ml2Deps } from './ml2-plugin.js';
+import type { SegmentRequest } from './driver-api.js';
+
+const COLUMNS: Record<string, string> = {
+  id: 'id',
+  name: 'name',
+  project_id: 'project_id',
+  tenant_id: 'project_id',
+  status: 'status',
+  admin_state_up: 'admin_state_up',
+  shared: 'shared',
+  mtu: 'mtu',
+  'router:external': 'router_external',
+  port_security_enabled: 'port_security_enabled',
+  description: 'description',
+  revision_number: 'revision_number',
+  created_at: 'created_at',
+  updated_at: 'updated_at',
+  dns_domain: 'dns_domain',
+};
+const BOOLEANS = new Set(['admin_state_up', 'shared', 'router:external', 'port_security_enabled']);
+
+/** The network types that DHCP ports are deleted with (Neutron's auto-delete owners). */
+export const AUTO_DELETE_OWNERS = ['network:dhcp'];
+
+export class NetworkOps implements ResourcePlugin {
+  readonly tags;
+
+  constructor(private readonly deps: Ml2Deps) {
+    this.tags = tagOps(deps.database, 'networks', (ctx, id) => this.get(ctx, id));
+  }
+
+  /** Rows the caller may see: own, shared or external networks (admins see all). */
+  visible(ctx: RequestContext): ListSpec['scope'] {
+    if (ctx.isAdmin) return undefined;
+    return (eb) => eb.or([eb('networks.project_id', '=', ctx.projectId), eb('networks.shared', '=', 1), eb('networks.router_external', '=', 1)]);
+  }
+
+  async create(ctx: RequestContext, items: Resource[]): Promise<Resource[]> {
+    const reqs = items.map((item) => this.providerRequest(item));
+    const ids = await this.deps.database.transaction(async (trx) => {
+      const out: string[] = [];
+      for (let i = 0; i < items.length; i++) out.push(await this.createOne(trx, ctx, items[i], reqs[i]));
+      return out;
+    });
+    return this.views(this.deps.database.db, ids);
+  }
+
+  private providerRequest(item: Resource): SegmentRequest | undefined {
+    const type = item['provider:network_type'];
+    const physnet = item['provider:physical_network'];
+    const segid = item['provider:segmentation_id'];
+    if (type === NOT_SPECIFIED || type === undefined) {
+      if ((physnet !== NOT_SPECIFIED && physnet !== undefined) || (segid !== NOT_SPECIFIED && segid !== undefined))
+        throw new InvalidInput({ error_message: 'network_type required' });
+      return undefined;
+    }
+    const req: SegmentRequest = { network_type: type as string };
+    if (physnet !== NOT_SPECIFIED) req.physical_network = physnet as string | null;
+    if (segid !== NOT_SPECIFIED) req.segmentation_id = segid as number | null;
+    this.deps.types.validate(req);
+    return req;
+  }
+
+  private async createOne(trx: Executor, ctx: RequestContext, item: Resource, req: SegmentRequest | undefined): Promise<string> {
+    const id = newId();
+    const hints = item.availability_zone_hints as string[];
+    this.deps.checkAvailabilityZones(hints);
+    const row: NetworkRow = {
+      id,
+      project_id: item.project_id as string,
+      name: item.name as string,
+      status: 'ACTIVE',
+      admin_state_up: dbBool(item.admin_state_up),
+      shared: dbBool(item.shared),
+      mtu: 0,
+      router_external: dbBool(item['router:external'] === NOT_SPECIFIED ? false : item['router:external']),
+      port_security_enabled: dbBool(item.port_security_enabled),
+      availability_zone_hints: JSON.stringify(hints ?? []),
+      dns_domain: (item.dns_domain as string | undefined) ?? '',
+      ...standardValues(item.description as string),
+    };
+    await trx.insertInto('networks').values(row).execute();
+    const seg = await this.deps.types.allocate(trx, id, req);
+    await trx
+      .insertInto('network_segments')
+      .values({ id: newId(), network_id: id, network_type: seg.network_type, physical_network: seg.physical_network, segmentation_id: seg.segmentation_id, segment_index: 0 })
+      .execute();
+    const maxMtu = this.deps.types.mtu(seg);
+    const mtu = item.mtu === NOT_SPECIFIED || item.mtu === undefined ? maxMtu : (item.mtu as number);
+    if (mtu > maxMtu) throw new InvalidInput({ error_message: `Requested MTU is too big, maximum is ${maxMtu}` });
+    // the segment is a change of the network: Neutron reports revision 1 after create
+    await trx.updateTable('networks').set({ mtu, revision_number: 1 }).where('id', '=', id).execute();
+    return id;
+  }
+
+  async get(ctx: RequestContext, id: string): Promise<Resource> {
+    const row = await this.visibleRow(this.deps.database.db, ctx, id);
+    return (await this.views(this.deps.database.db, [row.id]))[0];
+  }
+
+  async visibleRow(trx: Executor, ctx: RequestContext, id: string): Promise<NetworkRow> {
+    const row = await networkRow(trx, id);
+    if (!row || !(ctx.isAdmin || row.project_id === ctx.projectId || bool(row.shared) || bool(row.router_external)))
+      throw new NetworkNotFound({ net_id: id });
+    return row;
+  }
+
+  async list(ctx: RequestContext, q: ListQuery): Promise<Resource[]> {
+    const db = this.deps.database.db;
+    const spec: ListSpec = {
+      table: 'networks',
+      tagType: 'networks',
+      columns: COLUMNS,
+      booleans: BOOLEANS,
+      scope: this.visible(ctx),
+      special: {
+        'provider:network_type': (eb, v) => segmentFilter(eb, 'network_type', v),
+        'provider:physical_network': (eb, v) => segmentFilter(eb, 'physical_network', v),
+        'provider:segmentation_id': (eb, v) => segmentFilter(eb, 'segmentation_id', v),
+        subnets: (eb, v) =>
+          eb.exists(eb.selectFrom('subnets').select('subnets.id').whereRef('subnets.network_id', '=', 'networks.id').where('subnets.id', 'in', v as string[])),
+      },
+    };
+    if (q.marker !== undefined && !(await networkRow(db, q.marker))) throw new NetworkNotFound({ net_id: q.marker });
+    const rows = await listRows<NetworkRow>(db, spec, q);
+    return this.viewsOf(db, rows);
+  }
+
+  async update(ctx: RequestContext, id: string, changes: Resource, ifMatch?: number): Promise<Resource> {
+    await this.deps.database.transaction(async (trx) => {
+      const row = await this.visibleRow(trx, ctx, id);
+      const seg = (await segmentsOf(trx, [id])).get(id)?.[0];
+      for (const k of ['provider:network_type', 'provider:physical_network', 'provider:segmentation_id'] as const) {
+        if (!(k in changes)) continue;
+        const current = k === 'provider:network_type' ? seg?.network_type : k === 'provider:physical_network' ? seg?.physical_network : seg?.segmentation_id;
+        if (changes[k] !== current) throw new InvalidInput({ error_message: 'Plugin does not support updating the following provider network attributes: ' + k });
+      }
+      const set: Partial<NetworkRow> = {};
+      if ('name' in changes) set.name = changes.name as string;
+      if ('description' in changes) set.description = changes.description as string;
+      if ('admin_state_up' in changes) set.admin_state_up = dbBool(changes.admin_state_up);
+      if ('shared' in changes) set.shared = dbBool(changes.shared);
+      if ('router:external' in changes) set.router_external = dbBool(changes['router:external']);
+      if ('port_security_enabled' in changes) set.port_security_enabled = dbBool(changes.port_security_enabled);
+      if ('dns_domain' in changes) set.dns_domain = changes.dns_domain as string;
+      if ('mtu' in changes) {
+        const max = seg ? this.deps.types.mtu({ network_type: seg.network_type, physical_network: seg.physical_network, segmentation_id: seg.segmentation_id }) : row.mtu;
+        if ((changes.mtu as number) > max) throw new InvalidInput({ error_message: `Requested MTU is too big, maximum is ${max}` });
+        set.mtu = changes.mtu as number;
+      }
+      await bumpRevision(trx, 'networks', id, ifMatch);
+      if (Object.keys(set).length) await trx.updateTable('networks').set(set).where('id', '=', id).execute();
+    });
+    return this.get(ctx, id);
+  }
+
+  async delete(ctx: RequestContext, id: string, ifMatch?: number): Promise<void> {
+    await this.deps.database.transaction(async (trx) => {
+      await this.visibleRow(trx, ctx, id);
+      if (ifMatch !== undefined) await bumpRevision(trx, 'networks', id, ifMatch);
+      const ports = await trx.selectFrom('ports').select(['id', 'device_owner']).where('network_id', '=', id).execute();
+      const blocking = ports.filter((p) => !AUTO_DELETE_OWNERS.includes(p.device_owner));
+      if (blocking.length) throw new NetworkInUse({ net_id: id, port_ids: blocking.map((p) => p.id) });
+      for (const p of ports) await this.deps.deletePortRows(trx, p.id);
+      const subnets = await trx.selectFrom('subnets').select('id').where('network_id', '=', id).execute();
+      for (const s of subnets) await deleteTagsOf(trx, 'subnets', s.id);
+      await trx.deleteFrom('subnets').where('network_id', '=', id).execute();
+      await deleteTagsOf(trx, 'networks', id);
+      await trx.deleteFrom('networks').where('id', '=', id).execute();
+    });
+  }
+
+  async views(trx: Executor, ids: string[]): Promise<Resource[]> {
+    const rows = ids.length ? await trx.selectFrom('networks').selectAll().where('id', 'in', ids).execute() : [];
+    const byId = new Map(rows.map((r) => [r.id, r]));
+    return this.viewsOf(trx, ids.map((id) => byId.get(id)).filter((r): r is NetworkRow => r !== undefined));
+  }
+
+  private async viewsOf(trx: Executor, rows: NetworkRow[]): Promise<Resource[]> {
+    const ids = rows.map((r) => r.id);
+    const [segs, subnets, tags] = await Promise.all([segmentsOf(trx, ids), subnetIdsOf(trx, ids), tagsOf(trx, 'networks', ids)]);
+    return rows.map((r) => {
+      const seg = segs.get(r.id)?.[0];
+      return {
+        id: r.id,
+        name: r.name,
+        tenant_id: r.project_id,
+        project_id: r.project_id,
+        admin_state_up: bool(r.admin_state_up),
+        mtu: Number(r.mtu),
+        status: r.status,
+        subnets: subnets.get(r.id) ?? [],
+        shared: bool(r.shared),
+        port_security_enabled: bool(r.port_security_enabled),
+        'router:external': bool(r.router_external),
+        'provider:network_type': seg?.network_type ?? null,
+        'provider:physical_network': seg?.physical_network ?? null,
+        'provider:segmentation_id': seg?.segmentation_id ?? null,
+        availability_zone_hints: JSON.parse(r.availability_zone_hints || '[]'),
+        availability_zones: [],
+        dns_domain: r.dns_domain,
+        description: r.description,
+        tags: tags.get(r.id) ?? [],
+        created_at: r.created_at,
+        updated_at: r.updated_at,
+        revision_number: Number(r.revision_number),
+      };
+    });
+  }
+}
+
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
+function segmentFilter(eb: any, column: string, values: unknown[]) {
+  return eb.exists(
+    eb.selectFrom('network_segments').select('network_segments.id').whereRef('network_segments.network_id', '=', 'networks.id').where(`network_segments.${column}`, 'in', values),
+  );
+}

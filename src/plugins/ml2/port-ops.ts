@@ -1,0 +1,274 @@
+/**
+ * Ports: MAC generation (unique per network), IP allocation through IPAM, allowed address pairs,
+ * extra DHCP options, DNS assignment, and the binding attributes (stored; a port stays `unbound`
+ * until a mechanism driver binds it).
+ */
+import { randomInt } from 'node:crypto';
+import { newId, type RequestContext } from '../../core/context.js';
+import {
+  AddressPairAndPortSecurityRequired,
+  AllowedAddressPairExhausted,
+  DuplicateAddressPairInRequest,
+  MacAddressGenerationFailure,
+  MacAddressInUse,
+  PortNotFound,
+} from '../../core/errors.js';
+import { NOT_SPECIFIED } from '../../api/resources/attributes.js';
+import { bool, dbBool, type Executor, type PortRow } from '../../db/schema.js';
+import { listRows, type ListQuery, type ListSpec } from '../../db/repos/listing.js';
+import { bumpRevision, standardValues, tagsOf } from '../../db/repos/standard-attr-repo.js';
+import { deletePortRows, portChildren } from '../../db/repos/port-repo.js';
+import type { Allocation, FixedIpRequest } from '../../ipam/db-ipam.js';
+import { canonicalIp, isIp } from '../../core/ip.js';
+import type { Resource, ResourcePlugin } from '../plugin-api.js';
+import { tagOps } from '../tag-ops.js';
+import type { Ml2Deps } from './ml2-plugin.js';
+
+const COLUMNS: Record<string, string> = Object.fromEntries(
+  ['id', 'name', 'network_id', 'admin_state_up', 'mac_address', 'device_id', 'device_owner', 'status', 'project_id', 'description', 'revision_number', 'created_at', 'updated_at'].map((c) => [c, c]),
+);
+Object.assign(COLUMNS, { tenant_id: 'project_id', 'binding:host_id': 'binding_host_id', 'binding:vnic_type': 'binding_vnic_type' });
+
+type Pair = { ip_address: string; mac_address?: string };
+type DhcpOpt = { opt_name: string; opt_value: string | null; ip_version?: number | string };
+
+export class PortOps implements ResourcePlugin {
+  readonly tags;
+
+  constructor(private readonly deps: Ml2Deps) {
+    this.tags = tagOps(deps.database, 'ports', (ctx, id) => this.get(ctx, id));
+  }
+
+  async create(ctx: RequestContext, items: Resource[]): Promise<Resource[]> {
+    const ids = await this.deps.database.transaction(async (trx) => {
+      const out: string[] = [];
+      for (const item of items) out.push(await this.createOne(trx, ctx, item));
+      return out;
+    });
+    return this.views(this.deps.database.db, ids);
+  }
+
+  private async createOne(trx: Executor, ctx: RequestContext, item: Resource): Promise<string> {
+    const network = await this.deps.networks.visibleRow(trx, ctx, item.network_id as string);
+    const id = newId();
+    const mac = item.mac_address === NOT_SPECIFIED ? await this.generateMac(trx, network.id) : (item.mac_address as string);
+    if (item.mac_address !== NOT_SPECIFIED) await this.checkMacFree(trx, network.id, mac);
+    const portSecurity = item.port_security_enabled === NOT_SPECIFIED ? bool(network.port_security_enabled) : (item.port_security_enabled as boolean);
+    const pairs = item.allowed_address_pairs === NOT_SPECIFIED ? [] : (item.allowed_address_pairs as Pair[]);
+    this.checkPairs(pairs, mac, portSecurity);
+    const row: PortRow = {
+      id,
+      project_id: item.project_id as string,
+      network_id: network.id,
+      name: item.name as string,
+      mac_address: mac,
+      admin_state_up: dbBool(item.admin_state_up),
+      status: 'DOWN',
+      device_id: item.device_id as string,
+      device_owner: item.device_owner as string,
+      port_security_enabled: dbBool(portSecurity),
+      dns_name: (item.dns_name as string | undefined) ?? '',
+      binding_host_id: item['binding:host_id'] === NOT_SPECIFIED ? '' : ((item['binding:host_id'] as string) ?? ''),
+      binding_vnic_type: item['binding:vnic_type'] as string,
+      binding_profile: JSON.stringify(item['binding:profile'] === NOT_SPECIFIED ? {} : (item['binding:profile'] ?? {})),
+      ...standardValues(item.description as string),
+      revision_number: 1,
+    };
+    await trx.insertInto('ports').values(row).execute();
+    const requests = item.fixed_ips === NOT_SPECIFIED ? undefined : (item.fixed_ips as FixedIpRequest[]);
+    await this.deps.ipam.allocate(trx, network.id, id, mac, requests);
+    await this.writePairs(trx, id, mac, pairs);
+    await this.writeOpts(trx, id, (item.extra_dhcp_opts as DhcpOpt[] | null) ?? [], false);
+    return id;
+  }
+
+  private async generateMac(trx: Executor, networkId: string): Promise<string> {
+    const base = this.deps.config.DEFAULT.base_mac.toLowerCase().split(':');
+    for (let i = 0; i < 16; i++) {
+      const mac = base.map((o, k) => (k >= 3 && o === '00' ? randomInt(256).toString(16).padStart(2, '0') : o)).join(':');
+      const taken = await trx.selectFrom('ports').select('id').where('network_id', '=', networkId).where('mac_address', '=', mac).executeTakeFirst();
+      if (!taken) return mac;
+    }
+    throw new MacAddressGenerationFailure({ net_id: networkId });
+  }
+
+  private async checkMacFree(trx: Executor, networkId: string, mac: string, self?: string): Promise<void> {
+    const taken = await trx.selectFrom('ports').select('id').where('network_id', '=', networkId).where('mac_address', '=', mac).executeTakeFirst();
+    if (taken && taken.id !== self) throw new MacAddressInUse({ net_id: networkId, mac });
+  }
+
+  private checkPairs(pairs: Pair[], mac: string, portSecurity: boolean): void {
+    if (pairs.length && !portSecurity) throw new AddressPairAndPortSecurityRequired();
+    const max = this.deps.config.DEFAULT.max_allowed_address_pair;
+    if (pairs.length > max) throw new AllowedAddressPairExhausted({ quota: max });
+    const seen = new Set<string>();
+    for (const p of pairs) {
+      const key = `${p.mac_address ?? mac}|${p.ip_address}`;
+      if (seen.has(key)) throw new DuplicateAddressPairInRequest({ mac_address: p.mac_address ?? mac, ip_address: p.ip_address });
+      seen.add(key);
+    }
+  }
+
+  private async writePairs(trx: Executor, id: string, mac: string, pairs: Pair[]): Promise<void> {
+    await trx.deleteFrom('allowed_address_pairs').where('port_id', '=', id).execute();
+    if (pairs.length)
+      await trx
+        .insertInto('allowed_address_pairs')
+        .values(pairs.map((p) => ({ port_id: id, mac_address: (p.mac_address ?? mac).toLowerCase(), ip_address: isIp(p.ip_address) ? canonicalIp(p.ip_address) : p.ip_address })))
+        .execute();
+  }
+
+  /** On update (`merge`), options are changed by name and removed when their value is null. */
+  private async writeOpts(trx: Executor, id: string, opts: DhcpOpt[], merge: boolean): Promise<void> {
+    if (!merge) await trx.deleteFrom('extra_dhcp_opts').where('port_id', '=', id).execute();
+    for (const o of opts) {
+      const version = o.ip_version === undefined ? 4 : Number(o.ip_version);
+      await trx.deleteFrom('extra_dhcp_opts').where('port_id', '=', id).where('opt_name', '=', o.opt_name).where('ip_version', '=', version).execute();
+      if (o.opt_value !== null && o.opt_value !== undefined)
+        await trx.insertInto('extra_dhcp_opts').values({ id: newId(), port_id: id, opt_name: o.opt_name, opt_value: o.opt_value, ip_version: version }).execute();
+    }
+  }
+
+  async get(ctx: RequestContext, id: string): Promise<Resource> {
+    await this.visibleRow(this.deps.database.db, ctx, id);
+    return (await this.views(this.deps.database.db, [id]))[0];
+  }
+
+  private async visibleRow(trx: Executor, ctx: RequestContext, id: string): Promise<PortRow> {
+    const row = await trx.selectFrom('ports').selectAll().where('id', '=', id).executeTakeFirst();
+    if (!row) throw new PortNotFound({ port_id: id });
+    if (!ctx.isAdmin && row.project_id !== ctx.projectId) {
+      const net = await trx.selectFrom('networks').select('project_id').where('id', '=', row.network_id).executeTakeFirst();
+      if (net?.project_id !== ctx.projectId) throw new PortNotFound({ port_id: id });
+    }
+    return row;
+  }
+
+  async list(ctx: RequestContext, q: ListQuery): Promise<Resource[]> {
+    const db = this.deps.database.db;
+    const spec: ListSpec = {
+      table: 'ports',
+      tagType: 'ports',
+      columns: COLUMNS,
+      booleans: new Set(['admin_state_up']),
+      scope: ctx.isAdmin
+        ? undefined
+        : (eb) =>
+            eb.or([
+              eb('ports.project_id', '=', ctx.projectId),
+              eb.exists(eb.selectFrom('networks').select('networks.id').whereRef('networks.id', '=', 'ports.network_id').where('networks.project_id', '=', ctx.projectId)),
+            ]),
+      special: {
+        fixed_ips: (eb, values) => {
+          const conds = (values as string[]).map((v) => {
+            const [key, ...rest] = v.split('=');
+            const value = rest.join('=');
+            let sub = eb.selectFrom('ip_allocations').select('ip_allocations.port_id').whereRef('ip_allocations.port_id', '=', 'ports.id');
+            if (key === 'ip_address') sub = sub.where('ip_allocations.ip_address', '=', isIp(value) ? canonicalIp(value) : value);
+            else if (key === 'subnet_id') sub = sub.where('ip_allocations.subnet_id', '=', value);
+            else if (key === 'ip_address_substr') sub = sub.where('ip_allocations.ip_address', 'like', `%${value.replace(/[%_\\]/g, (c) => `\\${c}`)}%`);
+            else return eb.val(false) as never;
+            return eb.exists(sub);
+          });
+          return eb.and(conds);
+        },
+      },
+    };
+    if (q.marker !== undefined && !(await db.selectFrom('ports').select('id').where('id', '=', q.marker).executeTakeFirst()))
+      throw new PortNotFound({ port_id: q.marker });
+    const rows = await listRows<PortRow>(db, spec, q);
+    return this.viewsOf(db, rows);
+  }
+
+  async update(ctx: RequestContext, id: string, changes: Resource, ifMatch?: number): Promise<Resource> {
+    await this.deps.database.transaction(async (trx) => {
+      const row = await this.visibleRow(trx, ctx, id);
+      await bumpRevision(trx, 'ports', id, ifMatch);
+      const set: Partial<PortRow> = {};
+      const mac = 'mac_address' in changes ? (changes.mac_address as string) : row.mac_address;
+      if ('mac_address' in changes && mac !== row.mac_address) {
+        await this.checkMacFree(trx, row.network_id, mac, id);
+        set.mac_address = mac;
+      }
+      for (const k of ['name', 'device_id', 'device_owner', 'description', 'dns_name'] as const) if (k in changes) set[k] = changes[k] as string;
+      if ('admin_state_up' in changes) set.admin_state_up = dbBool(changes.admin_state_up);
+      if ('binding:host_id' in changes) set.binding_host_id = (changes['binding:host_id'] as string) ?? '';
+      if ('binding:vnic_type' in changes) set.binding_vnic_type = changes['binding:vnic_type'] as string;
+      if ('binding:profile' in changes) set.binding_profile = JSON.stringify(changes['binding:profile'] ?? {});
+      const portSecurity = 'port_security_enabled' in changes ? (changes.port_security_enabled as boolean) : bool(row.port_security_enabled);
+      if ('port_security_enabled' in changes) set.port_security_enabled = dbBool(portSecurity);
+      const children = await portChildren(trx, [id]);
+      const pairs =
+        'allowed_address_pairs' in changes
+          ? (changes.allowed_address_pairs as Pair[])
+          : (children.pairs.get(id) ?? []).map((p) => ({ ip_address: p.ip_address, mac_address: p.mac_address }));
+      if ('allowed_address_pairs' in changes || 'port_security_enabled' in changes) this.checkPairs(pairs, mac, portSecurity);
+      if (Object.keys(set).length) await trx.updateTable('ports').set(set).where('id', '=', id).execute();
+      if ('allowed_address_pairs' in changes) await this.writePairs(trx, id, mac, pairs);
+      if ('extra_dhcp_opts' in changes) await this.writeOpts(trx, id, (changes.extra_dhcp_opts as DhcpOpt[] | null) ?? [], true);
+      if ('fixed_ips' in changes) {
+        const current: Allocation[] = (children.ips.get(id) ?? []).map((a) => ({ subnet_id: a.subnet_id, ip_address: a.ip_address }));
+        const wanted = await this.deps.ipam.allocate(trx, row.network_id, id, mac, changes.fixed_ips as FixedIpRequest[], current);
+        for (const old of current) {
+          if (!wanted.some((w) => w.subnet_id === old.subnet_id && w.ip_address === old.ip_address))
+            await trx.deleteFrom('ip_allocations').where('subnet_id', '=', old.subnet_id).where('ip_address', '=', old.ip_address).execute();
+        }
+      }
+    });
+    return this.get(ctx, id);
+  }
+
+  async delete(ctx: RequestContext, id: string, ifMatch?: number): Promise<void> {
+    await this.deps.database.transaction(async (trx) => {
+      await this.visibleRow(trx, ctx, id);
+      if (ifMatch !== undefined) await bumpRevision(trx, 'ports', id, ifMatch);
+      await deletePortRows(trx, id);
+    });
+  }
+
+  async views(trx: Executor, ids: string[]): Promise<Resource[]> {
+    const rows = ids.length ? await trx.selectFrom('ports').selectAll().where('id', 'in', ids).execute() : [];
+    const byId = new Map(rows.map((r) => [r.id, r]));
+    return this.viewsOf(trx, ids.map((id) => byId.get(id)).filter((r): r is PortRow => r !== undefined));
+  }
+
+  private async viewsOf(trx: Executor, rows: PortRow[]): Promise<Resource[]> {
+    const ids = rows.map((r) => r.id);
+    const [children, tags] = await Promise.all([portChildren(trx, ids), tagsOf(trx, 'ports', ids)]);
+    const domain = this.deps.config.DEFAULT.dns_domain.replace(/\.$/, '');
+    return rows.map((r) => {
+      const ips = (children.ips.get(r.id) ?? []).map((a) => ({ subnet_id: a.subnet_id, ip_address: a.ip_address }));
+      return {
+        id: r.id,
+        name: r.name,
+        network_id: r.network_id,
+        tenant_id: r.project_id,
+        project_id: r.project_id,
+        mac_address: r.mac_address,
+        admin_state_up: bool(r.admin_state_up),
+        status: r.status,
+        device_id: r.device_id,
+        device_owner: r.device_owner,
+        fixed_ips: ips,
+        port_security_enabled: bool(r.port_security_enabled),
+        'binding:vnic_type': r.binding_vnic_type,
+        'binding:profile': JSON.parse(r.binding_profile || '{}'),
+        'binding:host_id': r.binding_host_id,
+        'binding:vif_type': 'unbound',
+        'binding:vif_details': {},
+        allowed_address_pairs: (children.pairs.get(r.id) ?? []).map((p) => ({ ip_address: p.ip_address, mac_address: p.mac_address })),
+        extra_dhcp_opts: (children.opts.get(r.id) ?? []).map((o) => ({ opt_name: o.opt_name, opt_value: o.opt_value, ip_version: Number(o.ip_version) })),
+        dns_name: r.dns_name,
+        dns_assignment: ips.map((ip) => {
+          const hostname = r.dns_name || `host-${ip.ip_address.replace(/[.:]/g, '-')}`;
+          return { ip_address: ip.ip_address, hostname, fqdn: `${hostname}.${domain}.` };
+        }),
+        description: r.description,
+        tags: tags.get(r.id) ?? [],
+        created_at: r.created_at,
+        updated_at: r.updated_at,
+        revision_number: Number(r.revision_number),
+      };
+    });
+  }
+}

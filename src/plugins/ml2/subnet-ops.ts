@@ -1,0 +1,295 @@
+/**
+ * Subnets: CIDR, gateway and pool checks (Neutron's rules and errors), IPv6 address modes,
+ * overlap within a network, name servers and host routes; deletion refused while ports other
+ * than DHCP ports hold addresses from the subnet.
+ */
+import { newId, type RequestContext } from '../../core/context.js';
+import {
+  BadRequest,
+  DNSNameServersExhausted,
+  GatewayConflictWithAllocationPools,
+  HostRoutesExhausted,
+  InvalidInput,
+  SubnetInUse,
+  SubnetNotFound,
+} from '../../core/errors.js';
+import { cidrsOverlap, formatIp, parseCidr, parseIp, type Cidr } from '../../core/ip.js';
+import { NOT_SPECIFIED } from '../../api/resources/attributes.js';
+import { defaultGateway, defaultPools, usableRange, validatePools, type Range } from '../../ipam/allocator.js';
+import { bool, dbBool, type Executor, type SubnetRow } from '../../db/schema.js';
+import { listRows, type ListQuery, type ListSpec } from '../../db/repos/listing.js';
+import { bumpRevision, deleteTagsOf, standardValues, tagsOf } from '../../db/repos/standard-attr-repo.js';
+import { subnetChildren } from '../../db/repos/subnet-repo.js';
+import type { Resource, ResourcePlugin } from '../plugin-api.js';
+import { tagOps } from '../tag-ops.js';
+import type { Ml2Deps } from './ml2-plugin.js';
+import { AUTO_DELETE_OWNERS } from './network-ops.js';
+
+const COLUMNS: Record<string, string> = Object.fromEntries(
+  ['id', 'name', 'ip_version', 'network_id', 'cidr', 'gateway_ip', 'enable_dhcp', 'ipv6_ra_mode', 'ipv6_address_mode', 'project_id', 'description', 'revision_number', 'created_at', 'updated_at'].map((c) => [c, c]),
+);
+COLUMNS.tenant_id = 'project_id';
+COLUMNS.subnetpool_id = 'subnetpool_id';
+
+export class SubnetOps implements ResourcePlugin {
+  readonly tags;
+
+  constructor(private readonly deps: Ml2Deps) {
+    this.tags = tagOps(deps.database, 'subnets', (ctx, id) => this.get(ctx, id));
+  }
+
+  async create(ctx: RequestContext, items: Resource[]): Promise<Resource[]> {
+    const ids = await this.deps.database.transaction(async (trx) => {
+      const out: string[] = [];
+      for (const item of items) out.push(await this.createOne(trx, ctx, item));
+      return out;
+    });
+    return this.views(this.deps.database.db, ids);
+  }
+
+  private async createOne(trx: Executor, ctx: RequestContext, item: Resource): Promise<string> {
+    const network = await this.deps.networks.visibleRow(trx, ctx, item.network_id as string);
+    if (item.subnetpool_id !== NOT_SPECIFIED && item.subnetpool_id !== null)
+      throw new BadRequest({ resource: 'subnets', msg: 'subnet pools are not supported by this server' });
+    if (item.cidr === NOT_SPECIFIED || item.cidr === null)
+      throw new BadRequest({ resource: 'subnets', msg: 'a subnetpool must be specified in the absence of a cidr' });
+    const version = item.ip_version as 4 | 6;
+    const cidr = parseCidr(item.cidr as string) as Cidr;
+    if (cidr.version !== version) throw new InvalidInput({ error_message: `cidr '${item.cidr}' does not match the ip_version '${version}'` });
+    const ra = item.ipv6_ra_mode === NOT_SPECIFIED ? null : (item.ipv6_ra_mode as string | null);
+    const mode = item.ipv6_address_mode === NOT_SPECIFIED ? null : (item.ipv6_address_mode as string | null);
+    checkIpv6Modes(cidr, ra, mode);
+
+    const others = await trx.selectFrom('subnets').select(['cidr']).where('network_id', '=', network.id).execute();
+    if (others.some((o) => cidrsOverlap(parseCidr(o.cidr)!, cidr)))
+      throw new InvalidInput({ error_message: `Requested subnet with cidr: ${item.cidr} for network: ${network.id} overlaps with another subnet` });
+
+    let gateway: bigint | null;
+    if (item.gateway_ip === NOT_SPECIFIED) gateway = defaultGateway(cidr);
+    else if (item.gateway_ip === null) gateway = null;
+    else gateway = checkGateway(cidr, item.gateway_ip as string);
+    const pools =
+      item.allocation_pools === NOT_SPECIFIED
+        ? defaultPools(cidr, gateway)
+        : validatePools(cidr, item.allocation_pools as Array<{ start: string; end: string }>, gateway);
+
+    const id = newId();
+    const dns = item.dns_nameservers === NOT_SPECIFIED ? [] : (item.dns_nameservers as string[]);
+    const routes = item.host_routes === NOT_SPECIFIED ? [] : (item.host_routes as Array<{ destination: string; nexthop: string }>);
+    this.checkLimits(id, dns, routes);
+    const row: SubnetRow = {
+      id,
+      project_id: item.project_id as string,
+      network_id: network.id,
+      name: item.name as string,
+      ip_version: version,
+      cidr: item.cidr as string,
+      gateway_ip: gateway === null ? null : formatIp(version, gateway),
+      enable_dhcp: dbBool(item.enable_dhcp),
+      ipv6_ra_mode: ra,
+      ipv6_address_mode: mode,
+      ...standardValues(item.description as string),
+    };
+    await trx.insertInto('subnets').values(row).execute();
+    await this.writeChildren(trx, id, version, pools, dns, routes);
+    await bumpRevision(trx, 'networks', network.id);
+    return id;
+  }
+
+  private checkLimits(id: string, dns: string[], routes: unknown[]): void {
+    if (dns.length > this.deps.config.DEFAULT.max_dns_nameservers)
+      throw new DNSNameServersExhausted({ subnet_id: id, quota: this.deps.config.DEFAULT.max_dns_nameservers });
+    if (routes.length > this.deps.config.DEFAULT.max_subnet_host_routes)
+      throw new HostRoutesExhausted({ subnet_id: id, quota: this.deps.config.DEFAULT.max_subnet_host_routes });
+  }
+
+  private async writeChildren(
+    trx: Executor,
+    id: string,
+    version: 4 | 6,
+    pools: Range[] | undefined,
+    dns: string[] | undefined,
+    routes: Array<{ destination: string; nexthop: string }> | undefined,
+  ): Promise<void> {
+    if (pools) {
+      await trx.deleteFrom('allocation_pools').where('subnet_id', '=', id).execute();
+      if (pools.length)
+        await trx
+          .insertInto('allocation_pools')
+          .values(pools.map((p) => ({ id: newId(), subnet_id: id, first_ip: formatIp(version, p.first), last_ip: formatIp(version, p.last) })))
+          .execute();
+    }
+    if (dns) {
+      await trx.deleteFrom('dns_nameservers').where('subnet_id', '=', id).execute();
+      if (dns.length) await trx.insertInto('dns_nameservers').values(dns.map((address, order) => ({ subnet_id: id, address, order }))).execute();
+    }
+    if (routes) {
+      await trx.deleteFrom('subnet_routes').where('subnet_id', '=', id).execute();
+      if (routes.length)
+        await trx
+          .insertInto('subnet_routes')
+          .values(routes.map((r) => ({ subnet_id: id, destination: formatCidrText(r.destination), nexthop: r.nexthop })))
+          .execute();
+    }
+  }
+
+  async get(ctx: RequestContext, id: string): Promise<Resource> {
+    await this.visibleRow(this.deps.database.db, ctx, id);
+    return (await this.views(this.deps.database.db, [id]))[0];
+  }
+
+  private async visibleRow(trx: Executor, ctx: RequestContext, id: string): Promise<SubnetRow> {
+    const row = await trx.selectFrom('subnets').selectAll().where('id', '=', id).executeTakeFirst();
+    if (!row) throw new SubnetNotFound({ subnet_id: id });
+    if (!ctx.isAdmin && row.project_id !== ctx.projectId) {
+      try {
+        await this.deps.networks.visibleRow(trx, ctx, row.network_id);
+      } catch {
+        throw new SubnetNotFound({ subnet_id: id });
+      }
+    }
+    return row;
+  }
+
+  async list(ctx: RequestContext, q: ListQuery): Promise<Resource[]> {
+    const db = this.deps.database.db;
+    const spec: ListSpec = {
+      table: 'subnets',
+      tagType: 'subnets',
+      columns: COLUMNS,
+      booleans: new Set(['enable_dhcp']),
+      scope: ctx.isAdmin
+        ? undefined
+        : (eb) =>
+            eb.or([
+              eb('subnets.project_id', '=', ctx.projectId),
+              eb.exists(
+                eb
+                  .selectFrom('networks')
+                  .select('networks.id')
+                  .whereRef('networks.id', '=', 'subnets.network_id')
+                  .where((e) => e.or([e('networks.shared', '=', 1), e('networks.router_external', '=', 1)])),
+              ),
+            ]),
+      special: { subnetpool_id: (eb, v) => (v.includes(null) ? eb.val(true) : eb.val(false)) as never },
+    };
+    if (q.marker !== undefined && !(await db.selectFrom('subnets').select('id').where('id', '=', q.marker).executeTakeFirst()))
+      throw new SubnetNotFound({ subnet_id: q.marker });
+    const rows = await listRows<SubnetRow>(db, spec, q);
+    return this.viewsOf(db, rows);
+  }
+
+  async update(ctx: RequestContext, id: string, changes: Resource, ifMatch?: number): Promise<Resource> {
+    await this.deps.database.transaction(async (trx) => {
+      const row = await this.visibleRow(trx, ctx, id);
+      const cidr = parseCidr(row.cidr) as Cidr;
+      const version = cidr.version;
+      let gateway = row.gateway_ip ? parseIp(row.gateway_ip)!.value : null;
+      if ('gateway_ip' in changes) gateway = changes.gateway_ip === null ? null : checkGateway(cidr, changes.gateway_ip as string);
+      let pools: Range[] | undefined;
+      if ('allocation_pools' in changes) pools = validatePools(cidr, changes.allocation_pools as Array<{ start: string; end: string }>, gateway);
+      else if ('gateway_ip' in changes && gateway !== null) {
+        const current = (await subnetChildren(trx, [id])).pools.get(id) ?? [];
+        const hit = current.find((p) => gateway! >= parseIp(p.first_ip)!.value && gateway! <= parseIp(p.last_ip)!.value);
+        if (hit) throw new GatewayConflictWithAllocationPools({ ip_address: formatIp(version, gateway), pool: `${hit.first_ip}-${hit.last_ip}` });
+      }
+      const dns = 'dns_nameservers' in changes ? (changes.dns_nameservers as string[]) : undefined;
+      const routes = 'host_routes' in changes ? (changes.host_routes as Array<{ destination: string; nexthop: string }>) : undefined;
+      this.checkLimits(id, dns ?? [], routes ?? []);
+      await bumpRevision(trx, 'subnets', id, ifMatch);
+      const set: Partial<SubnetRow> = {};
+      if ('name' in changes) set.name = changes.name as string;
+      if ('description' in changes) set.description = changes.description as string;
+      if ('enable_dhcp' in changes) set.enable_dhcp = dbBool(changes.enable_dhcp);
+      if ('gateway_ip' in changes) set.gateway_ip = gateway === null ? null : formatIp(version, gateway);
+      if (Object.keys(set).length) await trx.updateTable('subnets').set(set).where('id', '=', id).execute();
+      await this.writeChildren(trx, id, version, pools, dns, routes);
+    });
+    return this.get(ctx, id);
+  }
+
+  async delete(ctx: RequestContext, id: string, ifMatch?: number): Promise<void> {
+    await this.deps.database.transaction(async (trx) => {
+      const row = await this.visibleRow(trx, ctx, id);
+      if (ifMatch !== undefined) await bumpRevision(trx, 'subnets', id, ifMatch);
+      const users = await trx
+        .selectFrom('ip_allocations')
+        .innerJoin('ports', 'ports.id', 'ip_allocations.port_id')
+        .select(['ports.id', 'ports.device_owner'])
+        .where('ip_allocations.subnet_id', '=', id)
+        .execute();
+      if (users.some((u) => !AUTO_DELETE_OWNERS.includes(u.device_owner))) throw new SubnetInUse({ subnet_id: id });
+      await trx.deleteFrom('ip_allocations').where('subnet_id', '=', id).execute();
+      await deleteTagsOf(trx, 'subnets', id);
+      await trx.deleteFrom('subnets').where('id', '=', id).execute();
+      await bumpRevision(trx, 'networks', row.network_id);
+    });
+  }
+
+  async views(trx: Executor, ids: string[]): Promise<Resource[]> {
+    const rows = ids.length ? await trx.selectFrom('subnets').selectAll().where('id', 'in', ids).execute() : [];
+    const byId = new Map(rows.map((r) => [r.id, r]));
+    return this.viewsOf(trx, ids.map((id) => byId.get(id)).filter((r): r is SubnetRow => r !== undefined));
+  }
+
+  private async viewsOf(trx: Executor, rows: SubnetRow[]): Promise<Resource[]> {
+    const ids = rows.map((r) => r.id);
+    const [children, tags] = await Promise.all([subnetChildren(trx, ids), tagsOf(trx, 'subnets', ids)]);
+    return rows.map((r) => {
+      const pools = [...(children.pools.get(r.id) ?? [])].sort((a, b) => (parseIp(a.first_ip)!.value < parseIp(b.first_ip)!.value ? -1 : 1));
+      return {
+        id: r.id,
+        name: r.name,
+        tenant_id: r.project_id,
+        project_id: r.project_id,
+        network_id: r.network_id,
+        ip_version: Number(r.ip_version),
+        subnetpool_id: null,
+        enable_dhcp: bool(r.enable_dhcp),
+        ipv6_ra_mode: r.ipv6_ra_mode,
+        ipv6_address_mode: r.ipv6_address_mode,
+        gateway_ip: r.gateway_ip,
+        cidr: r.cidr,
+        allocation_pools: pools.map((p) => ({ start: p.first_ip, end: p.last_ip })),
+        host_routes: (children.routes.get(r.id) ?? []).map((h) => ({ destination: h.destination, nexthop: h.nexthop })),
+        dns_nameservers: (children.dns.get(r.id) ?? []).map((d) => d.address),
+        description: r.description,
+        tags: tags.get(r.id) ?? [],
+        created_at: r.created_at,
+        updated_at: r.updated_at,
+        revision_number: Number(r.revision_number),
+      };
+    });
+  }
+}
+
+function checkIpv6Modes(cidr: Cidr, ra: string | null, mode: string | null): void {
+  if (cidr.version === 4) {
+    if (ra !== null || mode !== null) throw new InvalidInput({ error_message: 'ipv6_ra_mode and ipv6_address_mode are not valid for an IPv4 subnet' });
+    return;
+  }
+  if (ra !== null && mode !== null && ra !== mode)
+    throw new InvalidInput({
+      error_message: `ipv6_ra_mode set to '${ra}' with ipv6_address_mode set to '${mode}' is not valid. If both attributes are set, they must be the same value`,
+    });
+  if ((mode === 'slaac' || mode === 'dhcpv6-stateless' || ra === 'slaac' || ra === 'dhcpv6-stateless') && cidr.prefix !== 64)
+    throw new InvalidInput({
+      error_message: `Invalid CIDR ${formatIp(6, cidr.network)}/${cidr.prefix} for IPv6 address mode. OpenStack uses the EUI-64 address format, which requires the prefix to be /64`,
+    });
+}
+
+/** A gateway of the right family that is not the network or (IPv4) broadcast address. */
+function checkGateway(cidr: Cidr, text: string): bigint {
+  const ip = parseIp(text)!;
+  if (ip.version !== cidr.version) throw new InvalidInput({ error_message: `Gateway IP version inconsistent with allocation pool version` });
+  const r = usableRange(cidr);
+  const inside = ip.value >= cidr.network && ip.value <= r.last + (cidr.version === 4 ? 1n : 0n);
+  if (cidr.version === 4 && inside && (ip.value < r.first || ip.value > r.last))
+    throw new InvalidInput({ error_message: `Gateway is not valid on subnet` });
+  return ip.value;
+}
+
+function formatCidrText(text: string): string {
+  const c = parseCidr(text)!;
+  return `${formatIp(c.version, c.network)}/${c.prefix}`;
+}
