@@ -3,7 +3,7 @@
  * as Neutron does), one root error handler that renders every failure through wire/fault.ts, the
  * version documents, the extension list, and one generic controller per collection.
  */
-import Fastify, { type FastifyBaseLogger, type FastifyInstance, type FastifyRequest } from 'fastify';
+import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance, type FastifyRequest } from 'fastify';
 import { randomUUID } from 'node:crypto';
 import type { Logger } from 'pino';
 import type { Config } from '../config/config.js';
@@ -31,11 +31,10 @@ declare module 'fastify' {
 export function buildServer(deps: ServerDeps): FastifyInstance {
   const app = Fastify({
     loggerInstance: deps.logger as unknown as FastifyBaseLogger,
-    disableRequestLogging: true,
+    logController: new LogController({ disableRequestLogging: true }),
     bodyLimit: deps.config.DEFAULT.max_request_body_size,
     genReqId: () => `req-${randomUUID()}`,
-    ignoreTrailingSlash: true,
-    routerOptions: { maxParamLength: 1024 },
+    routerOptions: { maxParamLength: 1024, ignoreTrailingSlash: true },
   });
 
   app.removeAllContentTypeParsers();

@@ -1,0 +1,147 @@
+/**
+ * Starting Nucleon for tests: in-process on an ephemeral port (`startApp`), or as real server
+ * processes (`spawnServer`) for the tests that need several. Plus a tiny JSON client.
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import net from 'node:net';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import pino from 'pino';
+import { loadConfig, type Config } from '../../src/config/config.js';
+import { createApp, type App } from '../../src/app.js';
+
+export const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
+
+export interface Running {
+  url: string;
+  app: App;
+  close(): Promise<void>;
+}
+
+export async function startApp(dbUrl: string, overrides: Record<string, string> = {}): Promise<Running> {
+  const config: Config = loadConfig([], { NUCLEON_DATABASE__CONNECTION: dbUrl, ...overrides });
+  const app = await createApp(config, { logger: pino({ level: process.env.NUCLEON_TEST_LOG ?? 'silent' }) });
+  await app.server.listen({ host: '127.0.0.1', port: 0 });
+  const addr = app.server.server.address() as net.AddressInfo;
+  return { url: `http://127.0.0.1:${addr.port}`, app, close: () => app.close() };
+}
+
+export async function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const s = net.createServer();
+    s.listen(0, '127.0.0.1', () => {
+      const port = (s.address() as net.AddressInfo).port;
+      s.close(() => resolve(port));
+    });
+    s.on('error', reject);
+  });
+}
+
+export interface Spawned {
+  url: string;
+  proc: ChildProcess;
+  stop(): Promise<void>;
+}
+
+/** A real nucleon-server process (through tsx, so no build is needed). */
+export async function spawnServer(env: Record<string, string>): Promise<Spawned> {
+  const port = await freePort();
+  const proc = spawn(process.execPath, ['--import', 'tsx', path.join(ROOT, 'src/cli/nucleon-server.ts')], {
+    cwd: ROOT,
+    env: { ...process.env, NUCLEON_DEFAULT__BIND_PORT: String(port), ...env },
+    stdio: ['ignore', 'ignore', 'pipe'],
+  });
+  let stderr = '';
+  proc.stderr?.on('data', (d) => (stderr += d));
+  const url = `http://127.0.0.1:${port}`;
+  const deadline = Date.now() + 30_000;
+  for (;;) {
+    if (proc.exitCode !== null) throw new Error(`nucleon-server exited ${proc.exitCode}: ${stderr}`);
+    try {
+      const r = await fetch(`${url}/`);
+      if (r.ok) break;
+    } catch {
+      /* not yet listening */
+    }
+    if (Date.now() > deadline) {
+      proc.kill('SIGKILL');
+      throw new Error(`nucleon-server did not start: ${stderr}`);
+    }
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  return {
+    url,
+    proc,
+    stop: () =>
+      new Promise<void>((resolve) => {
+        if (proc.exitCode !== null) return resolve();
+        proc.once('exit', () => resolve());
+        proc.kill('SIGTERM');
+        setTimeout(() => proc.kill('SIGKILL'), 5000).unref();
+      }),
+  };
+}
+
+export interface Reply {
+  status: number;
+  body: any; // eslint-disable-line @typescript-eslint/no-explicit-any
+  headers: Headers;
+}
+
+/** JSON over HTTP; `body` may be a string to send as-is. */
+export function client(base: string, defaultHeaders: Record<string, string> = {}) {
+  const call = async (method: string, p: string, body?: unknown, headers: Record<string, string> = {}): Promise<Reply> => {
+    const r = await fetch(`${base}${p}`, {
+      method,
+      headers: { 'content-type': 'application/json', ...defaultHeaders, ...headers },
+      body: body === undefined ? undefined : typeof body === 'string' ? body : JSON.stringify(body),
+    });
+    const text = await r.text();
+    let parsed: unknown = text;
+    try {
+      parsed = text ? JSON.parse(text) : undefined;
+    } catch {
+      /* not JSON */
+    }
+    return { status: r.status, body: parsed, headers: r.headers };
+  };
+  return {
+    get: (p: string, h?: Record<string, string>) => call('GET', p, undefined, h),
+    post: (p: string, b?: unknown, h?: Record<string, string>) => call('POST', p, b, h),
+    put: (p: string, b?: unknown, h?: Record<string, string>) => call('PUT', p, b, h),
+    del: (p: string, h?: Record<string, string>) => call('DELETE', p, undefined, h),
+    call,
+  };
+}
+export type Client = ReturnType<typeof client>;
+
+/**
+ * One server per dialect for a test file: `withServer(dialect, overrides)` returns accessors that
+ * are valid inside the describe block's tests.
+ */
+export function serverFixture(createDb: () => Promise<{ url: string; drop(): Promise<void> }>, overrides: Record<string, string> = {}) {
+  let db: { url: string; drop(): Promise<void> } | undefined;
+  let running: Running | undefined;
+  let api: Client | undefined;
+  return {
+    async start() {
+      db = await createDb();
+      running = await startApp(db.url, overrides);
+      api = client(running.url);
+    },
+    async stop() {
+      await running?.close();
+      await db?.drop();
+    },
+    get api(): Client {
+      if (!api) throw new Error('server not started');
+      return api;
+    },
+    get url(): string {
+      return running!.url;
+    },
+    get running(): Running {
+      return running!;
+    },
+  };
+}
