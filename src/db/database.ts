@@ -10,6 +10,7 @@ import { sqliteAdapter } from './dialects/sqlite-adapter.js';
 import { postgresAdapter } from './dialects/postgres-adapter.js';
 import { mysqlAdapter } from './dialects/mysql-adapter.js';
 import type { Schema, Executor } from './schema.js';
+import { RetryLimitExceeded } from '../core/errors.js';
 import * as m0001 from './migrations/0001-core-l2.js';
 
 export const MIGRATIONS: Record<string, Migration> = {
@@ -94,7 +95,7 @@ export class Database {
       } catch (err) {
         const retryable = this.adapter.isDuplicate(err) || this.adapter.isTransient(err);
         if (!retryable) throw err;
-        if (attempt >= this.maxRetries) throw onExhausted ? onExhausted(err) : err;
+        if (attempt >= this.maxRetries) throw onExhausted ? onExhausted(err) : new RetryLimitExceeded({ action: 'transaction' });
         const backoff = Math.min(2 ** Math.min(attempt, 6), 50) * Math.random();
         await new Promise((r) => setTimeout(r, backoff));
       }

@@ -2,6 +2,7 @@
 import { attr, NOT_SPECIFIED, type ExtensionDef, type ResourceDef } from './attributes.js';
 import { ownerAttributes, standardAttributes } from './standard-attrs.js';
 import { parseMac } from '../../core/ip.js';
+import { InvalidInput } from '../../core/errors.js';
 import {
   isDictList,
   isDictOrNull,
@@ -35,6 +36,17 @@ export const VNIC_TYPES = [
 
 const toMac = (v: unknown): unknown => parseMac(v) ?? v;
 
+/** `fixed_ips=ip_address=10.0.0.3` (also `subnet_id=`, `ip_address_substr=`) → { key, value }. */
+const FIXED_IP_FILTER_KEYS = ['ip_address', 'subnet_id', 'ip_address_substr'];
+const toFixedIpFilter = (v: unknown): unknown => {
+  const text = String(v);
+  const eq = text.indexOf('=');
+  const key = eq < 0 ? text : text.slice(0, eq);
+  if (eq < 0 || !FIXED_IP_FILTER_KEYS.includes(key))
+    throw new InvalidInput({ error_message: `'${text}' is not a valid fixed_ips filter; use ${FIXED_IP_FILTER_KEYS.map((k) => `${k}=VALUE`).join(', ')}` });
+  return { key, value: text.slice(eq + 1) };
+};
+
 const isFixedIps: Validator = isDictList({ subnet_id: { required: false, validate: isUuid }, ip_address: { required: false, validate: isIpAddress } }, 'fixed_ips');
 
 const isAddressPairs: Validator = (v) => {
@@ -65,7 +77,7 @@ export const portResource = (): ResourceDef => ({
     network_id: attr({ allowPost: true, validate: isUuid, isFilter: true, isSortKey: true }),
     admin_state_up: attr({ allowPost: true, allowPut: true, default: true, convert: toBoolean, isFilter: true, isSortKey: true }),
     mac_address: attr({ allowPost: true, allowPut: true, default: NOT_SPECIFIED, validate: isMacAddress, convert: toMac, isFilter: true, isSortKey: true, adminOnly: true }),
-    fixed_ips: attr({ allowPost: true, allowPut: true, default: NOT_SPECIFIED, validate: isFixedIps, isFilter: true }),
+    fixed_ips: attr({ allowPost: true, allowPut: true, default: NOT_SPECIFIED, validate: isFixedIps, isFilter: true, convertFilter: toFixedIpFilter }),
     device_id: attr({ allowPost: true, allowPut: true, default: '', validate: isString(255), isFilter: true, isSortKey: true }),
     device_owner: attr({ allowPost: true, allowPut: true, default: '', validate: isString(255), isFilter: true, isSortKey: true }),
     status: attr({ isFilter: true, isSortKey: true }),

@@ -160,14 +160,11 @@ export class PortOps implements ResourcePlugin {
             ]),
       special: {
         fixed_ips: (eb, values) => {
-          const conds = (values as string[]).map((v) => {
-            const [key, ...rest] = v.split('=');
-            const value = rest.join('=');
+          const conds = (values as Array<{ key: string; value: string }>).map(({ key, value }) => {
             let sub = eb.selectFrom('ip_allocations').select('ip_allocations.port_id').whereRef('ip_allocations.port_id', '=', 'ports.id');
             if (key === 'ip_address') sub = sub.where('ip_allocations.ip_address', '=', isIp(value) ? canonicalIp(value) : value);
             else if (key === 'subnet_id') sub = sub.where('ip_allocations.subnet_id', '=', value);
-            else if (key === 'ip_address_substr') sub = sub.where('ip_allocations.ip_address', 'like', `%${value.replace(/[%_\\]/g, (c) => `\\${c}`)}%`);
-            else return eb.val(false) as never;
+            else sub = sub.where('ip_allocations.ip_address', 'like', `%${value.replace(/[%_\\]/g, (c) => `\\${c}`)}%`);
             return eb.exists(sub);
           });
           return eb.and(conds);
