@@ -116,6 +116,10 @@ for (const dialect of DIALECTS) {
       assert.equal(ok.body.network.description, 'd');
       const shown = await srv.api.get(`/v2.0/networks/${n.id}`);
       assert.equal(shown.body.network.name, 'rev2', 'the refused update changed nothing');
+      const empty = await srv.api.put(`/v2.0/networks/${n.id}`, { network: {} });
+      assert.equal(empty.body.network.revision_number, shown.body.network.revision_number, 'an empty update keeps the revision');
+      const same = await srv.api.put(`/v2.0/networks/${n.id}`, { network: { name: 'rev2' } });
+      assert.equal(same.body.network.revision_number, shown.body.network.revision_number + 1, 'an update to the same value still counts');
       const delStale = await srv.api.del(`/v2.0/networks/${n.id}`, { 'If-Match': 'revision_number=1' });
       assert.equal(delStale.status, 412);
     });

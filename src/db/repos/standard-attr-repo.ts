@@ -16,13 +16,17 @@ export function standardValues(description: string): Pick<Schema['networks'], 'd
   return { description, revision_number: 0, created_at: now, updated_at: now };
 }
 
-/** Bumps the revision and updated_at of one row; with `expected`, first checks it (412 on mismatch). */
-export async function bumpRevision(trx: Executor, table: StdTable, id: string, expected?: number): Promise<void> {
+/**
+ * Bumps the revision and updated_at of one row; with `expected`, first checks it (412 on mismatch).
+ * `bump = false` only checks (an update that changes nothing keeps its revision, as in Neutron).
+ */
+export async function bumpRevision(trx: Executor, table: StdTable, id: string, expected?: number, bump = true): Promise<void> {
   if (expected !== undefined) {
     const row = await trx.selectFrom(table).select('revision_number').where('id', '=', id).executeTakeFirst();
     if (row && Number(row.revision_number) !== expected)
       throw new RevisionNumberConstraintFailed({ expected, current: Number(row.revision_number) });
   }
+  if (!bump) return;
   await trx
     .updateTable(table)
     .set((eb) => ({ revision_number: eb('revision_number', '+', 1), updated_at: nowStamp() }))

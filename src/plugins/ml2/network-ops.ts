@@ -163,7 +163,7 @@ export class NetworkOps implements ResourcePlugin {
         if ((changes.mtu as number) > max) throw new InvalidInput({ error_message: `Requested MTU is too big, maximum is ${max}` });
         set.mtu = changes.mtu as number;
       }
-      await bumpRevision(trx, 'networks', id, ifMatch);
+      await bumpRevision(trx, 'networks', id, ifMatch, Object.keys(changes).length > 0);
       if (Object.keys(set).length) await trx.updateTable('networks').set(set).where('id', '=', id).execute();
     });
     return this.get(ctx, id);
@@ -172,7 +172,7 @@ export class NetworkOps implements ResourcePlugin {
   async delete(ctx: RequestContext, id: string, ifMatch?: number): Promise<void> {
     await this.deps.database.transaction(async (trx) => {
       await this.visibleRow(trx, ctx, id);
-      if (ifMatch !== undefined) await bumpRevision(trx, 'networks', id, ifMatch);
+      if (ifMatch !== undefined) await bumpRevision(trx, 'networks', id, ifMatch, false);
       const ports = await trx.selectFrom('ports').select(['id', 'device_owner']).where('network_id', '=', id).execute();
       const blocking = ports.filter((p) => !AUTO_DELETE_OWNERS.includes(p.device_owner));
       if (blocking.length) throw new NetworkInUse({ net_id: id, port_ids: blocking.map((p) => p.id) });

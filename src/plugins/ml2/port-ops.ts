@@ -180,7 +180,7 @@ export class PortOps implements ResourcePlugin {
   async update(ctx: RequestContext, id: string, changes: Resource, ifMatch?: number): Promise<Resource> {
     await this.deps.database.transaction(async (trx) => {
       const row = await this.visibleRow(trx, ctx, id);
-      await bumpRevision(trx, 'ports', id, ifMatch);
+      await bumpRevision(trx, 'ports', id, ifMatch, Object.keys(changes).length > 0);
       const set: Partial<PortRow> = {};
       const mac = 'mac_address' in changes ? (changes.mac_address as string) : row.mac_address;
       if ('mac_address' in changes && mac !== row.mac_address) {
@@ -218,7 +218,7 @@ export class PortOps implements ResourcePlugin {
   async delete(ctx: RequestContext, id: string, ifMatch?: number): Promise<void> {
     await this.deps.database.transaction(async (trx) => {
       await this.visibleRow(trx, ctx, id);
-      if (ifMatch !== undefined) await bumpRevision(trx, 'ports', id, ifMatch);
+      if (ifMatch !== undefined) await bumpRevision(trx, 'ports', id, ifMatch, false);
       await deletePortRows(trx, id);
     });
   }

@@ -196,7 +196,7 @@ export class SubnetOps implements ResourcePlugin {
       const dns = 'dns_nameservers' in changes ? (changes.dns_nameservers as string[]) : undefined;
       const routes = 'host_routes' in changes ? (changes.host_routes as Array<{ destination: string; nexthop: string }>) : undefined;
       this.checkLimits(id, dns ?? [], routes ?? []);
-      await bumpRevision(trx, 'subnets', id, ifMatch);
+      await bumpRevision(trx, 'subnets', id, ifMatch, Object.keys(changes).length > 0);
       const set: Partial<SubnetRow> = {};
       if ('name' in changes) set.name = changes.name as string;
       if ('description' in changes) set.description = changes.description as string;
@@ -211,7 +211,7 @@ export class SubnetOps implements ResourcePlugin {
   async delete(ctx: RequestContext, id: string, ifMatch?: number): Promise<void> {
     await this.deps.database.transaction(async (trx) => {
       const row = await this.visibleRow(trx, ctx, id);
-      if (ifMatch !== undefined) await bumpRevision(trx, 'subnets', id, ifMatch);
+      if (ifMatch !== undefined) await bumpRevision(trx, 'subnets', id, ifMatch, false);
       const users = await trx
         .selectFrom('ip_allocations')
         .innerJoin('ports', 'ports.id', 'ip_allocations.port_id')
