@@ -129,7 +129,7 @@ for (const dialect of DIALECTS) {
       const st = await srv.api.put(`/v2.0/networks/${n.id}`, { network: { status: 'DOWN' } });
       assert.equal(st.status, 400);
       assert.equal(st.body.NeutronError.message, 'Cannot update read-only attribute status');
-      const prov = await srv.api.put(`/v2.0/networks/${n.id}`, { network: { 'provider:segmentation_id': 999 } });
+      const prov = await srv.api.put(`/v2.0/networks/${n.id}`, { network: { 'provider:segmentation_id': 5000 } });
       assert.equal(prov.status, 400);
       const big = await srv.api.put(`/v2.0/networks/${n.id}`, { network: { mtu: 9000 } });
       assert.equal(big.status, 400);
