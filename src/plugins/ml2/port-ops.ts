@@ -14,7 +14,7 @@ import {
   PortNotFound,
 } from '../../core/errors.js';
 import { NOT_SPECIFIED } from '../../api/resources/attributes.js';
-import { bool, dbBool, type Executor, type PortRow } from '../../db/schema.js';
+import { bool, dbBool, type AllowedAddressPairRow, type Executor, type ExtraDhcpOptRow, type PortRow } from '../../db/schema.js';
 import { listRows, type ListQuery, type ListSpec } from '../../db/repos/listing.js';
 import { bumpRevision, standardValues, tagsOf } from '../../db/repos/standard-attr-repo.js';
 import { deletePortRows, portChildren } from '../../db/repos/port-repo.js';
@@ -35,20 +35,23 @@ type DhcpOpt = { opt_name: string; opt_value: string | null; ip_version?: number
 export class PortOps implements ResourcePlugin {
   readonly tags;
 
+  private readonly dnsDomain: string;
+
   constructor(private readonly deps: Ml2Deps) {
     this.tags = tagOps(deps.database, 'ports', (ctx, id) => this.get(ctx, id));
+    this.dnsDomain = deps.config.DEFAULT.dns_domain.replace(/\.$/, '');
   }
 
   async create(ctx: RequestContext, items: Resource[]): Promise<Resource[]> {
-    const ids = await this.deps.database.transaction(async (trx) => {
-      const out: string[] = [];
+    return this.deps.database.transaction(async (trx) => {
+      const out: Resource[] = [];
       for (const item of items) out.push(await this.createOne(trx, ctx, item));
       return out;
     });
-    return this.views(this.deps.database.db, ids);
   }
 
-  private async createOne(trx: Executor, ctx: RequestContext, item: Resource): Promise<string> {
+  /** Creates one port and renders it from what was written (no read-back). */
+  private async createOne(trx: Executor, ctx: RequestContext, item: Resource): Promise<Resource> {
     const network = await this.deps.networks.visibleRow(trx, ctx, item.network_id as string);
     const id = newId();
     const mac = item.mac_address === NOT_SPECIFIED ? await this.generateMac(trx, network.id) : (item.mac_address as string);
@@ -76,10 +79,11 @@ export class PortOps implements ResourcePlugin {
     };
     await trx.insertInto('ports').values(row).execute();
     const requests = item.fixed_ips === NOT_SPECIFIED ? undefined : (item.fixed_ips as FixedIpRequest[]);
-    await this.deps.ipam.allocate(trx, network.id, id, mac, requests);
-    await this.writePairs(trx, id, mac, pairs);
-    await this.writeOpts(trx, id, (item.extra_dhcp_opts as DhcpOpt[] | null) ?? [], false);
-    return id;
+    const ips = await this.deps.ipam.allocate(trx, network.id, id, mac, requests);
+    const pairRows = pairs.length ? await this.writePairs(trx, id, mac, pairs) : [];
+    const opts = (item.extra_dhcp_opts as DhcpOpt[] | null) ?? [];
+    const optRows = opts.length ? await this.writeOpts(trx, id, opts, false) : [];
+    return this.render(row, ips, pairRows, optRows, []);
   }
 
   private async generateMac(trx: Executor, networkId: string): Promise<string> {
@@ -109,29 +113,32 @@ export class PortOps implements ResourcePlugin {
     }
   }
 
-  private async writePairs(trx: Executor, id: string, mac: string, pairs: Pair[]): Promise<void> {
+  private async writePairs(trx: Executor, id: string, mac: string, pairs: Pair[]): Promise<AllowedAddressPairRow[]> {
     await trx.deleteFrom('allowed_address_pairs').where('port_id', '=', id).execute();
-    if (pairs.length)
-      await trx
-        .insertInto('allowed_address_pairs')
-        .values(pairs.map((p) => ({ port_id: id, mac_address: (p.mac_address ?? mac).toLowerCase(), ip_address: isIp(p.ip_address) ? canonicalIp(p.ip_address) : p.ip_address })))
-        .execute();
+    const rows = pairs.map((p) => ({ port_id: id, mac_address: (p.mac_address ?? mac).toLowerCase(), ip_address: isIp(p.ip_address) ? canonicalIp(p.ip_address) : p.ip_address }));
+    if (rows.length) await trx.insertInto('allowed_address_pairs').values(rows).execute();
+    return rows;
   }
 
-  /** On update (`merge`), options are changed by name and removed when their value is null. */
-  private async writeOpts(trx: Executor, id: string, opts: DhcpOpt[], merge: boolean): Promise<void> {
+  /** On update (`merge`), options are changed by name and removed when their value is null. Returns the rows written. */
+  private async writeOpts(trx: Executor, id: string, opts: DhcpOpt[], merge: boolean): Promise<ExtraDhcpOptRow[]> {
     if (!merge) await trx.deleteFrom('extra_dhcp_opts').where('port_id', '=', id).execute();
+    const written: ExtraDhcpOptRow[] = [];
     for (const o of opts) {
       const version = o.ip_version === undefined ? 4 : Number(o.ip_version);
       await trx.deleteFrom('extra_dhcp_opts').where('port_id', '=', id).where('opt_name', '=', o.opt_name).where('ip_version', '=', version).execute();
-      if (o.opt_value !== null && o.opt_value !== undefined)
-        await trx.insertInto('extra_dhcp_opts').values({ id: newId(), port_id: id, opt_name: o.opt_name, opt_value: o.opt_value, ip_version: version }).execute();
+      if (o.opt_value !== null && o.opt_value !== undefined) {
+        const row = { id: newId(), port_id: id, opt_name: o.opt_name, opt_value: o.opt_value, ip_version: version };
+        await trx.insertInto('extra_dhcp_opts').values(row).execute();
+        written.push(row);
+      }
     }
+    return written;
   }
 
   async get(ctx: RequestContext, id: string): Promise<Resource> {
-    await this.visibleRow(this.deps.database.db, ctx, id);
-    return (await this.views(this.deps.database.db, [id]))[0];
+    const row = await this.visibleRow(this.deps.database.db, ctx, id);
+    return (await this.viewsOf(this.deps.database.db, [row]))[0];
   }
 
   private async visibleRow(trx: Executor, ctx: RequestContext, id: string): Promise<PortRow> {
@@ -223,49 +230,53 @@ export class PortOps implements ResourcePlugin {
     });
   }
 
-  async views(trx: Executor, ids: string[]): Promise<Resource[]> {
-    const rows = ids.length ? await trx.selectFrom('ports').selectAll().where('id', 'in', ids).execute() : [];
-    const byId = new Map(rows.map((r) => [r.id, r]));
-    return this.viewsOf(trx, ids.map((id) => byId.get(id)).filter((r): r is PortRow => r !== undefined));
-  }
-
   private async viewsOf(trx: Executor, rows: PortRow[]): Promise<Resource[]> {
     const ids = rows.map((r) => r.id);
     const [children, tags] = await Promise.all([portChildren(trx, ids), tagsOf(trx, 'ports', ids)]);
-    const domain = this.deps.config.DEFAULT.dns_domain.replace(/\.$/, '');
-    return rows.map((r) => {
-      const ips = (children.ips.get(r.id) ?? []).map((a) => ({ subnet_id: a.subnet_id, ip_address: a.ip_address }));
-      return {
-        id: r.id,
-        name: r.name,
-        network_id: r.network_id,
-        tenant_id: r.project_id,
-        project_id: r.project_id,
-        mac_address: r.mac_address,
-        admin_state_up: bool(r.admin_state_up),
-        status: r.status,
-        device_id: r.device_id,
-        device_owner: r.device_owner,
-        fixed_ips: ips,
-        port_security_enabled: bool(r.port_security_enabled),
-        'binding:vnic_type': r.binding_vnic_type,
-        'binding:profile': JSON.parse(r.binding_profile || '{}'),
-        'binding:host_id': r.binding_host_id,
-        'binding:vif_type': 'unbound',
-        'binding:vif_details': {},
-        allowed_address_pairs: (children.pairs.get(r.id) ?? []).map((p) => ({ ip_address: p.ip_address, mac_address: p.mac_address })),
-        extra_dhcp_opts: (children.opts.get(r.id) ?? []).map((o) => ({ opt_name: o.opt_name, opt_value: o.opt_value, ip_version: Number(o.ip_version) })),
-        dns_name: r.dns_name,
-        dns_assignment: ips.map((ip) => {
-          const hostname = r.dns_name || `host-${ip.ip_address.replace(/[.:]/g, '-')}`;
-          return { ip_address: ip.ip_address, hostname, fqdn: `${hostname}.${domain}.` };
-        }),
-        description: r.description,
-        tags: tags.get(r.id) ?? [],
-        created_at: r.created_at,
-        updated_at: r.updated_at,
-        revision_number: Number(r.revision_number),
-      };
-    });
+    return rows.map((r) =>
+      this.render(r, children.ips.get(r.id) ?? [], children.pairs.get(r.id) ?? [], children.opts.get(r.id) ?? [], tags.get(r.id) ?? []),
+    );
+  }
+
+  /** The wire form of a port from its rows. Pure. */
+  private render(
+    r: PortRow,
+    allocations: Array<{ subnet_id: string; ip_address: string }>,
+    pairs: Array<{ ip_address: string; mac_address: string }>,
+    opts: Array<{ opt_name: string; opt_value: string; ip_version: number }>,
+    tags: string[],
+  ): Resource {
+    const ips = allocations.map((a) => ({ subnet_id: a.subnet_id, ip_address: a.ip_address }));
+    return {
+      id: r.id,
+      name: r.name,
+      network_id: r.network_id,
+      tenant_id: r.project_id,
+      project_id: r.project_id,
+      mac_address: r.mac_address,
+      admin_state_up: bool(r.admin_state_up),
+      status: r.status,
+      device_id: r.device_id,
+      device_owner: r.device_owner,
+      fixed_ips: ips,
+      port_security_enabled: bool(r.port_security_enabled),
+      'binding:vnic_type': r.binding_vnic_type,
+      'binding:profile': JSON.parse(r.binding_profile || '{}'),
+      'binding:host_id': r.binding_host_id,
+      'binding:vif_type': 'unbound',
+      'binding:vif_details': {},
+      allowed_address_pairs: pairs.map((p) => ({ ip_address: p.ip_address, mac_address: p.mac_address })),
+      extra_dhcp_opts: opts.map((o) => ({ opt_name: o.opt_name, opt_value: o.opt_value, ip_version: Number(o.ip_version) })),
+      dns_name: r.dns_name,
+      dns_assignment: ips.map((ip) => {
+        const hostname = r.dns_name || `host-${ip.ip_address.replace(/[.:]/g, '-')}`;
+        return { ip_address: ip.ip_address, hostname, fqdn: `${hostname}.${this.dnsDomain}.` };
+      }),
+      description: r.description,
+      tags,
+      created_at: r.created_at,
+      updated_at: r.updated_at,
+      revision_number: Number(r.revision_number),
+    };
   }
 }
