@@ -141,6 +141,23 @@ for (const dialect of DIALECTS) {
       assert.equal(inPost.body.NeutronError.message, "Attribute 'tags' not allowed in POST");
     });
 
+    it('streams long lists whole and in order, with links', async () => {
+      const n = (await srv.api.post('/v2.0/networks', { network: { name: 'many' } })).body.network;
+      const bulk = await srv.api.post('/v2.0/ports', { ports: Array.from({ length: 700 }, (_, i) => ({ network_id: n.id, name: `p${String(i).padStart(3, '0')}` })) });
+      assert.equal(bulk.status, 201);
+      assert.equal(bulk.body.ports.length, 700);
+      const all = await srv.api.get(`/v2.0/ports?network_id=${n.id}&sort_key=name&sort_dir=asc&fields=name`);
+      assert.equal(all.status, 200);
+      assert.deepEqual(all.body.ports.map((p: { name: string }) => p.name), Array.from({ length: 700 }, (_, i) => `p${String(i).padStart(3, '0')}`));
+      assert.equal(all.body.ports_links, undefined);
+      const page = await srv.api.get(`/v2.0/ports?network_id=${n.id}&sort_key=name&sort_dir=asc&fields=id&fields=name&limit=600`);
+      assert.equal(page.body.ports.length, 600);
+      const next = page.body.ports_links.find((l: { rel: string }) => l.rel === 'next');
+      assert.ok(next.href.endsWith(`&marker=${page.body.ports[599].id}`));
+      const rest = await srv.api.get(next.href.replace(srv.url, ''));
+      assert.deepEqual(rest.body.ports.map((p: { name: string }) => p.name), Array.from({ length: 100 }, (_, i) => `p${600 + i}`));
+    });
+
     it('filters ports by fixed IP and subnet', async () => {
       const n = (await srv.api.post('/v2.0/networks', { network: {} })).body.network;
       const s = (await srv.api.post('/v2.0/subnets', { subnet: { network_id: n.id, cidr: '10.9.0.0/24', ip_version: 4 } })).body.subnet;

@@ -8,12 +8,32 @@ import type { ListQuery } from '../db/repos/listing.js';
 
 export type Resource = Record<string, unknown>;
 
+/**
+ * A list result: how many items, and the items rendered page by page, so that a list of 10,000
+ * ports is rendered and sent in slices instead of being held whole in memory.
+ */
+export interface ResourcePages {
+  count: number;
+  pages: AsyncIterable<Resource[]>;
+}
+
+/** Renders rows in slices of `size`; each slice's rows are released once rendered. */
+export function inPages<R>(rows: R[], render: (rows: R[]) => Promise<Resource[]>, size = 500): ResourcePages {
+  return {
+    count: rows.length,
+    pages: (async function* () {
+      while (rows.length) yield await render(rows.splice(0, size));
+    })(),
+  };
+}
+
 export interface ResourcePlugin {
   /** Creates all items in one transaction: either every item exists afterwards or none does. */
   create(ctx: RequestContext, items: Resource[]): Promise<Resource[]>;
   /** Throws the resource's NotFound when it does not exist or the caller may not see it. */
   get(ctx: RequestContext, id: string): Promise<Resource>;
-  list(ctx: RequestContext, q: ListQuery): Promise<Resource[]>;
+  /** Validates the query (throws before anything is sent), then returns the rendered pages. */
+  list(ctx: RequestContext, q: ListQuery): Promise<ResourcePages>;
   /** `ifMatch`: the revision the client requires (412 when it differs). */
   update(ctx: RequestContext, id: string, changes: Resource, ifMatch?: number): Promise<Resource>;
   delete(ctx: RequestContext, id: string, ifMatch?: number): Promise<void>;

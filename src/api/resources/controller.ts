@@ -4,6 +4,7 @@
  * Extensions add attributes without touching this file.
  */
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import { Readable } from 'node:stream';
 import type { RequestContext } from '../../core/context.js';
 import { HTTPMethodNotAllowed, HTTPNotFound, HTTPBadRequest, InvalidInput } from '../../core/errors.js';
 import type { ResourcePlugin } from '../../plugins/plugin-api.js';
@@ -43,11 +44,18 @@ export function registerResource(app: FastifyInstance, res: ResourceDef, plugin:
     const ctx = deps.contextOf(req);
     const pairs = queryPairs(req.url);
     const q = parseListQuery(res, pairs, deps.maxLimit);
-    const items = await plugin.list(ctx, q);
-    const body: Record<string, unknown> = { [res.collection]: items.map((i) => selectFields(res, i, q.fields)) };
-    const links = pageLinks(`${deps.baseUrl(req)}${base}`, pairs, items, items.map((i) => i.id as string), q.limit, q.pageReverse);
-    if (links.length) body[`${res.collection}_links`] = links;
-    return reply.send(body);
+    const result = await plugin.list(ctx, q);
+    const links = (ids: string[]) => pageLinks(`${deps.baseUrl(req)}${base}`, pairs, result.count, ids, q.limit, q.pageReverse);
+    if (result.count <= STREAM_ABOVE) {
+      const items: Record<string, unknown>[] = [];
+      for await (const page of result.pages) items.push(...page);
+      const body: Record<string, unknown> = { [res.collection]: items.map((i) => selectFields(res, i, q.fields)) };
+      const l = links(items.map((i) => i.id as string));
+      if (l.length) body[`${res.collection}_links`] = l;
+      return reply.send(body);
+    }
+    reply.header('content-type', 'application/json; charset=utf-8');
+    return reply.send(Readable.from(streamCollection(res, result.pages, q.fields, links)));
   };
 
   const create = async (req: FastifyRequest, reply: FastifyReply) => {
@@ -126,6 +134,31 @@ export function registerResource(app: FastifyInstance, res: ResourceDef, plugin:
     await tags.remove(deps.contextOf(req), req.params.id, req.params.tag as string);
     return reply.code(204).send();
   });
+}
+
+/** Lists longer than this are streamed page by page instead of built as one body. */
+const STREAM_ABOVE = 500;
+
+/** `{"<collection>": [...], "<collection>_links": [...]}` written one rendered page at a time. */
+async function* streamCollection(
+  res: ResourceDef,
+  pages: AsyncIterable<Record<string, unknown>[]>,
+  fields: string[] | undefined,
+  links: (ids: string[]) => unknown[],
+): AsyncGenerator<string> {
+  yield `{"${res.collection}":[`;
+  let first: string | undefined;
+  let last: string | undefined;
+  let sep = '';
+  for await (const page of pages) {
+    if (!page.length) continue;
+    first ??= page[0].id as string;
+    last = page[page.length - 1].id as string;
+    yield sep + page.map((i) => JSON.stringify(selectFields(res, i, fields))).join(',');
+    sep = ',';
+  }
+  const l = links(first === undefined ? [] : first === last ? [first] : [first, last as string]);
+  yield l.length ? `],"${res.collection}_links":${JSON.stringify(l)}}` : ']}';
 }
 
 /** Fills `project_id`/`tenant_id` from the context; refuses two that differ. */

@@ -11,7 +11,8 @@ export interface Link {
 export function pageLinks(
   baseUrl: string,
   pairs: Array<[string, string]>,
-  items: Array<Record<string, unknown>>,
+  count: number,
+  /** The ids of the first and last item of the page (or just one, or none). */
   ids: string[],
   limit: number | undefined,
   pageReverse: boolean,
@@ -20,8 +21,8 @@ export function pageLinks(
   const kept = pairs.filter(([k]) => k !== 'marker' && k !== 'page_reverse');
   const href = (extra: Array<[string, string]>) => `${baseUrl}?${[...kept, ...extra].map(([k, v]) => `${encode(k)}=${encode(v)}`).join('&')}`;
   const links: Link[] = [];
-  if (!(items.length < limit && !pageReverse)) links.push({ rel: 'next', href: href(ids.length ? [['marker', ids[ids.length - 1]]] : []) });
-  if (!(items.length < limit && pageReverse))
+  if (!(count < limit && !pageReverse)) links.push({ rel: 'next', href: href(ids.length ? [['marker', ids[ids.length - 1]]] : []) });
+  if (!(count < limit && pageReverse))
     links.push({ rel: 'previous', href: href([...(ids.length ? ([['marker', ids[0]]] as Array<[string, string]>) : []), ['page_reverse', 'True']]) });
   return links;
 }

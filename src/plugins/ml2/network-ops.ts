@@ -10,7 +10,7 @@ import { bool, dbBool, type NetworkRow, type Executor } from '../../db/schema.js
 import { listRows, type ListQuery, type ListSpec } from '../../db/repos/listing.js';
 import { networkRow, segmentsOf, subnetIdsOf } from '../../db/repos/network-repo.js';
 import { bumpRevision, deleteTagsOf, standardValues, tagsOf } from '../../db/repos/standard-attr-repo.js';
-import type { Resource, ResourcePlugin } from '../plugin-api.js';
+import { inPages, type Resource, type ResourcePages, type ResourcePlugin } from '../plugin-api.js';
 import { tagOps } from '../tag-ops.js';
 import type { Ml2Deps } from './ml2-plugin.js';
 import type { SegmentRequest } from './driver-api.js';
@@ -120,7 +120,7 @@ export class NetworkOps implements ResourcePlugin {
     return row;
   }
 
-  async list(ctx: RequestContext, q: ListQuery): Promise<Resource[]> {
+  async list(ctx: RequestContext, q: ListQuery): Promise<ResourcePages> {
     const db = this.deps.database.db;
     const spec: ListSpec = {
       table: 'networks',
@@ -138,7 +138,7 @@ export class NetworkOps implements ResourcePlugin {
     };
     if (q.marker !== undefined && !(await networkRow(db, q.marker))) throw new NetworkNotFound({ net_id: q.marker });
     const rows = await listRows<NetworkRow>(db, spec, q);
-    return this.viewsOf(db, rows);
+    return inPages(rows, (part) => this.viewsOf(db, part));
   }
 
   async update(ctx: RequestContext, id: string, changes: Resource, ifMatch?: number): Promise<Resource> {

@@ -20,7 +20,7 @@ import { bumpRevision, standardValues, tagsOf } from '../../db/repos/standard-at
 import { deletePortRows, portChildren } from '../../db/repos/port-repo.js';
 import type { Allocation, FixedIpRequest } from '../../ipam/db-ipam.js';
 import { canonicalIp, isIp } from '../../core/ip.js';
-import type { Resource, ResourcePlugin } from '../plugin-api.js';
+import { inPages, type Resource, type ResourcePages, type ResourcePlugin } from '../plugin-api.js';
 import { tagOps } from '../tag-ops.js';
 import type { Ml2Deps } from './ml2-plugin.js';
 
@@ -151,7 +151,7 @@ export class PortOps implements ResourcePlugin {
     return row;
   }
 
-  async list(ctx: RequestContext, q: ListQuery): Promise<Resource[]> {
+  async list(ctx: RequestContext, q: ListQuery): Promise<ResourcePages> {
     const db = this.deps.database.db;
     const spec: ListSpec = {
       table: 'ports',
@@ -181,7 +181,7 @@ export class PortOps implements ResourcePlugin {
     if (q.marker !== undefined && !(await db.selectFrom('ports').select('id').where('id', '=', q.marker).executeTakeFirst()))
       throw new PortNotFound({ port_id: q.marker });
     const rows = await listRows<PortRow>(db, spec, q);
-    return this.viewsOf(db, rows);
+    return inPages(rows, (part) => this.viewsOf(db, part));
   }
 
   async update(ctx: RequestContext, id: string, changes: Resource, ifMatch?: number): Promise<Resource> {

@@ -20,7 +20,7 @@ import { bool, dbBool, type Executor, type SubnetRow } from '../../db/schema.js'
 import { listRows, type ListQuery, type ListSpec } from '../../db/repos/listing.js';
 import { bumpRevision, deleteTagsOf, standardValues, tagsOf } from '../../db/repos/standard-attr-repo.js';
 import { subnetChildren } from '../../db/repos/subnet-repo.js';
-import type { Resource, ResourcePlugin } from '../plugin-api.js';
+import { inPages, type Resource, type ResourcePages, type ResourcePlugin } from '../plugin-api.js';
 import { tagOps } from '../tag-ops.js';
 import type { Ml2Deps } from './ml2-plugin.js';
 import { AUTO_DELETE_OWNERS } from './network-ops.js';
@@ -151,7 +151,7 @@ export class SubnetOps implements ResourcePlugin {
     return row;
   }
 
-  async list(ctx: RequestContext, q: ListQuery): Promise<Resource[]> {
+  async list(ctx: RequestContext, q: ListQuery): Promise<ResourcePages> {
     const db = this.deps.database.db;
     const spec: ListSpec = {
       table: 'subnets',
@@ -176,7 +176,7 @@ export class SubnetOps implements ResourcePlugin {
     if (q.marker !== undefined && !(await db.selectFrom('subnets').select('id').where('id', '=', q.marker).executeTakeFirst()))
       throw new SubnetNotFound({ subnet_id: q.marker });
     const rows = await listRows<SubnetRow>(db, spec, q);
-    return this.viewsOf(db, rows);
+    return inPages(rows, (part) => this.viewsOf(db, part));
   }
 
   async update(ctx: RequestContext, id: string, changes: Resource, ifMatch?: number): Promise<Resource> {
