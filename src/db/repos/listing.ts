@@ -47,6 +47,8 @@ export interface ListSpec {
   scope?: (eb: AnyEb) => Expression<SqlBool>;
   /** Column values are stored as 0/1 for these attributes. */
   booleans?: Set<string>;
+  /** The error for a marker that names no row (Neutron answers the resource's NotFound). */
+  markerNotFound: (id: string) => Error;
 }
 
 const dbValue = (spec: ListSpec, attr: string, v: unknown) => (spec.booleans?.has(attr) ? (v ? 1 : 0) : v);
@@ -78,7 +80,8 @@ export async function listRows<R>(trx: Executor, spec: ListSpec, q: ListQuery): 
       .select(effective.map((e) => sql.ref(e.col).as(e.col.split('.')[1])))
       .where(`${t}.id`, '=', q.marker)
       .executeTakeFirst();
-    if (markerRow) qb = qb.where((eb) => afterMarker(eb, effective, markerRow));
+    if (!markerRow) throw spec.markerNotFound(q.marker);
+    qb = qb.where((eb) => afterMarker(eb, effective, markerRow));
   }
   for (const e of effective) qb = qb.orderBy(sql.ref(e.col), e.dir);
   if (q.limit !== undefined) qb = qb.limit(q.limit);

@@ -126,6 +126,7 @@ export class NetworkOps implements ResourcePlugin {
       table: 'networks',
       tagType: 'networks',
       columns: COLUMNS,
+      markerNotFound: (id) => new NetworkNotFound({ net_id: id }),
       booleans: BOOLEANS,
       scope: this.visible(ctx),
       special: {
@@ -136,7 +137,6 @@ export class NetworkOps implements ResourcePlugin {
           eb.exists(eb.selectFrom('subnets').select('subnets.id').whereRef('subnets.network_id', '=', 'networks.id').where('subnets.id', 'in', v as string[])),
       },
     };
-    if (q.marker !== undefined && !(await networkRow(db, q.marker))) throw new NetworkNotFound({ net_id: q.marker });
     const rows = await listRows<NetworkRow>(db, spec, q);
     return inPages(rows, (part) => this.viewsOf(db, part));
   }

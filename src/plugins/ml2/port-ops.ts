@@ -157,6 +157,7 @@ export class PortOps implements ResourcePlugin {
       table: 'ports',
       tagType: 'ports',
       columns: COLUMNS,
+      markerNotFound: (id) => new PortNotFound({ port_id: id }),
       booleans: new Set(['admin_state_up']),
       scope: ctx.isAdmin
         ? undefined
@@ -178,8 +179,6 @@ export class PortOps implements ResourcePlugin {
         },
       },
     };
-    if (q.marker !== undefined && !(await db.selectFrom('ports').select('id').where('id', '=', q.marker).executeTakeFirst()))
-      throw new PortNotFound({ port_id: q.marker });
     const rows = await listRows<PortRow>(db, spec, q);
     return inPages(rows, (part) => this.viewsOf(db, part));
   }

@@ -157,6 +157,7 @@ export class SubnetOps implements ResourcePlugin {
       table: 'subnets',
       tagType: 'subnets',
       columns: COLUMNS,
+      markerNotFound: (id) => new SubnetNotFound({ subnet_id: id }),
       booleans: new Set(['enable_dhcp']),
       scope: ctx.isAdmin
         ? undefined
@@ -173,8 +174,6 @@ export class SubnetOps implements ResourcePlugin {
             ]),
       special: { subnetpool_id: (eb, v) => (v.includes(null) ? eb.val(true) : eb.val(false)) as never },
     };
-    if (q.marker !== undefined && !(await db.selectFrom('subnets').select('id').where('id', '=', q.marker).executeTakeFirst()))
-      throw new SubnetNotFound({ subnet_id: q.marker });
     const rows = await listRows<SubnetRow>(db, spec, q);
     return inPages(rows, (part) => this.viewsOf(db, part));
   }
