@@ -9,6 +9,17 @@ import { Database } from './db/database.js';
 import { buildServer } from './api/server.js';
 import { buildRegistry } from './api/resources/registry.js';
 import { Ml2Plugin } from './plugins/ml2/ml2-plugin.js';
+import type { ServicePlugin } from './plugins/plugin-api.js';
+
+/** What a service plug-in is built from. */
+export interface ServiceDeps {
+  database: Database;
+  config: Config;
+  ml2: Ml2Plugin;
+}
+
+/** The service plug-ins, in the order they join (their hooks run in this order). */
+const SERVICE_PLUGINS: Array<(deps: ServiceDeps) => ServicePlugin> = [];
 
 export interface App {
   server: FastifyInstance;
@@ -21,7 +32,9 @@ export async function createApp(config: Config, opts: { logger?: Logger; migrate
   const database = new Database(config.database.connection, { poolSize: config.database.max_pool_size, maxRetries: config.database.max_retries });
   if (opts.migrate !== false) await database.migrateToLatest();
   const ml2 = new Ml2Plugin(database, config);
-  const server = buildServer({ config, registry: buildRegistry(), plugins: ml2.collections(), logger });
+  const services = SERVICE_PLUGINS.map((make) => make({ database, config, ml2 }));
+  const plugins = Object.assign({}, ml2.collections(), ...services.map((s) => s.collections()));
+  const server = buildServer({ config, registry: buildRegistry(services), plugins, logger });
   return {
     server,
     database,

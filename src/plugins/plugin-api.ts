@@ -5,6 +5,7 @@
  */
 import type { RequestContext } from '../core/context.js';
 import type { ListQuery } from '../db/repos/listing.js';
+import type { ExtensionDef, ResourceDef } from '../api/resources/attributes.js';
 
 export type Resource = Record<string, unknown>;
 
@@ -39,6 +40,29 @@ export interface ResourcePlugin {
   delete(ctx: RequestContext, id: string, ifMatch?: number): Promise<void>;
   /** Tag operations on one resource (standard attributes); absent when the resource has no tags. */
   tags?: TagOps;
+  /**
+   * Member actions, served at `/v2.0/{collection}/{id}/{name}` (Neutron's `add_router_interface`,
+   * quota `details`…). The handler gets the raw JSON body and returns the response body as is.
+   */
+  actions?: Record<string, MemberAction>;
+}
+
+export interface MemberAction {
+  method: 'GET' | 'PUT' | 'POST' | 'DELETE';
+  handler(ctx: RequestContext, id: string, body: unknown): Promise<unknown>;
+  /** HTTP status of a success (200 unless said). */
+  status?: number;
+}
+
+/**
+ * A service plug-in (security groups, L3, quotas, RBAC): the resources and extensions it adds to
+ * the API, and the plug-in objects that serve its collections. It joins the core resources through
+ * the ML2 hooks it registers when built.
+ */
+export interface ServicePlugin {
+  resources: ResourceDef[];
+  extensions: ExtensionDef[];
+  collections(): Record<string, ResourcePlugin>;
 }
 
 export interface TagOps {

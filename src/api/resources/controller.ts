@@ -103,6 +103,16 @@ export function registerResource(app: FastifyInstance, res: ResourceDef, plugin:
   app.post(`${base}/:id`, notAllowed);
   app.patch(`${base}/:id`, notAllowed);
 
+  for (const [name, action] of Object.entries(plugin.actions ?? {})) {
+    const path = `${base}/:id/${name}`;
+    const handler = async (req: FastifyRequest<{ Params: Params }>, reply: FastifyReply) => {
+      const out = await action.handler(deps.contextOf(req), stripJson(req.params.id), req.body);
+      return reply.code(action.status ?? 200).send(out);
+    };
+    app.route({ method: action.method, url: path, handler });
+    app.route({ method: action.method, url: `${path}.json`, handler });
+  }
+
   const tags = plugin.tags;
   if (!res.standardAttributes || !tags) return;
   const tagPaths = [`${base}/:id/tags`, `${base}/:id/tags.json`];

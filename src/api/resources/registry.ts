@@ -2,7 +2,7 @@
  * What this server serves: the core resources and every extension that is really implemented.
  * `GET /v2.0/extensions` lists exactly these, so clients (tempest, the CLI) only use what works.
  */
-import { ResourceRegistry, type ExtensionDef } from './attributes.js';
+import { ResourceRegistry, type ExtensionDef, type ResourceDef } from './attributes.js';
 import { networkExtensions, networkResource } from './networks.js';
 import { portExtensions, portResource } from './ports.js';
 import { subnetResource } from './subnets.js';
@@ -27,11 +27,14 @@ const SHIM_EXTENSIONS: ExtensionDef[] = [
   },
 ];
 
-export function buildRegistry(): ResourceRegistry {
+/** The core resources and extensions, then each service plug-in's (resources first, then extensions). */
+export function buildRegistry(services: Array<{ resources: ResourceDef[]; extensions: ExtensionDef[] }> = []): ResourceRegistry {
   const reg = new ResourceRegistry();
   reg.addResource(networkResource());
   reg.addResource(subnetResource());
   reg.addResource(portResource());
+  for (const s of services) for (const r of s.resources) reg.addResource(r);
   for (const ext of [...networkExtensions(), ...portExtensions(), ...SHIM_EXTENSIONS]) reg.addExtension(ext);
+  for (const s of services) for (const ext of s.extensions) reg.addExtension(ext);
   return reg;
 }

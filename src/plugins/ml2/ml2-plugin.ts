@@ -14,6 +14,8 @@ import { NetworkOps } from './network-ops.js';
 import { PortOps } from './port-ops.js';
 import { SubnetOps } from './subnet-ops.js';
 import { TypeManager } from './type-manager.js';
+import { emptyHooks, runHooks, type Ml2Hooks } from './hooks.js';
+import type { RequestContext } from '../../core/context.js';
 
 /** What the three resource handlers share. */
 export interface Ml2Deps {
@@ -22,7 +24,9 @@ export interface Ml2Deps {
   types: TypeManager;
   ipam: DbIpam;
   networks: NetworkOps;
-  deletePortRows(trx: Executor, id: string): Promise<void>;
+  hooks: Ml2Hooks;
+  /** Deletes a port on a plug-in's behalf (network delete, router interface removal), hooks included. */
+  deletePort(trx: Executor, ctx: RequestContext, id: string): Promise<void>;
   /** Refuses availability zone hints that no agent offers (none until agents exist). */
   checkAvailabilityZones(hints: string[] | undefined): void;
 }
@@ -32,13 +36,22 @@ export class Ml2Plugin {
   readonly subnets: SubnetOps;
   readonly ports: PortOps;
 
+  readonly hooks: Ml2Hooks = emptyHooks();
+
   constructor(database: Database, config: Config) {
+    const hooks = this.hooks;
     const deps = {
       database,
       config,
+      hooks: this.hooks,
       types: new TypeManager(config),
       ipam: new DbIpam(),
-      deletePortRows,
+      async deletePort(trx: Executor, ctx: RequestContext, id: string) {
+        const port = await trx.selectFrom('ports').selectAll().where('id', '=', id).executeTakeFirst();
+        if (!port) return;
+        await runHooks(hooks.beforePortDelete, trx, ctx, port, true);
+        await deletePortRows(trx, id);
+      },
       checkAvailabilityZones(hints: string[] | undefined) {
         if (hints?.length) throw new AvailabilityZoneNotFound({ availability_zone: hints[0] });
       },

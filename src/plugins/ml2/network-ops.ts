@@ -14,6 +14,7 @@ import { inPages, type Resource, type ResourcePages, type ResourcePlugin } from 
 import { tagOps } from '../tag-ops.js';
 import type { Ml2Deps } from './ml2-plugin.js';
 import type { SegmentRequest } from './driver-api.js';
+import { runHooks } from './hooks.js';
 
 const COLUMNS: Record<string, string> = {
   id: 'id',
@@ -53,6 +54,7 @@ export class NetworkOps implements ResourcePlugin {
   async create(ctx: RequestContext, items: Resource[]): Promise<Resource[]> {
     const reqs = items.map((item) => this.providerRequest(item));
     const ids = await this.deps.database.transaction(async (trx) => {
+      await runHooks(this.deps.hooks.checkQuota, trx, ctx, 'network', items.length);
       const out: string[] = [];
       for (let i = 0; i < items.length; i++) out.push(await this.createOne(trx, ctx, items[i], reqs[i]));
       return out;
@@ -105,6 +107,7 @@ export class NetworkOps implements ResourcePlugin {
     if (mtu > maxMtu) throw new InvalidInput({ error_message: `Requested MTU is too big, maximum is ${maxMtu}` });
     // the segment is a change of the network: Neutron reports revision 1 after create
     await trx.updateTable('networks').set({ mtu, revision_number: 1 }).where('id', '=', id).execute();
+    await runHooks(this.deps.hooks.networkCreated, trx, ctx, item, { ...row, mtu, revision_number: 1 });
     return id;
   }
 
@@ -165,18 +168,20 @@ export class NetworkOps implements ResourcePlugin {
       }
       await bumpRevision(trx, 'networks', id, ifMatch, Object.keys(changes).length > 0);
       if (Object.keys(set).length) await trx.updateTable('networks').set(set).where('id', '=', id).execute();
+      await runHooks(this.deps.hooks.networkUpdated, trx, ctx, changes, row);
     });
     return this.get(ctx, id);
   }
 
   async delete(ctx: RequestContext, id: string, ifMatch?: number): Promise<void> {
     await this.deps.database.transaction(async (trx) => {
-      await this.visibleRow(trx, ctx, id);
+      const network = await this.visibleRow(trx, ctx, id);
       if (ifMatch !== undefined) await bumpRevision(trx, 'networks', id, ifMatch, false);
+      await runHooks(this.deps.hooks.beforeNetworkDelete, trx, ctx, network);
       const ports = await trx.selectFrom('ports').select(['id', 'device_owner']).where('network_id', '=', id).execute();
       const blocking = ports.filter((p) => !AUTO_DELETE_OWNERS.includes(p.device_owner));
       if (blocking.length) throw new NetworkInUse({ net_id: id, port_ids: blocking.map((p) => p.id) });
-      for (const p of ports) await this.deps.deletePortRows(trx, p.id);
+      for (const p of ports) await this.deps.deletePort(trx, ctx, p.id);
       const subnets = await trx.selectFrom('subnets').select('id').where('network_id', '=', id).execute();
       for (const s of subnets) await deleteTagsOf(trx, 'subnets', s.id);
       await trx.deleteFrom('subnets').where('network_id', '=', id).execute();
@@ -194,7 +199,7 @@ export class NetworkOps implements ResourcePlugin {
   private async viewsOf(trx: Executor, rows: NetworkRow[]): Promise<Resource[]> {
     const ids = rows.map((r) => r.id);
     const [segs, subnets, tags] = await Promise.all([segmentsOf(trx, ids), subnetIdsOf(trx, ids), tagsOf(trx, 'networks', ids)]);
-    return rows.map((r) => {
+    const views = rows.map((r) => {
       const seg = segs.get(r.id)?.[0];
       return {
         id: r.id,
@@ -221,6 +226,8 @@ export class NetworkOps implements ResourcePlugin {
         revision_number: Number(r.revision_number),
       };
     });
+    await runHooks(this.deps.hooks.extendNetworks, trx, views);
+    return views;
   }
 }
 

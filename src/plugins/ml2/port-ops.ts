@@ -22,6 +22,7 @@ import type { Allocation, FixedIpRequest } from '../../ipam/db-ipam.js';
 import { canonicalIp, isIp } from '../../core/ip.js';
 import { inPages, type Resource, type ResourcePages, type ResourcePlugin } from '../plugin-api.js';
 import { tagOps } from '../tag-ops.js';
+import { runHooks } from './hooks.js';
 import type { Ml2Deps } from './ml2-plugin.js';
 
 const COLUMNS: Record<string, string> = Object.fromEntries(
@@ -44,14 +45,19 @@ export class PortOps implements ResourcePlugin {
 
   async create(ctx: RequestContext, items: Resource[]): Promise<Resource[]> {
     return this.deps.database.transaction(async (trx) => {
+      await runHooks(this.deps.hooks.checkQuota, trx, ctx, 'port', items.length);
       const out: Resource[] = [];
-      for (const item of items) out.push(await this.createOne(trx, ctx, item));
+      for (const item of items) out.push(await this.createInTransaction(trx, ctx, item));
       return out;
     });
   }
 
-  /** Creates one port and renders it from what was written (no read-back). */
-  private async createOne(trx: Executor, ctx: RequestContext, item: Resource): Promise<Resource> {
+  /**
+   * Creates one port inside the caller's transaction and renders it from what was written (no
+   * read-back). Plug-ins that create ports (router interfaces, DHCP) call this with a prepared item:
+   * every attribute present, NOT_SPECIFIED where the plug-in decides. Quota is the caller's check.
+   */
+  async createInTransaction(trx: Executor, ctx: RequestContext, item: Resource): Promise<Resource> {
     const network = await this.deps.networks.visibleRow(trx, ctx, item.network_id as string);
     const id = newId();
     const mac = item.mac_address === NOT_SPECIFIED ? await this.generateMac(trx, network.id) : (item.mac_address as string);
@@ -83,7 +89,10 @@ export class PortOps implements ResourcePlugin {
     const pairRows = pairs.length ? await this.writePairs(trx, id, mac, pairs) : [];
     const opts = (item.extra_dhcp_opts as DhcpOpt[] | null) ?? [];
     const optRows = opts.length ? await this.writeOpts(trx, id, opts, false) : [];
-    return this.render(row, ips, pairRows, optRows, []);
+    await runHooks(this.deps.hooks.portCreated, trx, ctx, item, row);
+    const view = this.render(row, ips, pairRows, optRows, []);
+    await runHooks(this.deps.hooks.extendPorts, trx, [view]);
+    return view;
   }
 
   private async generateMac(trx: Executor, networkId: string): Promise<string> {
@@ -209,6 +218,7 @@ export class PortOps implements ResourcePlugin {
       if (Object.keys(set).length) await trx.updateTable('ports').set(set).where('id', '=', id).execute();
       if ('allowed_address_pairs' in changes) await this.writePairs(trx, id, mac, pairs);
       if ('extra_dhcp_opts' in changes) await this.writeOpts(trx, id, (changes.extra_dhcp_opts as DhcpOpt[] | null) ?? [], true);
+      await runHooks(this.deps.hooks.portUpdated, trx, ctx, changes, row);
       if ('fixed_ips' in changes) {
         const current: Allocation[] = (children.ips.get(id) ?? []).map((a) => ({ subnet_id: a.subnet_id, ip_address: a.ip_address }));
         const wanted = await this.deps.ipam.allocate(trx, row.network_id, id, mac, changes.fixed_ips as FixedIpRequest[], current);
@@ -223,8 +233,9 @@ export class PortOps implements ResourcePlugin {
 
   async delete(ctx: RequestContext, id: string, ifMatch?: number): Promise<void> {
     await this.deps.database.transaction(async (trx) => {
-      await this.visibleRow(trx, ctx, id);
+      const port = await this.visibleRow(trx, ctx, id);
       if (ifMatch !== undefined) await bumpRevision(trx, 'ports', id, ifMatch, false);
+      await runHooks(this.deps.hooks.beforePortDelete, trx, ctx, port, false);
       await deletePortRows(trx, id);
     });
   }
@@ -232,9 +243,11 @@ export class PortOps implements ResourcePlugin {
   private async viewsOf(trx: Executor, rows: PortRow[]): Promise<Resource[]> {
     const ids = rows.map((r) => r.id);
     const [children, tags] = await Promise.all([portChildren(trx, ids), tagsOf(trx, 'ports', ids)]);
-    return rows.map((r) =>
+    const views = rows.map((r) =>
       this.render(r, children.ips.get(r.id) ?? [], children.pairs.get(r.id) ?? [], children.opts.get(r.id) ?? [], tags.get(r.id) ?? []),
     );
+    await runHooks(this.deps.hooks.extendPorts, trx, views);
+    return views;
   }
 
   /** The wire form of a port from its rows. Pure. */

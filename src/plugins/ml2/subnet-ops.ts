@@ -24,6 +24,7 @@ import { inPages, type Resource, type ResourcePages, type ResourcePlugin } from 
 import { tagOps } from '../tag-ops.js';
 import type { Ml2Deps } from './ml2-plugin.js';
 import { AUTO_DELETE_OWNERS } from './network-ops.js';
+import { runHooks } from './hooks.js';
 
 const COLUMNS: Record<string, string> = Object.fromEntries(
   ['id', 'name', 'ip_version', 'network_id', 'cidr', 'gateway_ip', 'enable_dhcp', 'ipv6_ra_mode', 'ipv6_address_mode', 'project_id', 'description', 'revision_number', 'created_at', 'updated_at'].map((c) => [c, c]),
@@ -40,6 +41,7 @@ export class SubnetOps implements ResourcePlugin {
 
   async create(ctx: RequestContext, items: Resource[]): Promise<Resource[]> {
     const ids = await this.deps.database.transaction(async (trx) => {
+      await runHooks(this.deps.hooks.checkQuota, trx, ctx, 'subnet', items.length);
       const out: string[] = [];
       for (const item of items) out.push(await this.createOne(trx, ctx, item));
       return out;
@@ -211,6 +213,7 @@ export class SubnetOps implements ResourcePlugin {
     await this.deps.database.transaction(async (trx) => {
       const row = await this.visibleRow(trx, ctx, id);
       if (ifMatch !== undefined) await bumpRevision(trx, 'subnets', id, ifMatch, false);
+      await runHooks(this.deps.hooks.beforeSubnetDelete, trx, ctx, row);
       const users = await trx
         .selectFrom('ip_allocations')
         .innerJoin('ports', 'ports.id', 'ip_allocations.port_id')
@@ -234,7 +237,7 @@ export class SubnetOps implements ResourcePlugin {
   private async viewsOf(trx: Executor, rows: SubnetRow[]): Promise<Resource[]> {
     const ids = rows.map((r) => r.id);
     const [children, tags] = await Promise.all([subnetChildren(trx, ids), tagsOf(trx, 'subnets', ids)]);
-    return rows.map((r) => {
+    const views = rows.map((r) => {
       const pools = [...(children.pools.get(r.id) ?? [])].sort((a, b) => (parseIp(a.first_ip)!.value < parseIp(b.first_ip)!.value ? -1 : 1));
       return {
         id: r.id,
@@ -259,6 +262,8 @@ export class SubnetOps implements ResourcePlugin {
         revision_number: Number(r.revision_number),
       };
     });
+    await runHooks(this.deps.hooks.extendSubnets, trx, views);
+    return views;
   }
 }
 

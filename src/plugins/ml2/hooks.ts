@@ -1,0 +1,51 @@
+/**
+ * Where service plug-ins (security groups, L3, quotas, RBAC) join the core resources without the
+ * core knowing them: the idea of ML2's extension drivers and Neutron's callbacks, as plain lists of
+ * functions. Every hook runs inside the caller's transaction, does no I/O outside the database, and
+ * throws a NeutronError to refuse the operation (the whole transaction then rolls back).
+ */
+import type { RequestContext } from '../../core/context.js';
+import type { Executor, NetworkRow, PortRow, SubnetRow } from '../../db/schema.js';
+import type { Resource } from '../plugin-api.js';
+
+export interface Ml2Hooks {
+  /** Before rows are written: refuse when the project would go over its quota for `resource`. */
+  checkQuota: Array<(trx: Executor, ctx: RequestContext, resource: string, adding: number) => Promise<void>>;
+  /** After a network row exists (`item`: the prepared request, extension attributes included). */
+  networkCreated: Array<(trx: Executor, ctx: RequestContext, item: Resource, network: NetworkRow) => Promise<void>>;
+  networkUpdated: Array<(trx: Executor, ctx: RequestContext, changes: Resource, network: NetworkRow) => Promise<void>>;
+  /** Before a network and its DHCP ports go: throw an InUse error to refuse. */
+  beforeNetworkDelete: Array<(trx: Executor, ctx: RequestContext, network: NetworkRow) => Promise<void>>;
+  /** Adds extension fields to rendered networks (batch). */
+  extendNetworks: Array<(trx: Executor, networks: Resource[]) => Promise<void>>;
+
+  beforeSubnetDelete: Array<(trx: Executor, ctx: RequestContext, subnet: SubnetRow) => Promise<void>>;
+  extendSubnets: Array<(trx: Executor, subnets: Resource[]) => Promise<void>>;
+
+  /** After a port row and its addresses exist (`item`: the prepared request). */
+  portCreated: Array<(trx: Executor, ctx: RequestContext, item: Resource, port: PortRow) => Promise<void>>;
+  /** After the port row was updated (`changes`: the prepared request; `port`: the row before). */
+  portUpdated: Array<(trx: Executor, ctx: RequestContext, changes: Resource, port: PortRow) => Promise<void>>;
+  /** Before a port goes. `internal`: deleted by a plug-in (router interface removal, network delete). */
+  beforePortDelete: Array<(trx: Executor, ctx: RequestContext, port: PortRow, internal: boolean) => Promise<void>>;
+  extendPorts: Array<(trx: Executor, ports: Resource[]) => Promise<void>>;
+}
+
+export const emptyHooks = (): Ml2Hooks => ({
+  checkQuota: [],
+  networkCreated: [],
+  networkUpdated: [],
+  beforeNetworkDelete: [],
+  extendNetworks: [],
+  beforeSubnetDelete: [],
+  extendSubnets: [],
+  portCreated: [],
+  portUpdated: [],
+  beforePortDelete: [],
+  extendPorts: [],
+});
+
+/** Runs hooks one after another (they share one transaction). */
+export async function runHooks<A extends unknown[]>(hooks: Array<(...args: A) => Promise<void>>, ...args: A): Promise<void> {
+  for (const h of hooks) await h(...args);
+}
