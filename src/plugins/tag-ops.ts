@@ -4,11 +4,11 @@
  */
 import { NeutronError, TagNotFound, TagResourceNotFound } from '../core/errors.js';
 import type { Database } from '../db/database.js';
-import { addTag, bumpRevision, removeTag, replaceTags, tagsOf } from '../db/repos/standard-attr-repo.js';
+import { addTag, bumpRevision, removeTag, replaceTags, tagsOf, type StdTable } from '../db/repos/standard-attr-repo.js';
 import type { RequestContext } from '../core/context.js';
 import type { TagOps } from './plugin-api.js';
 
-export function tagOps(database: Database, table: 'networks' | 'subnets' | 'ports', get: (ctx: RequestContext, id: string) => Promise<unknown>): TagOps {
+export function tagOps(database: Database, table: StdTable, get: (ctx: RequestContext, id: string) => Promise<unknown>): TagOps {
   const type = table;
   const exists = async (ctx: RequestContext, id: string) => {
     try {

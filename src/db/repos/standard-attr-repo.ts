@@ -3,10 +3,11 @@
  * change, checked against `If-Match`) and tags.
  */
 import { RevisionNumberConstraintFailed } from '../../core/errors.js';
-import type { Executor, Schema } from '../schema.js';
+import type { Executor, Schema, StandardColumns } from '../schema.js';
 import { chunks } from './listing.js';
 
-type StdTable = 'networks' | 'subnets' | 'ports';
+/** Every table of a standard-attribute resource (service plug-ins add theirs by augmenting Schema). */
+export type StdTable = { [K in keyof Schema]: Schema[K] extends StandardColumns & { id: string } ? K : never }[keyof Schema];
 
 /** Neutron's timestamp text: seconds precision, UTC, `Z`. */
 export const nowStamp = (): string => new Date().toISOString().replace(/\.\d{3}Z$/, 'Z');
@@ -22,14 +23,14 @@ export function standardValues(description: string): Pick<Schema['networks'], 'd
  */
 export async function bumpRevision(trx: Executor, table: StdTable, id: string, expected?: number, bump = true): Promise<void> {
   if (expected !== undefined) {
-    const row = await trx.selectFrom(table).select('revision_number').where('id', '=', id).executeTakeFirst();
+    const row = await (trx as any).selectFrom(table).select('revision_number').where('id', '=', id).executeTakeFirst(); // eslint-disable-line @typescript-eslint/no-explicit-any
     if (row && Number(row.revision_number) !== expected)
       throw new RevisionNumberConstraintFailed({ expected, current: Number(row.revision_number) });
   }
   if (!bump) return;
-  await trx
+  await (trx as any) // eslint-disable-line @typescript-eslint/no-explicit-any
     .updateTable(table)
-    .set((eb) => ({ revision_number: eb('revision_number', '+', 1), updated_at: nowStamp() }))
+    .set((eb: any) => ({ revision_number: eb('revision_number', '+', 1), updated_at: nowStamp() })) // eslint-disable-line @typescript-eslint/no-explicit-any
     .where('id', '=', id)
     .execute();
 }
