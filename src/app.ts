@@ -10,6 +10,7 @@ import { buildServer } from './api/server.js';
 import { buildRegistry } from './api/resources/registry.js';
 import { Ml2Plugin } from './plugins/ml2/ml2-plugin.js';
 import type { ServicePlugin } from './plugins/plugin-api.js';
+import { securityGroupPlugin } from './plugins/securitygroups/sg-plugin.js';
 
 /** What a service plug-in is built from. */
 export interface ServiceDeps {
@@ -19,7 +20,7 @@ export interface ServiceDeps {
 }
 
 /** The service plug-ins, in the order they join (their hooks run in this order). */
-const SERVICE_PLUGINS: Array<(deps: ServiceDeps) => ServicePlugin> = [];
+const SERVICE_PLUGINS: Array<(deps: ServiceDeps) => ServicePlugin> = [securityGroupPlugin];
 
 export interface App {
   server: FastifyInstance;

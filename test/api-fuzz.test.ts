@@ -10,14 +10,18 @@ import fc from 'fast-check';
 import { sqlite } from './helpers/dialects.js';
 import { serverFixture } from './helpers/server.js';
 import { cidrContains, parseCidr, parseIp } from '../src/core/ip.js';
+import { bool } from '../src/db/schema.js';
+import '../src/plugins/securitygroups/sg-repo.js';
 
-const COLLECTIONS = ['networks', 'subnets', 'ports'] as const;
-const MEMBER = { networks: 'network', subnets: 'subnet', ports: 'port' } as const;
+const COLLECTIONS = ['networks', 'subnets', 'ports', 'security-groups', 'security-group-rules'] as const;
+type Coll = (typeof COLLECTIONS)[number];
+const MEMBER: Record<Coll, string> = { networks: 'network', subnets: 'subnet', ports: 'port', 'security-groups': 'security_group', 'security-group-rules': 'security_group_rule' };
+const BULK: Record<Coll, string> = { networks: 'networks', subnets: 'subnets', ports: 'ports', 'security-groups': 'security_groups', 'security-group-rules': 'security_group_rules' };
 
 describe('random requests against the API', () => {
   const srv = serverFixture(() => sqlite.create(), { NUCLEON_ML2_TYPE_VXLAN__VNI_RANGES: '1:50', NUCLEON_ML2_TYPE_VLAN__NETWORK_VLAN_RANGES: 'physnet1:10:20' });
-  const ids: Record<(typeof COLLECTIONS)[number], string[]> = { networks: [], subnets: [], ports: [] };
-  const created: Record<(typeof COLLECTIONS)[number], number> = { networks: 0, subnets: 0, ports: 0 };
+  const ids: Record<Coll, string[]> = { networks: [], subnets: [], ports: [], 'security-groups': [], 'security-group-rules': [] };
+  const created: Record<Coll, number> = { networks: 0, subnets: 0, ports: 0, 'security-groups': 0, 'security-group-rules': 0 };
   before(async () => {
     await srv.start();
     for (let i = 0; i < 3; i++) {
@@ -30,26 +34,38 @@ describe('random requests against the API', () => {
   });
   after(() => srv.stop());
 
-  const pick = (coll: (typeof COLLECTIONS)[number]) => fc.nat().map((i) => (ids[coll].length ? ids[coll][i % ids[coll].length] : 'none'));
+  const pick = (coll: Coll) => fc.nat().map((i) => (ids[coll].length ? ids[coll][i % ids[coll].length] : 'none'));
   const anyId = fc.oneof(pick('networks'), pick('subnets'), pick('ports'), fc.uuid(), fc.string({ maxLength: 40 }));
   const scalar = fc.oneof(fc.string({ maxLength: 30 }), fc.integer(), fc.boolean(), fc.constant(null), fc.double(), fc.ipV4(), fc.ipV6(), fc.constant('10.0.0.0/24'));
   const value = fc.oneof(scalar, fc.array(scalar, { maxLength: 3 }), fc.dictionary(fc.string({ maxLength: 10 }), scalar, { maxKeys: 3 }), fc.jsonValue({ maxDepth: 2 }));
 
   /** Valid-looking bodies with one field replaced, added or dropped. */
-  const validBody = (coll: (typeof COLLECTIONS)[number]) =>
+  const validBody = (coll: Coll) =>
     fc.record({
       net: pick('networks'),
-      sub: pick('subnets'),
+      sub: coll === 'security-group-rules' ? pick('security-groups') : pick('subnets'),
       octet: fc.integer({ min: 0, max: 200 }),
       host: fc.integer({ min: 0, max: 20 }),
     }).map(({ net, sub, octet, host }) => {
       if (coll === 'networks') return { name: 'n', admin_state_up: true, 'provider:network_type': 'vlan', 'provider:physical_network': 'physnet1', 'provider:segmentation_id': 10 + (octet % 12) };
+      if (coll === 'security-groups') return { name: `g${octet}`, description: 'fuzz', stateful: host % 2 === 0 };
+      if (coll === 'security-group-rules') {
+        const protocol = ['tcp', 'udp', 'icmp', null, '6', 'gre'][octet % 6];
+        return {
+          security_group_id: sub.length ? sub : net,
+          direction: host % 2 ? 'ingress' : 'egress',
+          protocol,
+          port_range_min: protocol && host % 3 ? host : null,
+          port_range_max: protocol && host % 3 ? host + (octet % 3) : null,
+          remote_ip_prefix: octet % 4 === 0 ? `10.${host}.0.0/16` : null,
+        };
+      }
       if (coll === 'subnets') return { network_id: net, ip_version: 4, cidr: `10.${octet}.${host}.0/28`, allocation_pools: [{ start: `10.${octet}.${host}.2`, end: `10.${octet}.${host}.5` }], dns_nameservers: ['8.8.8.8'] };
       const port: Record<string, unknown> = { network_id: net, allowed_address_pairs: [{ ip_address: '10.9.9.9' }], extra_dhcp_opts: [{ opt_name: 'mtu', opt_value: '1400' }] };
       if (host % 2) port.fixed_ips = [{ subnet_id: sub, ip_address: `10.${octet % 3}.0.${host}` }];
       return port;
     });
-  const mutated = (coll: (typeof COLLECTIONS)[number]) =>
+  const mutated = (coll: Coll) =>
     fc.tuple(validBody(coll), fc.constantFrom('replace', 'add', 'drop'), fc.string({ maxLength: 12 }), value).map(([body, op, key, v]) => {
       const b: Record<string, unknown> = { ...body };
       const keys = Object.keys(b);
@@ -65,7 +81,7 @@ describe('random requests against the API', () => {
       fc.oneof(
         { weight: 3, arbitrary: validBody(coll).map((b) => ({ method: 'POST', path: `/v2.0/${coll}`, body: { [MEMBER[coll]]: b } as unknown })) },
         mutated(coll).map((b) => ({ method: 'POST', path: `/v2.0/${coll}`, body: { [MEMBER[coll]]: b } as unknown })),
-        fc.array(mutated(coll), { minLength: 1, maxLength: 3 }).map((items) => ({ method: 'POST', path: `/v2.0/${coll}`, body: { [coll]: items } as unknown })),
+        fc.array(mutated(coll), { minLength: 1, maxLength: 3 }).map((items) => ({ method: 'POST', path: `/v2.0/${coll}`, body: { [BULK[coll]]: items } as unknown })),
         value.map((b) => ({ method: 'POST', path: `/v2.0/${coll}`, body: b as unknown })),
       ),
     ) },
@@ -92,8 +108,8 @@ describe('random requests against the API', () => {
         assert.ok(r.status < 500 || exhausted, `${req.method} ${req.path} ${JSON.stringify(req.body)} → ${r.status} ${JSON.stringify(r.body)}`);
         if (r.status >= 400) assert.equal(typeof r.body?.NeutronError?.type, 'string', JSON.stringify(r.body));
         if (req.method === 'POST' && r.status === 201) {
-          const coll = req.path.split('/')[2] as (typeof COLLECTIONS)[number];
-          const out = r.body[MEMBER[coll]] ? [r.body[MEMBER[coll]]] : r.body[coll];
+          const coll = req.path.split('/')[2] as Coll;
+          const out = r.body[MEMBER[coll]] ? [r.body[MEMBER[coll]]] : r.body[BULK[coll]];
           for (const item of out) ids[coll].push(item.id);
           created[coll] += out.length;
         }
@@ -123,12 +139,23 @@ describe('random requests against the API', () => {
       const ip = parseIp(a.ip_address)!;
       assert.ok(cidrContains(parseCidr(s.cidr)!, ip.version, ip.value), `${a.ip_address} inside ${s.cidr}`);
     }
+    const groups = new Set((await db.selectFrom('security_groups').select('id').execute()).map((g) => g.id));
+    for (const r of await db.selectFrom('security_group_rules').selectAll().execute()) {
+      assert.ok(groups.has(r.security_group_id), 'rule of a live group');
+      if (r.remote_group_id) assert.ok(groups.has(r.remote_group_id), 'remote group alive');
+    }
+    for (const b of await db.selectFrom('port_security_groups').selectAll().execute()) {
+      assert.ok(portById.has(b.port_id) && groups.has(b.security_group_id), 'binding of a live port to a live group');
+      assert.ok(bool(portById.get(b.port_id)!.port_security_enabled), 'only ports with port security have groups');
+    }
+    const defaults = await db.selectFrom('default_security_groups').selectAll().execute();
+    assert.equal(new Set(defaults.map((d) => d.project_id)).size, defaults.length, 'one default group per project');
     const macs = ports.map((p) => `${p.network_id}/${p.mac_address}`);
     assert.equal(new Set(macs).size, macs.length, 'MACs unique per network');
     const listed = await srv.api.get('/v2.0/ports?fields=id');
     assert.equal(listed.body.ports.length, ports.length, 'the API lists what the table holds');
     const listedNets = await srv.api.get('/v2.0/networks?fields=id');
     assert.equal(listedNets.body.networks.length, networks.length);
-    assert.ok(created.networks >= 5 && created.subnets >= 5 && created.ports >= 5, `the run created enough to be meaningful: ${JSON.stringify(created)}`);
+    assert.ok(Object.values(created).every((n) => n >= 5), `the run created enough to be meaningful: ${JSON.stringify(created)}`);
   });
 });

@@ -77,7 +77,7 @@ export function buildServer(deps: ServerDeps): FastifyInstance {
     resources: [...deps.registry.resources.values()].map((r) => ({
       name: r.member,
       collection: r.collection,
-      links: [{ rel: 'self', href: `${baseUrl(req)}/v2.0/${r.collection}` }],
+      links: [{ rel: 'self', href: `${baseUrl(req)}/v2.0/${r.path ?? r.collection}` }],
     })),
   }));
   const extensionView = (e: (typeof deps.registry.extensions)[number]) => ({ name: e.name, alias: e.alias, description: e.description, updated: e.updated, links: [] });

@@ -181,3 +181,74 @@ export const TagResourceNotFound = declare(
   404,
   (p: { resource: string; resource_id: string }) => `Resource ${p.resource} ${p.resource_id} could not be found.`,
 );
+
+// ---- security groups ----
+export const SecurityGroupNotFound = declare('SecurityGroupNotFound', 404, (p: { id: string }) => `Security group ${p.id} does not exist`);
+export const SecurityGroupRuleNotFound = declare('SecurityGroupRuleNotFound', 404, (p: { id: string }) => `Security group rule ${p.id} does not exist`);
+export const SecurityGroupInUse = declare('SecurityGroupInUse', 409, (p: { id: string }) => `Security Group ${p.id} in use.`);
+export const SecurityGroupCannotRemoveDefault = declare('SecurityGroupCannotRemoveDefault', 409, () => 'Insufficient rights for removing default security group.');
+export const SecurityGroupCannotUpdateDefault = declare('SecurityGroupCannotUpdateDefault', 409, () => 'Updating default security group not allowed.');
+export const SecurityGroupDefaultAlreadyExists = declare('SecurityGroupDefaultAlreadyExists', 409, () => 'Default security group already exists.');
+export const SecurityGroupRuleExists = declare('SecurityGroupRuleExists', 409, (p: { rule_id: string }) => `Security group rule already exists. Rule id is ${p.rule_id}.`);
+export const DuplicateSecurityGroupRuleInPost = declare('DuplicateSecurityGroupRuleInPost', 409, () => 'Duplicate Security Group Rule in POST.');
+export const SecurityGroupRuleInvalidProtocol = declare(
+  'SecurityGroupRuleInvalidProtocol',
+  400,
+  (p: { protocol: string; values: string }) =>
+    `Security group rule protocol ${p.protocol} not supported. Only protocol values ${p.values} and integer representations [0 to 255] are supported.`,
+);
+export const SecurityGroupRuleInvalidEtherType = declare(
+  'SecurityGroupRuleInvalidEtherType',
+  400,
+  (p: { ethertype: string }) => `Security group rule for ethertype '${p.ethertype}' not supported. Allowed values are ['IPv4', 'IPv6'].`,
+);
+export const SecurityGroupInvalidPortValue = declare('SecurityGroupInvalidPortValue', 400, (p: { port: unknown }) => `Invalid value for port ${p.port}`);
+export const SecurityGroupInvalidPortRange = declare('SecurityGroupInvalidPortRange', 400, () => 'For TCP/UDP protocols, port_range_min must be <= port_range_max');
+export const SecurityGroupInvalidIcmpValue = declare(
+  'SecurityGroupInvalidIcmpValue',
+  400,
+  (p: { field: string; attr: string; value: number }) => `Invalid value for ICMP ${p.field} (${p.attr}) ${p.value}. It must be 0 to 255.`,
+);
+export const SecurityGroupMissingIcmpType = declare(
+  'SecurityGroupMissingIcmpType',
+  400,
+  (p: { value: number }) => `ICMP code (port-range-max) ${p.value} is provided but ICMP type (port-range-min) is missing.`,
+);
+export const SecurityGroupProtocolRequiredWithPorts = declare('SecurityGroupProtocolRequiredWithPorts', 400, () => 'Must also specify protocol if port range is given.');
+export const SecurityGroupInvalidProtocolForPort = declare(
+  'SecurityGroupInvalidProtocolForPort',
+  400,
+  (p: { protocol: string; valid_port_protocols: string }) =>
+    `Ports cannot be specified for protocol ${p.protocol}. Ports are only supported for ${p.valid_port_protocols}.`,
+);
+export const SecurityGroupEthertypeConflictWithProtocol = declare(
+  'SecurityGroupEthertypeConflictWithProtocol',
+  400,
+  (p: { ethertype: string; protocol: string }) => `Invalid ethertype ${p.ethertype} for protocol ${p.protocol}.`,
+);
+export const SecurityGroupRuleParameterConflict = declare(
+  'SecurityGroupRuleParameterConflict',
+  400,
+  (p: { ethertype: string; cidr: string }) => `Conflicting value ethertype ${p.ethertype} for CIDR ${p.cidr}`,
+);
+export const SecurityGroupMultipleRemoteEntites = declare(
+  'SecurityGroupMultipleRemoteEntites',
+  400,
+  () => 'Only one of remote_ip_prefix or remote_group_id or remote_address_group_id may be provided.',
+);
+export const SecurityGroupRulesNotSingleTenant = declare(
+  'SecurityGroupRulesNotSingleTenant',
+  400,
+  () => 'Multiple tenant_ids in bulk security group rule create not allowed',
+);
+export const InvalidCIDR = declare('InvalidCIDR', 400, (p: { input: string }) => `Invalid CIDR ${p.input} given as IP prefix.`);
+export const PortSecurityAndIPRequiredForSecurityGroups = declare(
+  'PortSecurityAndIPRequiredForSecurityGroups',
+  400,
+  () => 'Port security must be enabled and port must have an IP address in order to use security groups.',
+);
+export const PortSecurityPortHasSecurityGroup = declare(
+  'PortSecurityPortHasSecurityGroup',
+  409,
+  () => 'Port has security group associated. Cannot disable port security or IP address until security group is removed.',
+);

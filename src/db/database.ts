@@ -12,9 +12,11 @@ import { mysqlAdapter } from './dialects/mysql-adapter.js';
 import type { Schema, Executor } from './schema.js';
 import { RetryLimitExceeded } from '../core/errors.js';
 import * as m0001 from './migrations/0001-core-l2.js';
+import * as m0002 from './migrations/0002-security-groups.js';
 
 export const MIGRATIONS: Record<string, Migration> = {
   '0001-core-l2': m0001,
+  '0002-security-groups': m0002,
 };
 
 const ADAPTERS: Record<string, DialectAdapter> = {

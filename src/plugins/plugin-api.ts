@@ -45,6 +45,14 @@ export interface ResourcePlugin {
    * quota `details`…). The handler gets the raw JSON body and returns the response body as is.
    */
   actions?: Record<string, MemberAction>;
+  /** Collection actions, served at `/v2.0/{collection}/{name}` (quota `tenant`/`project`); they win over `{id}`. */
+  collectionActions?: Record<string, CollectionAction>;
+}
+
+export interface CollectionAction {
+  method: 'GET' | 'PUT' | 'POST' | 'DELETE';
+  handler(ctx: RequestContext, body: unknown): Promise<unknown>;
+  status?: number;
 }
 
 export interface MemberAction {

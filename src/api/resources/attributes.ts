@@ -36,8 +36,10 @@ export function attr(spec: Partial<AttributeDef>): AttributeDef {
 export interface ResourceDef {
   /** Singular body key, e.g. `network`. */
   member: string;
-  /** Collection name and URL segment, e.g. `networks`. */
+  /** Collection name, the body key of lists and bulk creates, e.g. `networks`, `security_groups`. */
   collection: string;
+  /** URL segment when it differs from the collection key (`rbac-policies` for `rbac_policies`). */
+  path?: string;
   attributes: AttributeMap;
   /** Has description, tags, revision_number and timestamps (standard attributes). */
   standardAttributes: boolean;

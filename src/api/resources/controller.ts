@@ -37,7 +37,7 @@ function ifMatch(req: FastifyRequest): number | undefined {
 }
 
 export function registerResource(app: FastifyInstance, res: ResourceDef, plugin: ResourcePlugin, deps: ControllerDeps): void {
-  const base = `/v2.0/${res.collection}`;
+  const base = `/v2.0/${res.path ?? res.collection}`;
   const notFoundNone = async (req: FastifyRequest) => plugin.get(deps.contextOf(req), 'None');
 
   const list = async (req: FastifyRequest, reply: FastifyReply) => {
@@ -102,6 +102,12 @@ export function registerResource(app: FastifyInstance, res: ResourceDef, plugin:
   app.delete(`${base}/:id`, remove);
   app.post(`${base}/:id`, notAllowed);
   app.patch(`${base}/:id`, notAllowed);
+
+  for (const [name, action] of Object.entries(plugin.collectionActions ?? {})) {
+    const handler = async (req: FastifyRequest, reply: FastifyReply) => reply.code(action.status ?? 200).send(await action.handler(deps.contextOf(req), req.body));
+    app.route({ method: action.method, url: `${base}/${name}`, handler });
+    app.route({ method: action.method, url: `${base}/${name}.json`, handler });
+  }
 
   for (const [name, action] of Object.entries(plugin.actions ?? {})) {
     const path = `${base}/:id/${name}`;

@@ -3,7 +3,7 @@
  * attributes (a repeated key means OR), `fields`, `sort_key`/`sort_dir` pairs, `limit`, `marker`,
  * `page_reverse`, and the tag filters. Unknown filters and sort keys are refused with Neutron's texts.
  */
-import { BadRequest, HTTPBadRequest, InvalidInput } from '../../core/errors.js';
+import { BadRequest, HTTPBadRequest } from '../../core/errors.js';
 import type { ListQuery, SortKey, TagFilters } from '../../db/repos/listing.js';
 import type { ResourceDef } from '../resources/attributes.js';
 import { toBoolean } from '../resources/validators.js';
@@ -66,14 +66,6 @@ export function parseListQuery(res: ResourceDef, pairs: Array<[string, string]>,
   }
   if (maxLimit > 0 && (limit === undefined || limit > maxLimit)) limit = maxLimit;
   const rawReverse = get('page_reverse');
-  let pageReverse = false;
-  if (rawReverse !== undefined) {
-    try {
-      pageReverse = toBoolean(rawReverse) as boolean;
-    } catch (err) {
-      if (err instanceof InvalidInput) throw err;
-      throw err;
-    }
-  }
+  const pageReverse = rawReverse === undefined ? false : (toBoolean(rawReverse) as boolean);
   return { filters, tagFilters, sorts, limit, marker: get('marker'), pageReverse, fields: parseFields(pairs) };
 }

@@ -7,6 +7,7 @@
 import type { RequestContext } from '../../core/context.js';
 import type { Executor, NetworkRow, PortRow, SubnetRow } from '../../db/schema.js';
 import type { Resource } from '../plugin-api.js';
+import type { SpecialFilter } from '../../db/repos/listing.js';
 
 export interface Ml2Hooks {
   /** Before rows are written: refuse when the project would go over its quota for `resource`. */
@@ -29,6 +30,8 @@ export interface Ml2Hooks {
   /** Before a port goes. `internal`: deleted by a plug-in (router interface removal, network delete). */
   beforePortDelete: Array<(trx: Executor, ctx: RequestContext, port: PortRow, internal: boolean) => Promise<void>>;
   extendPorts: Array<(trx: Executor, ports: Resource[]) => Promise<void>>;
+  /** List filters on port attributes that extensions add (`security_groups=ID`). */
+  portFilters: Record<string, SpecialFilter>;
 }
 
 export const emptyHooks = (): Ml2Hooks => ({
@@ -43,6 +46,7 @@ export const emptyHooks = (): Ml2Hooks => ({
   portUpdated: [],
   beforePortDelete: [],
   extendPorts: [],
+  portFilters: {},
 });
 
 /** Runs hooks one after another (they share one transaction). */

@@ -176,6 +176,7 @@ export class PortOps implements ResourcePlugin {
               eb.exists(eb.selectFrom('networks').select('networks.id').whereRef('networks.id', '=', 'ports.network_id').where('networks.project_id', '=', ctx.projectId)),
             ]),
       special: {
+        ...this.deps.hooks.portFilters,
         fixed_ips: (eb, values) => {
           const conds = (values as Array<{ key: string; value: string }>).map(({ key, value }) => {
             let sub = eb.selectFrom('ip_allocations').select('ip_allocations.port_id').whereRef('ip_allocations.port_id', '=', 'ports.id');

@@ -1,0 +1,69 @@
+/**
+ * The security group service plug-in: the two collections, and the ports' `security_groups`
+ * (the project's default group unless told otherwise; none without port security; none by default
+ * for `network:*` ports), joined to the core through the ML2 hooks.
+ */
+import { NOT_SPECIFIED } from '../../api/resources/attributes.js';
+import { securityGroupExtensions, securityGroupResource, securityGroupRuleResource } from '../../api/resources/security-groups.js';
+import type { RequestContext } from '../../core/context.js';
+import { PortSecurityAndIPRequiredForSecurityGroups, PortSecurityPortHasSecurityGroup } from '../../core/errors.js';
+import { bool, type Executor, type PortRow } from '../../db/schema.js';
+import type { ServiceDeps } from '../../app.js';
+import type { ServicePlugin } from '../plugin-api.js';
+import { SecurityGroupOps } from './group-ops.js';
+import { SecurityGroupRuleOps } from './rule-ops.js';
+import { groupsOfPorts } from './sg-repo.js';
+
+export function securityGroupPlugin({ database, ml2 }: ServiceDeps): ServicePlugin {
+  const hooks = ml2.hooks;
+  const groups = new SecurityGroupOps(database, hooks);
+  const rules = new SecurityGroupRuleOps(database, hooks, groups);
+
+  /** Checks that every group exists and is usable by the caller, then binds them to the port. */
+  async function bind(trx: Executor, ctx: RequestContext, port: PortRow, ids: string[]): Promise<void> {
+    for (const id of ids) await groups.visibleRow(trx, ctx, id);
+    await trx.deleteFrom('port_security_groups').where('port_id', '=', port.id).execute();
+    if (ids.length) await trx.insertInto('port_security_groups').values(ids.map((id) => ({ port_id: port.id, security_group_id: id }))).execute();
+  }
+
+  hooks.portCreated.push(async (trx, ctx, item, port) => {
+    const secure = bool(port.port_security_enabled);
+    let ids = item.security_groups as string[] | typeof NOT_SPECIFIED | undefined;
+    if (ids === NOT_SPECIFIED || ids === undefined) {
+      ids = secure && !port.device_owner.startsWith('network:') ? [await groups.ensureDefault(trx, port.project_id)] : [];
+    } else if (ids.length && !secure) throw new PortSecurityAndIPRequiredForSecurityGroups();
+    await bind(trx, ctx, port, ids);
+  });
+
+  hooks.portUpdated.push(async (trx, ctx, changes, before) => {
+    const secure = 'port_security_enabled' in changes ? (changes.port_security_enabled as boolean) : bool(before.port_security_enabled);
+    if ('security_groups' in changes) {
+      const ids = changes.security_groups as string[];
+      if (ids.length && !secure) throw new PortSecurityAndIPRequiredForSecurityGroups();
+      await bind(trx, ctx, before, ids);
+    } else if (!secure) {
+      const bound = await trx.selectFrom('port_security_groups').select('security_group_id').where('port_id', '=', before.id).executeTakeFirst();
+      if (bound) throw new PortSecurityPortHasSecurityGroup();
+    }
+  });
+
+  hooks.extendPorts.push(async (trx, ports) => {
+    const byPort = await groupsOfPorts(trx, ports.map((p) => p.id as string));
+    for (const p of ports) p.security_groups = byPort.get(p.id as string) ?? [];
+  });
+
+  hooks.portFilters.security_groups = (eb, values) =>
+    eb.exists(
+      eb
+        .selectFrom('port_security_groups')
+        .select('port_security_groups.port_id')
+        .whereRef('port_security_groups.port_id', '=', 'ports.id')
+        .where('port_security_groups.security_group_id', 'in', values as string[]),
+    );
+
+  return {
+    resources: [securityGroupResource(), securityGroupRuleResource()],
+    extensions: securityGroupExtensions(),
+    collections: () => ({ security_groups: groups, security_group_rules: rules }),
+  };
+}
