@@ -166,7 +166,7 @@ for (const dialect of DIALECTS) {
       const off = await srv.api.put(`/v2.0/ports/${p.id}`, { port: { port_security_enabled: false } });
       assert.equal(off.status, 409);
       assert.equal(err(off).type, 'AddressPairAndPortSecurityRequired');
-      const cleared = await srv.api.put(`/v2.0/ports/${p.id}`, { port: { port_security_enabled: false, allowed_address_pairs: [] } });
+      const cleared = await srv.api.put(`/v2.0/ports/${p.id}`, { port: { port_security_enabled: false, allowed_address_pairs: [], security_groups: [] } });
       assert.equal(cleared.status, 200);
       assert.equal(cleared.body.port.port_security_enabled, false);
       const badVnic = await port({ network_id: n.id, 'binding:vnic_type': 'bogus' });
