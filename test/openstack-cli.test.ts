@@ -6,64 +6,22 @@
  * and ports, and that it reads our Neutron-shaped errors. On a laptop without the CLI the test skips;
  * under CI (CI=true) it fails instead.
  */
-import { execFile } from 'node:child_process';
-import fs from 'node:fs';
-import os from 'node:os';
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { startApp } from './helpers/server.js';
 import { sqlite } from './helpers/dialects.js';
-
-/** Debian's script; its #! is /usr/bin/python3, the interpreter that can import openstackclient. */
-const OPENSTACK = '/usr/bin/openstack';
-
-interface CliResult {
-  code: number;
-  stdout: string;
-  stderr: string;
-}
-
-/** Runs one CLI command (about a second of Python start-up each), never rejecting. */
-function runCli(endpoint: string, args: string[]): Promise<CliResult> {
-  // Only our endpoint may steer the CLI: drop any OS_* settings (a cloud, a Keystone URL) inherited.
-  const env = Object.fromEntries(Object.entries(process.env).filter(([k]) => !k.startsWith('OS_')));
-  env.PATH = `/usr/bin:/bin:${env.PATH ?? ''}`; // Debian's python3 before any pyenv one
-  const argv = ['--os-auth-type', 'none', '--os-endpoint', endpoint, ...args];
-  return new Promise((resolve) => {
-    execFile(OPENSTACK, argv, { env, cwd: os.tmpdir(), timeout: 60_000 }, (err, stdout, stderr) => {
-      const code = err ? (typeof err.code === 'number' ? err.code : -1) : 0;
-      resolve({ code, stdout, stderr });
-    });
-  });
-}
+import { cliAgainst, cliUnavailable } from './helpers/cli.js';
 
 test('the openstack CLI manages networks, subnets and ports and reads Neutron errors', { timeout: 300_000 }, async (t) => {
-  if (!fs.existsSync(OPENSTACK)) {
-    const why = `${OPENSTACK} not found (Debian package python3-openstackclient)`;
-    if (process.env.CI === 'true') throw new Error(`the openstack CLI is required under CI: ${why}`);
-    t.skip(why);
-    return;
-  }
+  const why = cliUnavailable();
+  if (why) return t.skip(why);
   const db = await sqlite.create();
   const app = await startApp(db.url);
   t.after(async () => {
     await app.close();
     await db.drop();
   });
-
-  const cli = (...args: string[]) => runCli(app.url, args);
-  /** A command that must succeed; its stdout parsed as JSON when `-f json` was asked for. */
-  const ok = async (...args: string[]) => {
-    const r = await cli(...args);
-    assert.equal(r.code, 0, `openstack ${args.join(' ')} exited ${r.code}:\n${r.stderr}${r.stdout}`);
-    return args.includes('json') ? JSON.parse(r.stdout) : r.stdout;
-  };
-  /** A command that must fail; returns what it printed, both streams. */
-  const fails = async (...args: string[]) => {
-    const r = await cli(...args);
-    assert.notEqual(r.code, 0, `openstack ${args.join(' ')} should have failed:\n${r.stdout}`);
-    return r.stderr + r.stdout;
-  };
+  const { ok, fails } = cliAgainst(app.url);
 
   // Network: create with a description and a tag (the CLI PUTs the tags after the POST).
   const net = await ok('network', 'create', '--description', 'made by the CLI', '--tag', 'cli-tag', 'cli-net', '-f', 'json');
