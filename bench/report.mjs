@@ -1,6 +1,7 @@
 #!/usr/bin/env node
 /**
- * Writes bench/RESULTS.md from bench/results/{reference,nucleon-sqlite,nucleon-pg,scale-sqlite,scale-pg}.json.
+ * Writes bench/RESULTS.md from bench/results/{reference,nucleon-sqlite,nucleon-pg,scale-sqlite,scale-pg}.json
+ * and {ops-reference,ops-sqlite,ops-pg}.json (bench/api-ops.mjs: security group rules, floating IPs).
  *   node bench/report.mjs [--results DIR] [--src NUCLEON_TREE] [--runtime tsx|dist] [--workers N] [--out FILE]
  */
 import fs from 'node:fs';
@@ -27,6 +28,7 @@ const sh = (cmd, args) => {
 };
 const ref = load('reference.json'), sq = load('nucleon-sqlite.json'), pg = load('nucleon-pg.json');
 const ssq = load('scale-sqlite.json'), spg = load('scale-pg.json');
+const oref = load('ops-reference.json'), osq = load('ops-sqlite.json'), opg = load('ops-pg.json');
 const systems = [['reference', ref], ['Nucleon-SQLite', sq], ['Nucleon-PG', pg]];
 
 const ROUTER = new Set(['router_create', 'router_add_interface']);
@@ -44,7 +46,8 @@ function status(name, r) {
   if (r !== ref && ROUTER.has(name) && (p.ops === 0 || p.errors === p.ops)) return { na: 'N/A (routers not implemented)' };
   return { p };
 }
-const comparable = (name) => name !== 'cleanup'; // its op mix differs when no router exists
+// cleanup's op mix differs when the server had no routers (then it only deletes the 2 networks)
+const comparable = (name, p, rp) => name !== 'cleanup' || (p?.ops != null && p.ops === rp?.ops);
 
 const L = [];
 const now = new Date();
@@ -62,14 +65,18 @@ L.push(`* **Nucleon**: commit \`${commit.slice(0, 12)}\`${dirty ? ' **+ uncommit
   `A fresh database per run (SQLite file under a new state_path; a new PostgreSQL database, dropped afterwards).`);
 // /usr/bin/time -o: the JSON is the last line (a non-zero exit adds a line before it)
 const cpu = (file) => { try { return JSON.parse(fs.readFileSync(path.join(a.results, file + '.cpu'), 'utf8').trim().split('\n').at(-1)); } catch { return null; } };
-for (const [n, r, file] of [['reference', ref, 'reference.json'], ['Nucleon-SQLite', sq, 'nucleon-sqlite.json'], ['Nucleon-PG', pg, 'nucleon-pg.json'], ['scale-SQLite', ssq], ['scale-PG', spg]]) {
+for (const [n, r, file] of [['reference', ref, 'reference.json'], ['Nucleon-SQLite', sq, 'nucleon-sqlite.json'], ['Nucleon-PG', pg, 'nucleon-pg.json'], ['scale-SQLite', ssq], ['scale-PG', spg],
+  ['api-ops reference', oref], ['api-ops SQLite', osq], ['api-ops PG', opg]]) {
   if (!r) continue;
   const c = file && cpu(file);
   L.push(`* ${n}: run started ${r.started}; label “${r.label}”` +
     (c ? `; bench.py client CPU ${f(c.client_user_s + c.client_sys_s, 1)} s over ${f(c.client_wall_s, 1)} s wall.` : '.'));
 }
 if (ref?.server) L.push(`* **Reference**: real neutron-server 21 (Debian), noauth, ${ref.server.api_worker_processes} api worker(s), ${ref.server.processes} processes in its group (api + rpc workers + parent), MariaDB (RSS of MariaDB / PostgreSQL is not counted for either side).`);
-L.push('* Client: `/work/shared/reference/bench.py` (Python, http.client keep-alive, 8 threads for the `_conc` phases) on the same machine; Nucleon runs get `--no-quota` (no quota API yet), the reference gets its quotas lifted. RSS is the sampled (0.25 s) sum over the server\'s process group.');
+// bench.py records 'quota PUT <status>' (null: run with --no-quota, as older Nucleon runs were)
+const qnote = (r) => (!r ? null : r.quota ?? 'not tried (--no-quota)');
+L.push('* Client: `/work/shared/reference/bench.py` (Python, http.client keep-alive, 8 threads for the `_conc` phases) on the same machine; it first lifts the project\'s quotas with an admin `PUT /v2.0/quotas/<project>` ' +
+  `(${systems.filter(([, r]) => r).map(([n, r]) => `${n}: ${qnote(r)}`).join('; ')}). RSS is the sampled (0.25 s) sum over the server's process group.`);
 L.push('');
 
 // ---------------------------------------------------------------- targets
@@ -98,9 +105,84 @@ tgt('RSS with 10,000 ports < 150 MB: after the creates, before any listing', rss
   under150(ssq?.rss_mib?.after_create), rssMB(spg?.rss_mib?.after_create), 'current RSS of the group');
 tgt('RSS with 10,000 ports < 150 MB: peak incl. 5 listings of all 10,000 and 5,000 shows', rssMB(peak(ssq)),
   under150(peak(ssq)), rssMB(peak(spg)), 'VmHWM (true peak) of the server');
+// ---------------------------------------------------------------- routers, SG rules, floating IPs (issue 3)
+// [label, source, kind ('bench' = bench.py phase, 'ops' = api-ops.mjs phase), phase name]
+const OPS = [
+  ['router create', 'bench.py `router_create` (50 routers, no gateway)', 'bench', 'router_create'],
+  ['router add_router_interface (by subnet)', 'bench.py `router_add_interface` (one /24 each)', 'bench', 'router_add_interface'],
+  ['security group rule create', 'api-ops.mjs `sg_rule_create` (500, fresh group)', 'ops', 'sg_rule_create'],
+  ['floating IP create + associate', 'api-ops.mjs `fip_create_associate` (200, port_id given)', 'ops', 'fip_create_associate'],
+];
+const OPS_SYSTEMS = [['reference', ref, oref], ['Nucleon-SQLite', sq, osq], ['Nucleon-PG', pg, opg]];
+/** {p} with the measured phase, or {na: text} when it was not run / is not implemented / its setup failed. */
+function opCell(kind, name, benchRun, opsRun) {
+  if (kind === 'bench') {
+    const c = status(name, benchRun);
+    return c.na === 'N/A (routers not implemented)' ? { na: 'N/A (not implemented)' } : c;
+  }
+  if (!opsRun) return { na: 'not run' };
+  const p = opsRun.phases?.[name];
+  if (!p) return { na: opsRun.failed ? 'aborted' : 'phase not reached' };
+  if (p.unavailable) return { na: `N/A (not implemented: ${p.status ?? '?'})`, why: p.reason };
+  if (p.setup_failed) return { na: `setup failed (${p.status ?? 'error'})`, why: p.reason };
+  if (!p.ops || p.errors === p.ops) return { na: `N/A (all ${p.ops} calls failed)`, why: p.error_samples?.[0] };
+  return { p };
+}
+const opsTable = OPS.map(([label, source, kind, name]) => ({ label, source, kind, name,
+  cells: OPS_SYSTEMS.map(([sys, b, o]) => ({ sys, ...opCell(kind, name, b, o) })) }));
+const opPass = (c) => (c.p ? c.p.p50_ms < 10 && c.p.errors === 0 : false);
+const opsAnyNucleon = opsTable.some((o) => o.cells[1].p || o.cells[1].na !== 'not run');
+const opsPassCount = opsTable.filter((o) => opPass(o.cells[1])).length;
+tgt('p50 < 10 ms for router create, add interface, SG rule create, floating IP create+associate (section below)',
+  opsAnyNucleon ? `${opsPassCount} of ${opsTable.length} under 10 ms` : null, opsAnyNucleon ? opsPassCount === opsTable.length : null,
+  opsAnyNucleon ? `${opsTable.filter((o) => o.cells[2].p && o.cells[2].p.p50_ms < 10).length} of ${opsTable.length}` : null, 'issue 3; N/A counts as not met');
+
 L.push('## Targets (on SQLite)', '', '| target | Nucleon-SQLite | pass/fail | Nucleon-PG (info) | note |', '|---|---:|:---:|---:|---|');
 for (const [w, m, p, pass, note] of targets) L.push(`| ${w} | ${m ?? 'not run'} | ${pass} | ${p ?? '–'} | ${note} |`);
 L.push('');
+
+// ---------------------------------------------------------------- routers, SG rules, floating IPs: section
+{
+  L.push('## Routers, security group rules, floating IPs', '',
+    'Issue 3\'s benchmark additions. Routers come from bench.py\'s `router_create` / `router_add_interface` phases (Python client, one thread; ' +
+    'the reference and Nucleon runs above). Security group rules and floating IPs come from `bench/api-ops.mjs` (Node client, one keep-alive connection, ' +
+    'sequential), run on the same server right after bench.py, with its own project: `sg_rule_create` POSTs 500 distinct ingress TCP rules into a fresh group; ' +
+    '`fip_create_associate` POSTs 200 floating IPs with `floating_network_id` and `port_id`; its setup (not timed) is an external network (`router:external`) with a /22 subnet, ' +
+    'a router with that gateway, an internal network + /22 subnet attached to the router and 200 ports. Latencies are client-side, to the last byte.', '');
+  const p50txt = (cs) => (cs.p ? `${f(cs.p.p50_ms)} ms` : cs.na);
+  L.push('**Target (issue 3): < 10 ms p50 for every one of these operations on SQLite** (and no errors) — ' +
+    (opsAnyNucleon ? `**${opsPassCount === opsTable.length ? 'pass' : 'FAIL'}** (${opsPassCount} of ${opsTable.length} operations met; N/A counts as not met).` : 'not run.'), '',
+    '| operation | source | Nucleon-SQLite p50 | pass/fail | Nucleon-PG p50 (info) | reference p50 | ref p50 ÷ SQLite p50 | ref p50 ÷ PG p50 |',
+    '|---|---|---:|:---:|---:|---:|---:|---:|');
+  for (const o of opsTable) {
+    const [r, s, g] = o.cells;
+    const rat = (c) => (c.p && r.p ? ratio(r.p.p50_ms, c.p.p50_ms) : '–');
+    L.push(`| ${o.label} | ${o.source} | ${p50txt(s)} | ${s.na === 'not run' ? '–' : opPass(s) ? '**pass**' : '**FAIL**'} | ${p50txt(g)} | ${p50txt(r)} | ${rat(s)} | ${rat(g)} |`);
+  }
+  L.push('', '| operation | system | ops | errors | ops/s | p50 ms | p95 ms | p99 ms | ops/s ÷ ref | ref p50 ÷ p50 |', '|---|---|---:|---:|---:|---:|---:|---:|---:|---:|');
+  for (const o of opsTable) {
+    const rp = o.cells[0].p;
+    for (const c of o.cells) {
+      if (!c.p) { L.push(`| ${o.label} | ${c.sys} | ${c.na} | | | | | | | |`); continue; }
+      const cmp = c.sys !== 'reference' && rp;
+      L.push(`| ${o.label} | ${c.sys} | ${c.p.ops} | ${c.p.errors} | ${f(c.p.ops_per_s)} | ${f(c.p.p50_ms)} | ${f(c.p.p95_ms)} | ${f(c.p.p99_ms)} | ` +
+        `${cmp ? ratio(c.p.ops_per_s, rp.ops_per_s) : '–'} | ${cmp ? ratio(rp.p50_ms, c.p.p50_ms) : '–'} |`);
+    }
+  }
+  L.push('');
+  for (const [sys, , o] of OPS_SYSTEMS) {
+    if (!o) { L.push(`* api-ops ${sys}: not run.`); continue; }
+    const q = o.quota ? (o.quota.lifted ? 'quotas lifted (PUT 200, reset afterwards)' : `quota PUT answered ${o.quota.status}: quotas not lifted`) : 'quota not tried';
+    const na = Object.entries(o.phases ?? {}).filter(([, p]) => p.unavailable || p.setup_failed).map(([k, p]) => `${k}: ${p.reason}`);
+    L.push(`* api-ops ${sys} (started ${o.started}): ${q}; endpoint probes ${Object.entries(o.probes ?? {}).map(([k, v]) => `${k} ${v}`).join(', ')}; ` +
+      `setup ${o.setup?.requests ?? 0} requests in ${f(o.setup?.time_s ?? 0)} s (${o.setup?.errors ?? 0} errors); cleanup ${o.cleanup?.requests ?? 0} requests in ${f(o.cleanup?.wall_s ?? 0)} s (${o.cleanup?.errors ?? 0} errors)` +
+      `${o.failed ? `; **failed**: ${o.failed.split('\n')[0]}` : ''}.`);
+    for (const t of na) L.push(`  * ${t.replaceAll('|', '\\|')}`);
+    for (const [k, p] of Object.entries(o.phases ?? {})) for (const e of p.error_samples ?? []) L.push(`  * ${k} error: \`${e}\``);
+    for (const e of o.cleanup?.error_samples ?? []) L.push(`  * cleanup error: \`${e}\``);
+  }
+  L.push('');
+}
 
 // ---------------------------------------------------------------- bench.py summary
 L.push('## bench.py phases: throughput summary', '',
@@ -110,7 +192,7 @@ for (const name of PHASES) {
   const cells = systems.map(([, r]) => status(name, r));
   const rp = cells[0].p;
   const txt = (c) => (c.na ? c.na : f(c.p.ops_per_s));
-  const rat = (c) => (c.na || !rp || !comparable(name) ? '–' : ratio(c.p.ops_per_s, rp.ops_per_s));
+  const rat = (c) => (c.na || !rp || !comparable(name, c.p, rp) ? '–' : ratio(c.p.ops_per_s, rp.ops_per_s));
   L.push(`| ${name} | ${txt(cells[0])} | ${txt(cells[1])} | ${txt(cells[2])} | ${rat(cells[1])} | ${rat(cells[2])} |`);
 }
 L.push('');
@@ -125,10 +207,10 @@ for (const name of PHASES) {
     if (c.na) { L.push(`| ${sys} | ${c.na} | | | | | | | |`); continue; }
     const p = c.p;
     const isRef = r === ref;
-    const cmp = !isRef && rp && comparable(name);
+    const cmp = !isRef && rp && comparable(name, p, rp);
     L.push(`| ${sys} | ${p.ops} | ${p.errors} | ${f(p.ops_per_s)} | ${f(p.p50_ms)} | ${f(p.p95_ms)} | ${f(p.p99_ms)} | ${cmp ? ratio(p.ops_per_s, rp.ops_per_s) : '–'} | ${cmp ? ratio(rp.p50_ms, p.p50_ms) : '–'} |`);
   }
-  if (name === 'cleanup') L.push('', 'cleanup removes router interfaces and routers, then the networks: on Nucleon only the 2 networks exist, so it is not compared.');
+  if (name === 'cleanup') L.push('', 'cleanup removes router interfaces and routers, then the networks; it is compared only where it made as many calls as on the reference (without routers Nucleon only deletes the 2 networks).');
   if (name === 'router_subnets_setup') L.push('', 'router_subnets_setup is 1 network + 50 /24 subnets (no router calls), so Nucleon runs it.');
   L.push('');
 }
@@ -174,10 +256,11 @@ L.push('', '"processes" counts those alive at the end of the run; under `node --
 L.push('## Errors and checks', '');
 for (const [n, r] of systems) {
   if (!r) continue;
-  const bad = Object.entries(r.phases).filter(([k, p]) => p.errors && !(r !== ref && ROUTER.has(k) && (p.ops === 0 || p.errors === p.ops)));
-  const routerNa = r !== ref ? Object.entries(r.phases).filter(([k, p]) => ROUTER.has(k) && p.errors) : [];
+  const na = ([k, p]) => r !== ref && ROUTER.has(k) && (p.ops === 0 || p.errors === p.ops);
+  const bad = Object.entries(r.phases).filter((e) => e[1].errors && !na(e));
+  const routerNa = Object.entries(r.phases).filter((e) => e[1].errors && na(e));
   const ip = r.ip_check;
-  L.push(`* **${n}**: ${bad.length ? bad.map(([k, p]) => `${k}: ${p.errors} error(s)`).join(', ') : 'no errors outside router phases'}; ` +
+  L.push(`* **${n}**: ${bad.length ? bad.map(([k, p]) => `${k}: ${p.errors} error(s)`).join(', ') : routerNa.length ? 'no errors outside router phases' : 'no errors'}; ` +
     `IP check ${ip ? `${ip.ok ? 'ok' : 'FAILED'} (${ip.distinct_ips} distinct IPs / ${ip.ports_created} ports, ${ip.duplicate_ips} duplicates, ${ip.ports_listed} listed)` : 'not reached'}; ` +
     `aborted: ${r.aborted ?? 'no'}; deadline hit: ${r.deadline_hit ? 'yes' : 'no'}.`);
   for (const [k, p] of bad) for (const s of p.error_samples ?? []) L.push(`  * ${k}: \`${s}\``);

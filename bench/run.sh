@@ -1,13 +1,16 @@
 #!/bin/bash
 # Benchmark Nucleon (SQLite and PostgreSQL) against the reference neutron-server with the reference
-# client ../shared/reference/bench.py, plus a 10,000-port scale phase (bench/scale.mjs); writes
+# client ../shared/reference/bench.py, then security group rules and floating IPs (bench/api-ops.mjs, on the
+# same server right after bench.py), plus a 10,000-port scale phase (bench/scale.mjs); writes
 # bench/results/*.json and bench/RESULTS.md (bench/report.mjs).
 #
 # Usage: bench/run.sh [options]
 #   --src DIR          Nucleon source tree to run (default: this repo). Run a snapshot when src/ is
 #                      being edited: git worktree add /tmp/wt HEAD && ln -s $PWD/node_modules /tmp/wt/
-#   --skip-reference   reuse bench/results/reference.json (the reference run takes 5-10 minutes)
+#   --skip-reference   reuse bench/results/reference.json and ops-reference.json (the reference run takes
+#                      5-10 minutes for bench.py plus ~4 minutes for api-ops.mjs)
 #   --skip-sqlite / --skip-pg / --skip-scale   leave out a backend or the 10,000-port phase
+#   --skip-ops         leave out bench/api-ops.mjs (SG rules, floating IPs) everywhere; the report keeps old JSON
 #   --runtime tsx|dist dist (default): compiled JS, as `npm start` runs it; tsx: node --import tsx src/cli/nucleon-server.ts;
 #                      dist: compile with tsc into the work dir and run the JS
 #   --workers N        NUCLEON_DEFAULT__API_WORKERS (default 1)
@@ -22,7 +25,7 @@ set -euo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
 SRC="$REPO"; SKIP_REF=0; SKIP_SQLITE=0; SKIP_PG=0; SKIP_SCALE=0; RUNTIME=dist; API_WORKERS=1; PORT=19881
-SCALE_PORTS=10000; REF_URL=http://127.0.0.1:19696; REPORT=1; RES="$BENCH_DIR/results"
+SCALE_PORTS=10000; REF_URL=http://127.0.0.1:19696; REPORT=1; RES="$BENCH_DIR/results"; SKIP_OPS=0
 while [[ $# -gt 0 ]]; do
   case "$1" in
     --src) SRC="$(cd "$2" && pwd)"; shift ;;
@@ -30,6 +33,7 @@ while [[ $# -gt 0 ]]; do
     --skip-sqlite) SKIP_SQLITE=1 ;;
     --skip-pg) SKIP_PG=1 ;;
     --skip-scale) SKIP_SCALE=1 ;;
+    --skip-ops) SKIP_OPS=1 ;;
     --runtime) RUNTIME="$2"; shift ;;
     --workers) API_WORKERS="$2"; shift ;;
     --port) PORT="$2"; shift ;;
@@ -37,7 +41,7 @@ while [[ $# -gt 0 ]]; do
     --ref-url) REF_URL="$2"; shift ;;
     --results) RES="$(mkdir -p "$2" && cd "$2" && pwd)"; shift ;;
     --no-report) REPORT=0 ;;
-    -h|--help) sed -n '2,20p' "$0"; exit 0 ;;
+    -h|--help) sed -n '2,24p' "$0"; exit 0 ;;
     *) die "unknown option $1" ;;
   esac
   shift
@@ -57,7 +61,7 @@ trap cleanup EXIT
 trap 'exit 130' INT TERM
 
 COMMIT="$(git -C "$SRC" rev-parse HEAD 2>/dev/null || echo unknown)"
-DIRTY="$(git -C "$SRC" status --porcelain -- src 2>/dev/null | head -c1)"
+DIRTY="$(git -C "$SRC" status --porcelain -- src 2>/dev/null | head -c1 || true)"
 log "source $SRC at ${COMMIT:0:12}${DIRTY:+ (+ uncommitted changes in src/)}; work dir $WORK"
 DIST=""
 if [[ "$RUNTIME" == dist ]]; then DIST="$WORK/dist"; build_dist "$SRC" "$DIST"; fi
@@ -73,13 +77,24 @@ run_bench_py() {  # OUT LABEL URL PGID [extra bench.py args]
   log "bench.py exit $rc -> $out"
 }
 
+run_api_ops() {  # OUT LABEL URL: security group rules + floating IPs (bench/api-ops.mjs); N/A phases are recorded, not fatal
+  local out="$1" label="$2" url="$3" rc=0
+  [[ "$SKIP_OPS" == 0 ]] || return 0
+  timeout 1200 node "$BENCH_DIR/api-ops.mjs" --url "$url" --project-id "ops-$STAMP" --label "$label" --out "$out" \
+    >/dev/null 2>"$out.stderr" || rc=$?
+  log "api-ops.mjs exit $rc -> $out"
+}
+
 nucleon_backend() {  # KIND (sqlite|pg)
   local kind="$1" conn="" db=""
   local label="Nucleon ${COMMIT:0:12}${DIRTY:++dirty} on $kind, runtime $RUNTIME, api_workers $API_WORKERS"
   if [[ "$kind" == pg ]]; then db="nucleon_bench_${STAMP//-/_}_a"; pg_create "$db"; PG_DBS+=("$db"); conn="$PG_URL_BASE/$db"; fi
   log "=== Nucleon $kind: bench.py ==="
   start_nucleon "$kind" "$conn"
-  run_bench_py "$RES/nucleon-$kind.json" "$label" "http://127.0.0.1:$PORT" "$NUCLEON_PGID" --no-quota --max-seconds 900
+  # no --no-quota: bench.py lifts the quotas (default 10 routers, 500 ports) and records a 404 from a server without them
+  run_bench_py "$RES/nucleon-$kind.json" "$label" "http://127.0.0.1:$PORT" "$NUCLEON_PGID" --max-seconds 900
+  log "=== Nucleon $kind: api-ops.mjs (security group rules, floating IPs; same server) ==="
+  run_api_ops "$RES/ops-$kind.json" "$label" "http://127.0.0.1:$PORT"
   stop_nucleon
   [[ -z "$db" ]] || pg_drop "$db"
   if [[ "$SKIP_SCALE" == 0 ]]; then
@@ -112,8 +127,18 @@ if [[ "$SKIP_REF" == 0 ]]; then
     "$REF_URL" "$REF_PGID" --max-seconds 1200
   mv "$RES/reference.json.new" "$RES/reference.json"; mv "$RES/reference.json.new.cpu" "$RES/reference.json.cpu"
   [[ ! -f "$RES/reference.json.new.stderr" ]] || mv "$RES/reference.json.new.stderr" "$RES/reference.json.stderr"
-elif [[ ! -f "$RES/reference.json" ]]; then
-  log "--skip-reference but no $RES/reference.json: the report will have no reference column"
+  if [[ "$SKIP_OPS" == 0 ]]; then
+    log "=== reference: api-ops.mjs (security group rules, floating IPs; ~4 minutes) ==="
+    run_api_ops "$RES/ops-reference.json.new" "reference neutron-server 21 (Debian), noauth, api_workers=${REF_WORKERS:-?}" "$REF_URL"
+    if [[ -s "$RES/ops-reference.json.new" ]]; then
+      mv "$RES/ops-reference.json.new" "$RES/ops-reference.json"; mv "$RES/ops-reference.json.new.stderr" "$RES/ops-reference.json.stderr"
+    else
+      log "api-ops.mjs wrote no JSON for the reference: keeping the previous ops-reference.json"; rm -f "$RES/ops-reference.json.new"
+    fi
+  fi
+else
+  [[ -f "$RES/reference.json" ]] || log "--skip-reference but no $RES/reference.json: the report will have no reference column"
+  [[ -f "$RES/ops-reference.json" || "$SKIP_OPS" == 1 ]] || log "--skip-reference but no $RES/ops-reference.json: no reference numbers for SG rules / floating IPs"
 fi
 
 if [[ "$REPORT" == 1 ]]; then
