@@ -11,6 +11,9 @@ import { buildRegistry } from './api/resources/registry.js';
 import { Ml2Plugin } from './plugins/ml2/ml2-plugin.js';
 import type { ServicePlugin } from './plugins/plugin-api.js';
 import { securityGroupPlugin } from './plugins/securitygroups/sg-plugin.js';
+import { l3Plugin } from './plugins/l3/l3-plugin.js';
+import { quotaPlugin } from './plugins/quotas/quota-plugin.js';
+import { rbacPlugin } from './plugins/rbac/rbac-plugin.js';
 
 /** What a service plug-in is built from. */
 export interface ServiceDeps {
@@ -20,7 +23,7 @@ export interface ServiceDeps {
 }
 
 /** The service plug-ins, in the order they join (their hooks run in this order). */
-const SERVICE_PLUGINS: Array<(deps: ServiceDeps) => ServicePlugin> = [securityGroupPlugin];
+const SERVICE_PLUGINS: Array<(deps: ServiceDeps) => ServicePlugin> = [securityGroupPlugin, l3Plugin, quotaPlugin, rbacPlugin];
 
 export interface App {
   server: FastifyInstance;

@@ -143,6 +143,7 @@ for (const dialect of DIALECTS) {
 
     it('streams long lists whole and in order, with links', async () => {
       const n = (await srv.api.post('/v2.0/networks', { network: { name: 'many' } })).body.network;
+      assert.equal((await srv.api.put('/v2.0/quotas/fake_project_id', { quota: { port: 1000 } })).status, 200, 'more than the default 500 ports');
       const bulk = await srv.api.post('/v2.0/ports', { ports: Array.from({ length: 700 }, (_, i) => ({ network_id: n.id, name: `p${String(i).padStart(3, '0')}` })) });
       assert.equal(bulk.status, 201);
       assert.equal(bulk.body.ports.length, 700);

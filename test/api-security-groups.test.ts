@@ -175,6 +175,30 @@ for (const dialect of DIALECTS) {
       assert.equal(err(use).type, 'SecurityGroupNotFound');
     });
 
+    it('shares a group with another project through an RBAC policy', async () => {
+      const g = await group('shared-by-a');
+      const policy = await srv.api.post('/v2.0/rbac-policies', { rbac_policy: { object_type: 'security_group', object_id: g.id, action: 'access_as_shared', target_tenant: 'proj-b' } }, A);
+      assert.equal(policy.status, 201, JSON.stringify(policy.body));
+      const seen = await srv.api.get(`/v2.0/security-groups/${g.id}`, B);
+      assert.equal(seen.status, 200);
+      assert.equal(seen.body.security_group.shared, true, 'shared, as seen by the project it is shared with');
+      assert.equal((await srv.api.get(`/v2.0/security-groups/${g.id}`, A)).body.security_group.shared, false, 'not shared from the point of view of its owner');
+      assert.ok((await srv.api.get('/v2.0/security-groups?shared=True', B)).body.security_groups.some((x: { id: string }) => x.id === g.id));
+      assert.equal((await srv.api.get(`/v2.0/security-group-rules?security_group_id=${g.id}`, B)).body.security_group_rules.length, 2, 'its rules are visible too');
+      const n = (await srv.api.post('/v2.0/networks', { network: {} }, B)).body.network;
+      const p = await srv.api.post('/v2.0/ports', { port: { network_id: n.id, security_groups: [g.id] } }, B);
+      assert.equal(p.status, 201, 'project B may use it on its ports');
+      assert.equal((await srv.api.put(`/v2.0/security-groups/${g.id}`, { security_group: { name: 'taken' } }, B)).status, 403);
+      assert.equal((await rule({ security_group_id: g.id, protocol: 'tcp', port_range_min: 1, port_range_max: 1 }, B)).status, 403);
+      assert.equal((await srv.api.del(`/v2.0/security-groups/${g.id}`, B)).status, 403);
+      const revoke = await srv.api.del(`/v2.0/rbac-policies/${policy.body.rbac_policy.id}`, A);
+      assert.equal(revoke.status, 409, 'B still uses it');
+      assert.equal(err(revoke).type, 'RbacPolicyInUse');
+      assert.equal((await srv.api.del(`/v2.0/ports/${p.body.port.id}`, B)).status, 204);
+      assert.equal((await srv.api.del(`/v2.0/rbac-policies/${policy.body.rbac_policy.id}`, A)).status, 204);
+      assert.equal((await srv.api.get(`/v2.0/security-groups/${g.id}`, B)).status, 404, 'gone once unshared');
+    });
+
     it('deletes a group with the rules that name it as remote group', async () => {
       const target = await group('target');
       const other = await group('other');

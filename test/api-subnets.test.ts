@@ -116,6 +116,16 @@ for (const dialect of DIALECTS) {
       const p = await srv.api.post('/v2.0/ports', { port: { network_id: n.id, mac_address: 'fa:16:3e:4b:b2:07' } });
       assert.equal(p.status, 201);
       assert.deepEqual(p.body.port.fixed_ips, [{ subnet_id: r.body.subnet.id, ip_address: '2001:db8:1:0:f816:3eff:fe4b:b207' }]);
+      const v4 = (await subnet({ network_id: n.id, cidr: '10.40.0.0/24', ip_version: 4 })).body.subnet;
+      const named = await srv.api.post('/v2.0/ports', { port: { network_id: n.id, mac_address: 'fa:16:3e:00:00:0a', fixed_ips: [{ subnet_id: v4.id }] } });
+      assert.deepEqual(
+        named.body.port.fixed_ips.map((f: { subnet_id: string }) => f.subnet_id).sort(),
+        [r.body.subnet.id, v4.id].sort(),
+        'a port that names only its IPv4 subnet still gets its SLAAC address',
+      );
+      assert.ok(named.body.port.fixed_ips.some((f: { ip_address: string }) => f.ip_address === '2001:db8:1:0:f816:3eff:fe00:a'));
+      const router = await srv.api.post('/v2.0/ports', { port: { network_id: n.id, device_owner: 'network:router_interface', fixed_ips: [{ subnet_id: v4.id }] } });
+      assert.deepEqual(router.body.port.fixed_ips.map((f: { subnet_id: string }) => f.subnet_id), [v4.id], 'router interfaces get only what they ask for');
     });
 
     it('refuses to delete a subnet that ports use, and deletes it once they are gone', async () => {

@@ -57,6 +57,28 @@ export const OPTIONS = {
   ml2_type_flat: {
     flat_networks: opt('list', ['*'], 'Physical networks for flat networks (`*`: any).'),
   },
+  keystone_authtoken: {
+    www_authenticate_uri: opt('string', '', 'Keystone URL clients are sent to (WWW-Authenticate); default auth_url.'),
+    auth_url: opt('string', '', 'Keystone URL this server authenticates against, e.g. http://127.0.0.1:5000.'),
+    username: opt('string', '', 'Service user that validates tokens.'),
+    password: opt('string', '', 'Its password.'),
+    project_name: opt('string', 'service', 'Its project.'),
+    user_domain_name: opt('string', 'Default', 'Its domain.'),
+    project_domain_name: opt('string', 'Default', "Its project's domain."),
+    token_cache_time: opt('int', 300, 'Seconds a validated token is trusted before it is checked again.'),
+    http_request_max_retries: opt('int', 3, 'Attempts to reach Keystone before answering 503.'),
+    http_connect_timeout: opt('int', 5, 'Seconds to wait for Keystone.'),
+  },
+  QUOTAS: {
+    quota_network: opt('int', 100, 'Networks per project (-1: unlimited).'),
+    quota_subnet: opt('int', 100, 'Subnets per project (-1: unlimited).'),
+    quota_port: opt('int', 500, 'Ports per project (-1: unlimited).'),
+    quota_router: opt('int', 10, 'Routers per project (-1: unlimited).'),
+    quota_floatingip: opt('int', 50, 'Floating IPs per project (-1: unlimited).'),
+    quota_rbac_policy: opt('int', 10, 'RBAC policies per project (-1: unlimited).'),
+    quota_security_group: opt('int', 10, 'Security groups per project (-1: unlimited).'),
+    quota_security_group_rule: opt('int', 100, 'Security group rules per project (-1: unlimited).'),
+  },
 } satisfies Record<string, Record<string, OptionSpec>>;
 
 type Value<S> = S extends { kind: 'int' } ? number : S extends { kind: 'bool' } ? boolean : S extends { kind: 'list' } ? string[] : string;

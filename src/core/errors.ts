@@ -252,3 +252,117 @@ export const PortSecurityPortHasSecurityGroup = declare(
   409,
   () => 'Port has security group associated. Cannot disable port security or IP address until security group is removed.',
 );
+
+// ---- routers and floating IPs (neutron_lib.exceptions.l3, extraroute, external_net) ----
+export const RouterNotFound = declare('RouterNotFound', 404, (p: { router_id: string }) => `Router ${p.router_id} could not be found`);
+export const RouterInUse = declare('RouterInUse', 409, (p: { router_id: string; reason?: string }) => `Router ${p.router_id} ${p.reason ?? 'still has ports'}`);
+export const RouterInterfaceNotFound = declare(
+  'RouterInterfaceNotFound',
+  404,
+  (p: { router_id: string; port_id: string }) => `Router ${p.router_id} does not have an interface with id ${p.port_id}`,
+);
+export const RouterInterfaceNotFoundForSubnet = declare(
+  'RouterInterfaceNotFoundForSubnet',
+  404,
+  (p: { router_id: string; subnet_id: string }) => `Router ${p.router_id} has no interface on subnet ${p.subnet_id}`,
+);
+export const RouterInterfaceInUseByFloatingIP = declare(
+  'RouterInterfaceInUseByFloatingIP',
+  409,
+  (p: { router_id: string; subnet_id: string }) =>
+    `Router interface for subnet ${p.subnet_id} on router ${p.router_id} cannot be deleted, as it is required by one or more floating IPs.`,
+);
+export const RouterInterfaceInUseByRoute = declare(
+  'RouterInterfaceInUseByRoute',
+  409,
+  (p: { router_id: string; subnet_id: string }) =>
+    `Router interface for subnet ${p.subnet_id} on router ${p.router_id} cannot be deleted, as it is required by one or more routes.`,
+);
+export const RouterExternalGatewayInUseByFloatingIp = declare(
+  'RouterExternalGatewayInUseByFloatingIp',
+  409,
+  (p: { router_id: string; net_id: string }) =>
+    `Gateway cannot be updated for router ${p.router_id}, since a gateway to external network ${p.net_id} is required by one or more floating IPs.`,
+);
+export const FloatingIPNotFound = declare('FloatingIPNotFound', 404, (p: { floatingip_id: string }) => `Floating IP ${p.floatingip_id} could not be found`);
+export const ExternalGatewayForFloatingIPNotFound = declare(
+  'ExternalGatewayForFloatingIPNotFound',
+  404,
+  (p: { external_network_id: string; subnet_id: string; port_id: string }) =>
+    `External network ${p.external_network_id} is not reachable from subnet ${p.subnet_id}.  Therefore, cannot associate Port ${p.port_id} with a Floating IP.`,
+);
+export const FloatingIPPortAlreadyAssociated = declare(
+  'FloatingIPPortAlreadyAssociated',
+  409,
+  (p: { floating_ip_address: string; fip_id: string; port_id: string; fixed_ip: string; net_id: string }) =>
+    `Cannot associate floating IP ${p.floating_ip_address} (${p.fip_id}) with port ${p.port_id} using fixed IP ${p.fixed_ip}, as that fixed IP already has a floating IP on external network ${p.net_id}.`,
+);
+export const ExternalIpAddressExhausted = declare(
+  'ExternalIpAddressExhausted',
+  400,
+  (p: { net_id: string }) => `Unable to find any IP address on external network ${p.net_id}.`,
+);
+/** Not prefixed like other InvalidInput errors: Neutron's class replaces the whole message. */
+export const InvalidRoutes = declare('InvalidRoutes', 400, (p: { routes: string; reason: string }) => `Invalid format for routes: ${p.routes}, ${p.reason}`);
+export const RoutesExhausted = declare(
+  'RoutesExhausted',
+  400,
+  (p: { router_id: string; quota: number }) => `Unable to complete operation for ${p.router_id}. The number of routes exceeds the maximum ${p.quota}.`,
+);
+export const ServicePortInUse = declare(
+  'ServicePortInUse',
+  409,
+  (p: { port_id: string; reason: string }) => `Port ${p.port_id} cannot be deleted directly via the port API: ${p.reason}.`,
+);
+export const PortInUse = declare(
+  'PortInUse',
+  409,
+  (p: { port_id: string; net_id: string; device_id: string }) =>
+    `Unable to complete operation on port ${p.port_id} for network ${p.net_id}. Port already has an attached device ${p.device_id}.`,
+);
+export const SubnetMismatchForPort = declare(
+  'SubnetMismatchForPort',
+  400,
+  (p: { port_id: string; subnet_id: string }) => `Subnet on port ${p.port_id} does not match the requested subnet ${p.subnet_id}.`,
+);
+export const ExternalNetworkInUse = declare(
+  'ExternalNetworkInUse',
+  409,
+  (p: { net_id: string }) => `External network ${p.net_id} cannot be updated to be made non-external, since it has existing gateway ports.`,
+);
+
+// ---- quotas and RBAC (neutron_lib.exceptions, neutron.extensions.rbac, rbac_db_models) ----
+export const OverQuota = declare(
+  'OverQuota',
+  409,
+  (p: { overs: string[] }) => `Quota exceeded for resources: [${p.overs.map((o) => `'${o}'`).join(', ')}].`,
+);
+export const TenantQuotaNotFound = declare('TenantQuotaNotFound', 404, (p: { tenant_id: string }) => `Quota for tenant ${p.tenant_id} could not be found.`);
+export const AdminRequired = declare('AdminRequired', 403, (p: { reason: string }) => `User does not have admin privileges: ${p.reason}.`);
+export const HTTPNotImplemented = declare('HTTPNotImplemented', 501, (p: { msg: string }) => p.msg);
+/** A policy check over an action and some of its attributes: `(rule:a and rule:a:attr) is disallowed by policy`. */
+export const PolicyRulesNotAuthorized = declare('PolicyNotAuthorized', 403, (p: { rules: string[] }) =>
+  p.rules.length === 1 ? `rule:${p.rules[0]} is disallowed by policy` : `(${p.rules.map((r) => `rule:${r}`).join(' and ')}) is disallowed by policy`,
+);
+export const RbacPolicyNotFound = declare(
+  'RbacPolicyNotFound',
+  404,
+  (p: { id: string; object_type: string }) => `RBAC policy of type ${p.object_type} with ID ${p.id} not found`,
+);
+export const RbacPolicyInUse = declare(
+  'RbacPolicyInUse',
+  409,
+  (p: { object_id: string; details: string }) => `RBAC policy on object ${p.object_id} cannot be removed because other objects depend on it.\nDetails: ${p.details}`,
+);
+export const DuplicateRbacPolicy = declare('DuplicateRbacPolicy', 409, () => 'An RBAC policy already exists with those values.');
+export const InvalidActionForType = declare(
+  'InvalidActionForType',
+  400,
+  (p: { action: string; object_type: string; valid_actions: string[] }) =>
+    `Invalid action '${p.action}' for object type '${p.object_type}'. Valid actions: (${p.valid_actions.map((a) => `'${a}'`).join(', ')}${p.valid_actions.length === 1 ? ',' : ''})`,
+);
+export const InvalidSharedSetting = declare(
+  'InvalidSharedSetting',
+  409,
+  (p: { network: string }) => `Unable to reconfigure sharing settings for network ${p.network}. Multiple tenants are using it.`,
+);

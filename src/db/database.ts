@@ -13,10 +13,14 @@ import type { Schema, Executor } from './schema.js';
 import { RetryLimitExceeded } from '../core/errors.js';
 import * as m0001 from './migrations/0001-core-l2.js';
 import * as m0002 from './migrations/0002-security-groups.js';
+import * as m0003 from './migrations/0003-l3.js';
+import * as m0004 from './migrations/0004-quotas-rbac.js';
 
 export const MIGRATIONS: Record<string, Migration> = {
   '0001-core-l2': m0001,
   '0002-security-groups': m0002,
+  '0003-l3': m0003,
+  '0004-quotas-rbac': m0004,
 };
 
 const ADAPTERS: Record<string, DialectAdapter> = {

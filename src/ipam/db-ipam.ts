@@ -64,6 +64,8 @@ export class DbIpam {
   /**
    * Allocates the addresses of a new port (or the new set of an updated port, `keep` being the
    * allocations it already holds and keeps). Returns every allocation the port ends up with.
+   * `autoAddress`: the port also gets its EUI-64 address on every SLAAC/DHCPv6-stateless subnet it
+   * did not name (every port but router interfaces, as in Neutron).
    */
   async allocate(
     trx: Executor,
@@ -72,6 +74,7 @@ export class DbIpam {
     mac: string,
     requests: FixedIpRequest[] | undefined,
     keep: Allocation[] = [],
+    autoAddress = true,
   ): Promise<Allocation[]> {
     const subnets = await this.subnetsOf(trx, networkId);
     const out: Allocation[] = [];
@@ -95,6 +98,11 @@ export class DbIpam {
         }
         out.push(await this.takeRequested(trx, networkId, subnets, req, mac));
       }
+      if (autoAddress)
+        for (const s of subnets.filter((x) => isAutoAddressSubnet(x.row) && !out.some((a) => a.subnet_id === x.row.id))) {
+          const ip = formatIp(6, eui64Address(s.cidr, mac));
+          out.push(keep.find((k) => k.subnet_id === s.row.id && k.ip_address === ip) ?? (await this.takeSpecific(trx, s, eui64Address(s.cidr, mac))));
+        }
     }
     const seen = new Set<string>();
     for (const a of out) {

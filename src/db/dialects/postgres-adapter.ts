@@ -7,16 +7,19 @@ export const postgresAdapter: DialectAdapter = {
   name: 'postgres',
   supportsReturning: true,
   createDialect(url, opts) {
-    return new PostgresDialect({
-      pool: new pg.Pool({
-        host: url.host ?? '127.0.0.1',
-        port: url.port ?? 5432,
-        user: url.user,
-        password: url.password,
-        database: url.database,
-        max: opts.poolSize,
-      }),
+    const pool = new pg.Pool({
+      host: url.host ?? '127.0.0.1',
+      port: url.port ?? 5432,
+      user: url.user,
+      password: url.password,
+      database: url.database,
+      max: opts.poolSize,
     });
+    // An idle connection that the server closes (restart, failover, pg_terminate_backend) is an
+    // 'error' event on the pool: without a listener it would end the process. The pool drops the
+    // connection and opens a new one on the next query.
+    pool.on('error', (err) => process.emitWarning(`PostgreSQL connection lost: ${err.message}`));
+    return new PostgresDialect({ pool });
   },
   isDuplicate: (err) => errCode(err) === '23505',
   // serialization_failure, deadlock_detected, lock_not_available

@@ -10,15 +10,20 @@ import type { Resource } from '../plugin-api.js';
 import type { SpecialFilter } from '../../db/repos/listing.js';
 
 export interface Ml2Hooks {
-  /** Before rows are written: refuse when the project would go over its quota for `resource`. */
-  checkQuota: Array<(trx: Executor, ctx: RequestContext, resource: string, adding: number) => Promise<void>>;
+  /**
+   * Before rows are written: refuse (OverQuota) when `projectId` (default: the caller's project)
+   * would go over its quota for `resource`. Locks the project's usage row of that resource until
+   * commit, so concurrent creators of the same resource in one project run one after another.
+   * Call it before the transaction reads anything else (MySQL's REPEATABLE READ snapshot).
+   */
+  checkQuota: Array<(trx: Executor, ctx: RequestContext, resource: string, adding: number, projectId?: string) => Promise<void>>;
   /** After a network row exists (`item`: the prepared request, extension attributes included). */
   networkCreated: Array<(trx: Executor, ctx: RequestContext, item: Resource, network: NetworkRow) => Promise<void>>;
   networkUpdated: Array<(trx: Executor, ctx: RequestContext, changes: Resource, network: NetworkRow) => Promise<void>>;
   /** Before a network and its DHCP ports go: throw an InUse error to refuse. */
   beforeNetworkDelete: Array<(trx: Executor, ctx: RequestContext, network: NetworkRow) => Promise<void>>;
-  /** Adds extension fields to rendered networks (batch). */
-  extendNetworks: Array<(trx: Executor, networks: Resource[]) => Promise<void>>;
+  /** Adds extension fields to rendered networks (batch); `ctx`: who asks (`shared` depends on it). */
+  extendNetworks: Array<(trx: Executor, networks: Resource[], ctx?: RequestContext) => Promise<void>>;
 
   beforeSubnetDelete: Array<(trx: Executor, ctx: RequestContext, subnet: SubnetRow) => Promise<void>>;
   extendSubnets: Array<(trx: Executor, subnets: Resource[]) => Promise<void>>;
@@ -48,6 +53,16 @@ export const emptyHooks = (): Ml2Hooks => ({
   extendPorts: [],
   portFilters: {},
 });
+
+/** Runs the quota hooks for a create of `items`: once per owning project, in a fixed order (no lock-order deadlocks). */
+export async function checkQuotas(hooks: Ml2Hooks, trx: Executor, ctx: RequestContext, resource: string, items: Resource[]): Promise<void> {
+  const counts = new Map<string, number>();
+  for (const item of items) {
+    const project = typeof item.project_id === 'string' ? item.project_id : ctx.projectId;
+    counts.set(project, (counts.get(project) ?? 0) + 1);
+  }
+  for (const project of [...counts.keys()].sort()) await runHooks(hooks.checkQuota, trx, ctx, resource, counts.get(project)!, project);
+}
 
 /** Runs hooks one after another (they share one transaction). */
 export async function runHooks<A extends unknown[]>(hooks: Array<(...args: A) => Promise<void>>, ...args: A): Promise<void> {

@@ -4,17 +4,18 @@
  * other ports remain.
  */
 import { newId, type RequestContext } from '../../core/context.js';
-import { InvalidInput, NetworkInUse, NetworkNotFound } from '../../core/errors.js';
+import { InvalidInput, NetworkInUse, NetworkNotFound, PolicyNotAuthorized } from '../../core/errors.js';
 import { NOT_SPECIFIED } from '../../api/resources/attributes.js';
 import { bool, dbBool, type NetworkRow, type Executor } from '../../db/schema.js';
 import { listRows, type ListQuery, type ListSpec } from '../../db/repos/listing.js';
 import { networkRow, segmentsOf, subnetIdsOf } from '../../db/repos/network-repo.js';
+import { networkAccessible, networkSharedWith, networkVisibleTo } from '../../db/repos/rbac-repo.js';
 import { bumpRevision, deleteTagsOf, standardValues, tagsOf } from '../../db/repos/standard-attr-repo.js';
 import { inPages, type Resource, type ResourcePages, type ResourcePlugin } from '../plugin-api.js';
 import { tagOps } from '../tag-ops.js';
 import type { Ml2Deps } from './ml2-plugin.js';
 import type { SegmentRequest } from './driver-api.js';
-import { runHooks } from './hooks.js';
+import { checkQuotas, runHooks } from './hooks.js';
 
 const COLUMNS: Record<string, string> = {
   id: 'id',
@@ -45,21 +46,26 @@ export class NetworkOps implements ResourcePlugin {
     this.tags = tagOps(deps.database, 'networks', (ctx, id) => this.get(ctx, id));
   }
 
-  /** Rows the caller may see: own, shared or external networks (admins see all). */
+  /** Rows the caller may see: own networks and those an RBAC policy opens to it (admins see all). */
   visible(ctx: RequestContext): ListSpec['scope'] {
     if (ctx.isAdmin) return undefined;
-    return (eb) => eb.or([eb('networks.project_id', '=', ctx.projectId), eb('networks.shared', '=', 1), eb('networks.router_external', '=', 1)]);
+    return (eb) => networkVisibleTo(eb, ctx.projectId);
+  }
+
+  /** Only the owner (or an admin) changes or deletes a network; others who see it get 403. */
+  private ownerOnly(ctx: RequestContext, row: NetworkRow, action: string): void {
+    if (!ctx.isAdmin && row.project_id !== ctx.projectId) throw new PolicyNotAuthorized({ action });
   }
 
   async create(ctx: RequestContext, items: Resource[]): Promise<Resource[]> {
     const reqs = items.map((item) => this.providerRequest(item));
     const ids = await this.deps.database.transaction(async (trx) => {
-      await runHooks(this.deps.hooks.checkQuota, trx, ctx, 'network', items.length);
+      await checkQuotas(this.deps.hooks, trx, ctx, 'network', items);
       const out: string[] = [];
       for (let i = 0; i < items.length; i++) out.push(await this.createOne(trx, ctx, items[i], reqs[i]));
       return out;
     });
-    return this.views(this.deps.database.db, ids);
+    return this.views(this.deps.database.db, ids, ctx);
   }
 
   private providerRequest(item: Resource): SegmentRequest | undefined {
@@ -113,12 +119,12 @@ export class NetworkOps implements ResourcePlugin {
 
   async get(ctx: RequestContext, id: string): Promise<Resource> {
     const row = await this.visibleRow(this.deps.database.db, ctx, id);
-    return (await this.views(this.deps.database.db, [row.id]))[0];
+    return (await this.views(this.deps.database.db, [row.id], ctx))[0];
   }
 
   async visibleRow(trx: Executor, ctx: RequestContext, id: string): Promise<NetworkRow> {
     const row = await networkRow(trx, id);
-    if (!row || !(ctx.isAdmin || row.project_id === ctx.projectId || bool(row.shared) || bool(row.router_external)))
+    if (!row || !(ctx.isAdmin || row.project_id === ctx.projectId || (await networkAccessible(trx, id, ctx.projectId))))
       throw new NetworkNotFound({ net_id: id });
     return row;
   }
@@ -133,6 +139,8 @@ export class NetworkOps implements ResourcePlugin {
       booleans: BOOLEANS,
       scope: this.visible(ctx),
       special: {
+        // shared with the caller's project (or everyone), as Neutron filters it
+        shared: (eb, v) => (v[0] ? networkSharedWith(eb, ctx.projectId) : eb.not(networkSharedWith(eb, ctx.projectId))),
         'provider:network_type': (eb, v) => segmentFilter(eb, 'network_type', v),
         'provider:physical_network': (eb, v) => segmentFilter(eb, 'physical_network', v),
         'provider:segmentation_id': (eb, v) => segmentFilter(eb, 'segmentation_id', v),
@@ -141,12 +149,13 @@ export class NetworkOps implements ResourcePlugin {
       },
     };
     const rows = await listRows<NetworkRow>(db, spec, q);
-    return inPages(rows, (part) => this.viewsOf(db, part));
+    return inPages(rows, (part) => this.viewsOf(db, part, ctx));
   }
 
   async update(ctx: RequestContext, id: string, changes: Resource, ifMatch?: number): Promise<Resource> {
     await this.deps.database.transaction(async (trx) => {
       const row = await this.visibleRow(trx, ctx, id);
+      this.ownerOnly(ctx, row, 'update_network');
       const seg = (await segmentsOf(trx, [id])).get(id)?.[0];
       for (const k of ['provider:network_type', 'provider:physical_network', 'provider:segmentation_id'] as const) {
         if (!(k in changes)) continue;
@@ -176,6 +185,7 @@ export class NetworkOps implements ResourcePlugin {
   async delete(ctx: RequestContext, id: string, ifMatch?: number): Promise<void> {
     await this.deps.database.transaction(async (trx) => {
       const network = await this.visibleRow(trx, ctx, id);
+      this.ownerOnly(ctx, network, 'delete_network');
       if (ifMatch !== undefined) await bumpRevision(trx, 'networks', id, ifMatch, false);
       await runHooks(this.deps.hooks.beforeNetworkDelete, trx, ctx, network);
       const ports = await trx.selectFrom('ports').select(['id', 'device_owner']).where('network_id', '=', id).execute();
@@ -190,13 +200,14 @@ export class NetworkOps implements ResourcePlugin {
     });
   }
 
-  async views(trx: Executor, ids: string[]): Promise<Resource[]> {
+  /** `ctx`: who asks (`shared` is per caller); without it, `shared` means shared with everyone. */
+  async views(trx: Executor, ids: string[], ctx?: RequestContext): Promise<Resource[]> {
     const rows = ids.length ? await trx.selectFrom('networks').selectAll().where('id', 'in', ids).execute() : [];
     const byId = new Map(rows.map((r) => [r.id, r]));
-    return this.viewsOf(trx, ids.map((id) => byId.get(id)).filter((r): r is NetworkRow => r !== undefined));
+    return this.viewsOf(trx, ids.map((id) => byId.get(id)).filter((r): r is NetworkRow => r !== undefined), ctx);
   }
 
-  private async viewsOf(trx: Executor, rows: NetworkRow[]): Promise<Resource[]> {
+  private async viewsOf(trx: Executor, rows: NetworkRow[], ctx?: RequestContext): Promise<Resource[]> {
     const ids = rows.map((r) => r.id);
     const [segs, subnets, tags] = await Promise.all([segmentsOf(trx, ids), subnetIdsOf(trx, ids), tagsOf(trx, 'networks', ids)]);
     const views = rows.map((r) => {
@@ -226,7 +237,7 @@ export class NetworkOps implements ResourcePlugin {
         revision_number: Number(r.revision_number),
       };
     });
-    await runHooks(this.deps.hooks.extendNetworks, trx, views);
+    await runHooks(this.deps.hooks.extendNetworks, trx, views, ctx);
     return views;
   }
 }

@@ -22,7 +22,7 @@ import type { Allocation, FixedIpRequest } from '../../ipam/db-ipam.js';
 import { canonicalIp, isIp } from '../../core/ip.js';
 import { inPages, type Resource, type ResourcePages, type ResourcePlugin } from '../plugin-api.js';
 import { tagOps } from '../tag-ops.js';
-import { runHooks } from './hooks.js';
+import { checkQuotas, runHooks } from './hooks.js';
 import type { Ml2Deps } from './ml2-plugin.js';
 
 const COLUMNS: Record<string, string> = Object.fromEntries(
@@ -31,6 +31,9 @@ const COLUMNS: Record<string, string> = Object.fromEntries(
 Object.assign(COLUMNS, { tenant_id: 'project_id', 'binding:host_id': 'binding_host_id', 'binding:vnic_type': 'binding_vnic_type' });
 
 type Pair = { ip_address: string; mac_address?: string };
+
+/** Router interfaces get only the addresses they ask for (no automatic SLAAC addresses), as in Neutron. */
+const isRouterInterface = (owner: string) => owner.startsWith('network:router_interface') || owner === 'network:ha_router_replicated_interface';
 type DhcpOpt = { opt_name: string; opt_value: string | null; ip_version?: number | string };
 
 export class PortOps implements ResourcePlugin {
@@ -45,7 +48,7 @@ export class PortOps implements ResourcePlugin {
 
   async create(ctx: RequestContext, items: Resource[]): Promise<Resource[]> {
     return this.deps.database.transaction(async (trx) => {
-      await runHooks(this.deps.hooks.checkQuota, trx, ctx, 'port', items.length);
+      await checkQuotas(this.deps.hooks, trx, ctx, 'port', items);
       const out: Resource[] = [];
       for (const item of items) out.push(await this.createInTransaction(trx, ctx, item));
       return out;
@@ -85,7 +88,7 @@ export class PortOps implements ResourcePlugin {
     };
     await trx.insertInto('ports').values(row).execute();
     const requests = item.fixed_ips === NOT_SPECIFIED ? undefined : (item.fixed_ips as FixedIpRequest[]);
-    const ips = await this.deps.ipam.allocate(trx, network.id, id, mac, requests);
+    const ips = await this.deps.ipam.allocate(trx, network.id, id, mac, requests, [], !isRouterInterface(row.device_owner));
     const pairRows = pairs.length ? await this.writePairs(trx, id, mac, pairs) : [];
     const opts = (item.extra_dhcp_opts as DhcpOpt[] | null) ?? [];
     const optRows = opts.length ? await this.writeOpts(trx, id, opts, false) : [];
@@ -222,7 +225,8 @@ export class PortOps implements ResourcePlugin {
       await runHooks(this.deps.hooks.portUpdated, trx, ctx, changes, row);
       if ('fixed_ips' in changes) {
         const current: Allocation[] = (children.ips.get(id) ?? []).map((a) => ({ subnet_id: a.subnet_id, ip_address: a.ip_address }));
-        const wanted = await this.deps.ipam.allocate(trx, row.network_id, id, mac, changes.fixed_ips as FixedIpRequest[], current);
+        const owner = (changes.device_owner as string | undefined) ?? row.device_owner;
+        const wanted = await this.deps.ipam.allocate(trx, row.network_id, id, mac, changes.fixed_ips as FixedIpRequest[], current, !isRouterInterface(owner));
         for (const old of current) {
           if (!wanted.some((w) => w.subnet_id === old.subnet_id && w.ip_address === old.ip_address))
             await trx.deleteFrom('ip_allocations').where('subnet_id', '=', old.subnet_id).where('ip_address', '=', old.ip_address).execute();

@@ -10,6 +10,7 @@ import {
   GatewayConflictWithAllocationPools,
   HostRoutesExhausted,
   InvalidInput,
+  PolicyNotAuthorized,
   SubnetInUse,
   SubnetNotFound,
 } from '../../core/errors.js';
@@ -20,11 +21,12 @@ import { bool, dbBool, type Executor, type SubnetRow } from '../../db/schema.js'
 import { listRows, type ListQuery, type ListSpec } from '../../db/repos/listing.js';
 import { bumpRevision, deleteTagsOf, standardValues, tagsOf } from '../../db/repos/standard-attr-repo.js';
 import { subnetChildren } from '../../db/repos/subnet-repo.js';
+import { networkSharedWith } from '../../db/repos/rbac-repo.js';
 import { inPages, type Resource, type ResourcePages, type ResourcePlugin } from '../plugin-api.js';
 import { tagOps } from '../tag-ops.js';
 import type { Ml2Deps } from './ml2-plugin.js';
 import { AUTO_DELETE_OWNERS } from './network-ops.js';
-import { runHooks } from './hooks.js';
+import { checkQuotas, runHooks } from './hooks.js';
 
 const COLUMNS: Record<string, string> = Object.fromEntries(
   ['id', 'name', 'ip_version', 'network_id', 'cidr', 'gateway_ip', 'enable_dhcp', 'ipv6_ra_mode', 'ipv6_address_mode', 'project_id', 'description', 'revision_number', 'created_at', 'updated_at'].map((c) => [c, c]),
@@ -41,7 +43,7 @@ export class SubnetOps implements ResourcePlugin {
 
   async create(ctx: RequestContext, items: Resource[]): Promise<Resource[]> {
     const ids = await this.deps.database.transaction(async (trx) => {
-      await runHooks(this.deps.hooks.checkQuota, trx, ctx, 'subnet', items.length);
+      await checkQuotas(this.deps.hooks, trx, ctx, 'subnet', items);
       const out: string[] = [];
       for (const item of items) out.push(await this.createOne(trx, ctx, item));
       return out;
@@ -51,6 +53,8 @@ export class SubnetOps implements ResourcePlugin {
 
   private async createOne(trx: Executor, ctx: RequestContext, item: Resource): Promise<string> {
     const network = await this.deps.networks.visibleRow(trx, ctx, item.network_id as string);
+    // a network shared with the caller takes its ports, not its subnets (admin_or_network_owner)
+    if (!ctx.isAdmin && network.project_id !== ctx.projectId) throw new PolicyNotAuthorized({ action: 'create_subnet' });
     if (item.subnetpool_id !== NOT_SPECIFIED && item.subnetpool_id !== null)
       throw new BadRequest({ resource: 'subnets', msg: 'subnet pools are not supported by this server' });
     if (item.cidr === NOT_SPECIFIED || item.cidr === null)
@@ -153,6 +157,13 @@ export class SubnetOps implements ResourcePlugin {
     return row;
   }
 
+  /** Subnets of a network shared with the caller are seen, not changed (admin_or_network_owner). */
+  private async networkOwnerOnly(trx: Executor, ctx: RequestContext, row: SubnetRow, action: string): Promise<void> {
+    if (ctx.isAdmin) return;
+    const net = await trx.selectFrom('networks').select('project_id').where('id', '=', row.network_id).executeTakeFirst();
+    if (net?.project_id !== ctx.projectId) throw new PolicyNotAuthorized({ action });
+  }
+
   async list(ctx: RequestContext, q: ListQuery): Promise<ResourcePages> {
     const db = this.deps.database.db;
     const spec: ListSpec = {
@@ -171,7 +182,7 @@ export class SubnetOps implements ResourcePlugin {
                   .selectFrom('networks')
                   .select('networks.id')
                   .whereRef('networks.id', '=', 'subnets.network_id')
-                  .where((e) => e.or([e('networks.shared', '=', 1), e('networks.router_external', '=', 1)])),
+                  .where((e) => e.or([networkSharedWith(e, ctx.projectId), e('networks.router_external', '=', 1)])),
               ),
             ]),
       special: { subnetpool_id: (eb, v) => (v.includes(null) ? eb.val(true) : eb.val(false)) as never },
@@ -183,6 +194,7 @@ export class SubnetOps implements ResourcePlugin {
   async update(ctx: RequestContext, id: string, changes: Resource, ifMatch?: number): Promise<Resource> {
     await this.deps.database.transaction(async (trx) => {
       const row = await this.visibleRow(trx, ctx, id);
+      await this.networkOwnerOnly(trx, ctx, row, 'update_subnet');
       const cidr = parseCidr(row.cidr) as Cidr;
       const version = cidr.version;
       let gateway = row.gateway_ip ? parseIp(row.gateway_ip)!.value : null;
@@ -212,6 +224,7 @@ export class SubnetOps implements ResourcePlugin {
   async delete(ctx: RequestContext, id: string, ifMatch?: number): Promise<void> {
     await this.deps.database.transaction(async (trx) => {
       const row = await this.visibleRow(trx, ctx, id);
+      await this.networkOwnerOnly(trx, ctx, row, 'delete_subnet');
       if (ifMatch !== undefined) await bumpRevision(trx, 'subnets', id, ifMatch, false);
       await runHooks(this.deps.hooks.beforeSubnetDelete, trx, ctx, row);
       const users = await trx

@@ -4,6 +4,7 @@
  */
 import { newId, type RequestContext } from '../../core/context.js';
 import {
+  PolicyNotAuthorized,
   SecurityGroupCannotRemoveDefault,
   SecurityGroupCannotUpdateDefault,
   SecurityGroupInUse,
@@ -13,10 +14,11 @@ import type { Database } from '../../db/database.js';
 import { listRows, type ListQuery, type ListSpec } from '../../db/repos/listing.js';
 import { bumpRevision, deleteTagsOf, nowStamp, standardValues, tagsOf } from '../../db/repos/standard-attr-repo.js';
 import { bool, dbBool, type Executor } from '../../db/schema.js';
-import { runHooks, type Ml2Hooks } from '../ml2/hooks.js';
+import { checkQuotas, type Ml2Hooks } from '../ml2/hooks.js';
 import { inPages, type Resource, type ResourcePages, type ResourcePlugin } from '../plugin-api.js';
 import { tagOps } from '../tag-ops.js';
 import { rulesOf, type SecurityGroupRow, type SecurityGroupRuleRow } from './sg-repo.js';
+import { securityGroupAccessible, securityGroupVisibleTo } from '../../db/repos/rbac-repo.js';
 import { renderRule } from './rule-ops.js';
 
 const COLUMNS: Record<string, string> = Object.fromEntries(
@@ -79,8 +81,8 @@ export class SecurityGroupOps implements ResourcePlugin {
   async create(ctx: RequestContext, items: Resource[]): Promise<Resource[]> {
     const ids = await this.database.transaction(async (trx) => {
       const out: string[] = [];
+      await checkQuotas(this.hooks, trx, ctx, 'security_group', items);
       for (const item of items) await this.ensureDefault(trx, item.project_id as string);
-      await runHooks(this.hooks.checkQuota, trx, ctx, 'security_group', items.length);
       for (const item of items) {
         const id = newId();
         await this.insertGroup(trx, id, item.project_id as string, item.name as string, item.description as string, item.stateful as boolean, [
@@ -94,16 +96,24 @@ export class SecurityGroupOps implements ResourcePlugin {
     return this.views(this.database.db, ids);
   }
 
-  /** A group the caller may use: its own, or any for an admin. */
+  /** A group the caller may see and use on its ports: its own, one shared with it by RBAC, or any for an admin. */
   async visibleRow(trx: Executor, ctx: RequestContext, id: string): Promise<SecurityGroupRow> {
     const row = await trx.selectFrom('security_groups').selectAll().where('id', '=', id).executeTakeFirst();
-    if (!row || !(ctx.isAdmin || row.project_id === ctx.projectId)) throw new SecurityGroupNotFound({ id });
+    if (!row) throw new SecurityGroupNotFound({ id });
+    if (ctx.isAdmin || row.project_id === ctx.projectId || (await securityGroupAccessible(trx, id, ctx.projectId))) return row;
+    throw new SecurityGroupNotFound({ id });
+  }
+
+  /** A group the caller may change (and add rules to): its own, or any for an admin; a shared one is 403. */
+  async ownedRow(trx: Executor, ctx: RequestContext, id: string, action: string): Promise<SecurityGroupRow> {
+    const row = await this.visibleRow(trx, ctx, id);
+    if (!ctx.isAdmin && row.project_id !== ctx.projectId) throw new PolicyNotAuthorized({ action });
     return row;
   }
 
   async get(ctx: RequestContext, id: string): Promise<Resource> {
     const row = await this.visibleRow(this.database.db, ctx, id);
-    return (await this.viewsOf(this.database.db, [row]))[0];
+    return (await this.viewsOf(this.database.db, [row], ctx))[0];
   }
 
   async list(ctx: RequestContext, q: ListQuery): Promise<ResourcePages> {
@@ -115,16 +125,28 @@ export class SecurityGroupOps implements ResourcePlugin {
       columns: COLUMNS,
       booleans: new Set(['stateful']),
       markerNotFound: (id) => new SecurityGroupNotFound({ id }),
-      scope: ctx.isAdmin ? undefined : (eb) => eb('security_groups.project_id', '=', ctx.projectId),
-      special: { shared: (eb, v) => eb.val(v.every((x) => x === false || x === 'False' || x === 'false')) as never },
+      scope: ctx.isAdmin ? undefined : (eb) => securityGroupVisibleTo(eb, ctx.projectId),
+      special: {
+        shared: (eb, values) => {
+          const shared = eb.exists(
+            eb
+              .selectFrom('security_group_rbacs')
+              .select('security_group_rbacs.id')
+              .whereRef('security_group_rbacs.object_id', '=', 'security_groups.id')
+              .where('security_group_rbacs.target_tenant', 'in', [ctx.projectId, '*']),
+          );
+          const wanted = values.map((v) => v === true || v === 'True' || v === 'true' || v === '1');
+          return wanted.includes(true) && wanted.includes(false) ? eb.val(true) as never : wanted[0] ? shared : eb.not(shared);
+        },
+      },
     };
     const rows = await listRows<SecurityGroupRow>(db, spec, q);
-    return inPages(rows, (part) => this.viewsOf(db, part));
+    return inPages(rows, (part) => this.viewsOf(db, part, ctx));
   }
 
   async update(ctx: RequestContext, id: string, changes: Resource, ifMatch?: number): Promise<Resource> {
     await this.database.transaction(async (trx) => {
-      const row = await this.visibleRow(trx, ctx, id);
+      const row = await this.ownedRow(trx, ctx, id, 'update_security_group');
       if ('name' in changes && row.name === 'default' && changes.name !== 'default' && (await this.isDefault(trx, id))) throw new SecurityGroupCannotUpdateDefault();
       await bumpRevision(trx, 'security_groups', id, ifMatch, Object.keys(changes).length > 0);
       const set: Partial<SecurityGroupRow> = {};
@@ -142,7 +164,7 @@ export class SecurityGroupOps implements ResourcePlugin {
 
   async delete(ctx: RequestContext, id: string, ifMatch?: number): Promise<void> {
     await this.database.transaction(async (trx) => {
-      await this.visibleRow(trx, ctx, id);
+      await this.ownedRow(trx, ctx, id, 'delete_security_group');
       if (ifMatch !== undefined) await bumpRevision(trx, 'security_groups', id, ifMatch, false);
       if (!ctx.isAdmin && (await this.isDefault(trx, id))) throw new SecurityGroupCannotRemoveDefault();
       const used = await trx.selectFrom('port_security_groups').select('port_id').where('security_group_id', '=', id).executeTakeFirst();
@@ -150,9 +172,18 @@ export class SecurityGroupOps implements ResourcePlugin {
       await trx.deleteFrom('default_security_groups').where('security_group_id', '=', id).execute();
       await trx.deleteFrom('security_group_rules').where('remote_group_id', '=', id).execute();
       await trx.deleteFrom('security_group_rules').where('security_group_id', '=', id).execute();
+      await trx.deleteFrom('security_group_rbacs').where('object_id', '=', id).execute();
       await deleteTagsOf(trx, 'security_groups', id);
       await trx.deleteFrom('security_groups').where('id', '=', id).execute();
     });
+  }
+
+  /** Groups shared with the caller's project (or with everyone) by an RBAC policy: `shared` is per caller, as in Neutron. */
+  private async sharedWith(trx: Executor, ids: string[], ctx?: RequestContext): Promise<Set<string>> {
+    if (!ids.length) return new Set();
+    const targets = ctx?.projectId ? [ctx.projectId, '*'] : ['*'];
+    const rows = await trx.selectFrom('security_group_rbacs').select('object_id').where('object_id', 'in', ids).where('target_tenant', 'in', targets).execute();
+    return new Set(rows.map((r) => r.object_id));
   }
 
   async views(trx: Executor, ids: string[]): Promise<Resource[]> {
@@ -161,9 +192,9 @@ export class SecurityGroupOps implements ResourcePlugin {
     return this.viewsOf(trx, ids.map((id) => byId.get(id)).filter((r): r is SecurityGroupRow => r !== undefined));
   }
 
-  private async viewsOf(trx: Executor, rows: SecurityGroupRow[]): Promise<Resource[]> {
+  private async viewsOf(trx: Executor, rows: SecurityGroupRow[], ctx?: RequestContext): Promise<Resource[]> {
     const ids = rows.map((r) => r.id);
-    const [rules, tags] = await Promise.all([rulesOf(trx, ids), tagsOf(trx, 'security_groups', ids)]);
+    const [rules, tags, shared] = await Promise.all([rulesOf(trx, ids), tagsOf(trx, 'security_groups', ids), this.sharedWith(trx, ids, ctx)]);
     return rows.map((r) => ({
       id: r.id,
       name: r.name,
@@ -171,7 +202,7 @@ export class SecurityGroupOps implements ResourcePlugin {
       tenant_id: r.project_id,
       project_id: r.project_id,
       description: r.description,
-      shared: false,
+      shared: shared.has(r.id),
       security_group_rules: (rules.get(r.id) ?? []).map(renderRule),
       tags: tags.get(r.id) ?? [],
       created_at: r.created_at,

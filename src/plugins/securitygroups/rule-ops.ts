@@ -14,11 +14,12 @@ import type { Database } from '../../db/database.js';
 import { listRows, type ListQuery, type ListSpec } from '../../db/repos/listing.js';
 import { bumpRevision, nowStamp } from '../../db/repos/standard-attr-repo.js';
 import type { Executor } from '../../db/schema.js';
-import { runHooks, type Ml2Hooks } from '../ml2/hooks.js';
+import { checkQuotas, type Ml2Hooks } from '../ml2/hooks.js';
 import { inPages, type Resource, type ResourcePages, type ResourcePlugin } from '../plugin-api.js';
 import { checkRule, normalizedCidr, sameRule, type RuleFields } from './rule-checks.js';
 import type { SecurityGroupRuleRow } from './sg-repo.js';
 import type { SecurityGroupOps } from './group-ops.js';
+import { securityGroupVisibleTo } from '../../db/repos/rbac-repo.js';
 
 const COLUMNS: Record<string, string> = Object.fromEntries(
   [
@@ -87,11 +88,11 @@ export class SecurityGroupRuleOps implements ResourcePlugin {
       for (let j = 0; j < i; j++)
         if (items[i].security_group_id === items[j].security_group_id && sameRule(fieldsOf(items[i]), fieldsOf(items[j]))) throw new DuplicateSecurityGroupRuleInPost();
     return this.database.transaction(async (trx) => {
-      await runHooks(this.hooks.checkQuota, trx, ctx, 'security_group_rule', items.length);
+      await checkQuotas(this.hooks, trx, ctx, 'security_group_rule', items);
       const out: Resource[] = [];
       for (const item of items) {
         const groupId = item.security_group_id as string;
-        await this.groups.visibleRow(trx, ctx, groupId);
+        await this.groups.ownedRow(trx, ctx, groupId, 'create_security_group_rule');
         const remote = item.remote_group_id as string | null;
         if (remote !== null && !(await trx.selectFrom('security_groups').select('id').where('id', '=', remote).executeTakeFirst()))
           throw new SecurityGroupNotFound({ id: remote });
@@ -122,8 +123,11 @@ export class SecurityGroupRuleOps implements ResourcePlugin {
     const row = await trx.selectFrom('security_group_rules').selectAll().where('id', '=', id).executeTakeFirst();
     if (!row) throw new SecurityGroupRuleNotFound({ id });
     if (!ctx.isAdmin && row.project_id !== ctx.projectId) {
-      const group = await trx.selectFrom('security_groups').select('project_id').where('id', '=', row.security_group_id).executeTakeFirst();
-      if (group?.project_id !== ctx.projectId) throw new SecurityGroupRuleNotFound({ id });
+      try {
+        await this.groups.visibleRow(trx, ctx, row.security_group_id);
+      } catch {
+        throw new SecurityGroupRuleNotFound({ id });
+      }
     }
     return row;
   }
@@ -147,7 +151,7 @@ export class SecurityGroupRuleOps implements ResourcePlugin {
                   .selectFrom('security_groups')
                   .select('security_groups.id')
                   .whereRef('security_groups.id', '=', 'security_group_rules.security_group_id')
-                  .where('security_groups.project_id', '=', ctx.projectId),
+                  .where((e) => securityGroupVisibleTo(e, ctx.projectId)),
               ),
             ]),
       special: {
@@ -165,6 +169,7 @@ export class SecurityGroupRuleOps implements ResourcePlugin {
   async delete(ctx: RequestContext, id: string): Promise<void> {
     await this.database.transaction(async (trx) => {
       const row = await this.visibleRow(trx, ctx, id);
+      if (!ctx.isAdmin && row.project_id !== ctx.projectId) await this.groups.ownedRow(trx, ctx, row.security_group_id, 'delete_security_group_rule');
       await trx.deleteFrom('security_group_rules').where('id', '=', id).execute();
       await bumpRevision(trx, 'security_groups', row.security_group_id);
     });

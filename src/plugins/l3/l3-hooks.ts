@@ -1,0 +1,87 @@
+/**
+ * How the L3 plug-in guards the core resources, through the ML2 hooks (each inside the core's
+ * transaction): router and floating IP ports cannot be deleted through the port API, deleting a
+ * port clears its floating IPs, a router interface's IPv4 address cannot be changed
+ * (`l3-port-ip-change-not-allowed`), a network with gateways cannot stop being external, and
+ * deleting an external network takes its unassociated floating IPs with it, as in Neutron.
+ */
+import type { RequestContext } from '../../core/context.js';
+import { BadRequest, ExternalNetworkInUse, ServicePortInUse } from '../../core/errors.js';
+import { canonicalIp, isIp, parseIp } from '../../core/ip.js';
+import { DEVICE_OWNER_FLOATINGIP, DEVICE_OWNER_ROUTER_GW, DEVICE_OWNER_ROUTER_INTF, L3_DEVICE_OWNERS, disassociatePort } from '../../db/repos/l3-repo.js';
+import { bool, type Executor, type PortRow } from '../../db/schema.js';
+import type { Ml2Hooks } from '../ml2/hooks.js';
+import type { FloatingIpOps } from './floatingip-ops.js';
+import { allocationsOf } from './l3-support.js';
+
+/** Router ports whose IPv4 addresses only the L3 plug-in may change. */
+const IP_UPDATE_NOT_ALLOWED = [DEVICE_OWNER_ROUTER_INTF, 'network:router_ha_interface', 'network:ha_router_replicated_interface', 'network:router_centralized_snat'];
+
+export function registerL3Hooks(hooks: Ml2Hooks, fips: FloatingIpOps): void {
+  hooks.beforePortDelete.push(async (trx, _ctx, port, internal) => {
+    if (!internal) await preventL3PortDeletion(trx, port);
+    await disassociatePort(trx, port.id);
+  });
+
+  hooks.portUpdated.push(async (trx, _ctx, changes, before) => {
+    if (!('fixed_ips' in changes) || !IP_UPDATE_NOT_ALLOWED.includes(before.device_owner)) return;
+    if (!(await routerExists(trx, before.device_id))) return;
+    if (await ipv4Changed(trx, before.id, changes.fixed_ips as Array<{ subnet_id?: string; ip_address?: string }>))
+      throw new BadRequest({ resource: 'ports', msg: `IP updates for port ${before.id} are not allowed` });
+  });
+
+  hooks.networkUpdated.push(async (trx, _ctx, changes, before) => {
+    if (changes['router:external'] !== false || !bool(before.router_external)) return;
+    const gw = await trx.selectFrom('ports').select('id').where('network_id', '=', before.id).where('device_owner', '=', DEVICE_OWNER_ROUTER_GW).executeTakeFirst();
+    if (gw) throw new ExternalNetworkInUse({ net_id: before.id });
+  });
+
+  hooks.beforeNetworkDelete.push(async (trx: Executor, ctx: RequestContext, network) => {
+    if (!bool(network.router_external)) return;
+    const idle = await trx.selectFrom('floatingips').select(['id', 'floating_port_id']).where('floating_network_id', '=', network.id).where('fixed_port_id', 'is', null).execute();
+    for (const f of idle) await fips.remove(trx, ctx, f);
+  });
+}
+
+const routerExists = async (trx: Executor, id: string): Promise<boolean> =>
+  (await trx.selectFrom('routers').select('id').where('id', '=', id).executeTakeFirst()) !== undefined;
+
+/** Neutron's ServicePortInUse, unless the port has no address or its router/floating IP is gone. */
+async function preventL3PortDeletion(trx: Executor, port: PortRow): Promise<void> {
+  if (!L3_DEVICE_OWNERS.includes(port.device_owner)) return;
+  const ip = await trx.selectFrom('ip_allocations').select('port_id').where('port_id', '=', port.id).executeTakeFirst();
+  if (!ip) return;
+  const owner =
+    port.device_owner === DEVICE_OWNER_FLOATINGIP
+      ? await trx.selectFrom('floatingips').select('id').where('id', '=', port.device_id).executeTakeFirst()
+      : await trx.selectFrom('routers').select('id').where('id', '=', port.device_id).executeTakeFirst();
+  if (!owner) return;
+  throw new ServicePortInUse({ port_id: port.id, reason: `has device owner ${port.device_owner}` });
+}
+
+/**
+ * Whether the requested fixed IPs add or drop an IPv4 address. A request naming only a subnet
+ * counts as a new address (the core allocates a fresh one for it).
+ */
+async function ipv4Changed(trx: Executor, portId: string, wanted: Array<{ subnet_id?: string; ip_address?: string }>): Promise<boolean> {
+  const current = await allocationsOf(trx, [portId]);
+  const left = new Map(current.map((a) => [a.ip_address, a]));
+  const added: Array<{ subnet_id?: string; ip_address?: string }> = [];
+  for (const w of wanted) {
+    const key = w.ip_address !== undefined && isIp(w.ip_address) ? canonicalIp(w.ip_address) : undefined;
+    if (key !== undefined && left.has(key)) left.delete(key);
+    else added.push(w);
+  }
+  const v4 = async (ips: Array<{ subnet_id?: string; ip_address?: string }>) => {
+    for (const ip of ips) {
+      if (ip.ip_address !== undefined) {
+        if (parseIp(ip.ip_address)?.version === 4) return true;
+      } else if (ip.subnet_id !== undefined) {
+        const s = await trx.selectFrom('subnets').select('ip_version').where('id', '=', ip.subnet_id).executeTakeFirst();
+        if (s && Number(s.ip_version) === 4) return true;
+      }
+    }
+    return false;
+  };
+  return (await v4(added)) || (await v4([...left.values()]));
+}
