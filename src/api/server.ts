@@ -11,6 +11,8 @@ import { ExtensionNotFound, HTTPBadRequest, HTTPNotFound, HTTPRequestEntityTooLa
 import type { RequestContext } from '../core/context.js';
 import type { ResourcePlugin } from '../plugins/plugin-api.js';
 import { noauthContext } from './auth/noauth.js';
+import { keystoneContext, sendAuthReply } from './auth/keystone.js';
+import { KeystoneTokens } from '../identity/keystone-tokens.js';
 import type { ResourceRegistry } from './resources/attributes.js';
 import { registerResource } from './resources/controller.js';
 import { renderFault } from './wire/fault.js';
@@ -51,6 +53,20 @@ export function buildServer(deps: ServerDeps): FastifyInstance {
   app.addHook('onRequest', async (req, reply) => {
     reply.header('x-openstack-request-id', req.id);
   });
+  if (deps.config.DEFAULT.auth_strategy === 'keystone') {
+    const tokens = new KeystoneTokens(deps.config.keystone_authtoken);
+    app.addHook('onRequest', async (req, reply) => {
+      if (req.url === '/' || req.url.startsWith('/?')) return; // the version document is public
+      const out = await keystoneContext(tokens, req.headers, req.id);
+      if (out.reply) {
+        if (out.reply.status === 503) req.log.error('Keystone is unreachable; answering 503');
+        return sendAuthReply(reply, out.reply);
+      }
+      req.neutronContext = out.context;
+    });
+  } else if (deps.config.DEFAULT.auth_strategy !== 'noauth') {
+    throw new Error(`[DEFAULT] auth_strategy must be noauth or keystone, not '${deps.config.DEFAULT.auth_strategy}'`);
+  }
   app.addHook('onResponse', async (req, reply) => {
     req.log.info({ method: req.method, url: req.url, status: reply.statusCode, ms: Math.round(reply.elapsedTime * 10) / 10 }, 'request');
   });

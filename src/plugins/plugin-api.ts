@@ -4,28 +4,53 @@
  * returns resources as wire-named records. It never sees HTTP.
  */
 import type { RequestContext } from '../core/context.js';
-import type { ListQuery } from '../db/repos/listing.js';
+import { listRows, type ListQuery, type ListSpec } from '../db/repos/listing.js';
+import type { Executor } from '../db/schema.js';
 import type { ExtensionDef, ResourceDef } from '../api/resources/attributes.js';
 
 export type Resource = Record<string, unknown>;
 
 /**
- * A list result: how many items, and the items rendered page by page, so that a list of 10,000
- * ports is rendered and sent in slices instead of being held whole in memory.
+ * A list result: the items rendered page by page, so that a list of 10,000 ports is read, rendered
+ * and sent in slices instead of being held whole in memory.
  */
-export interface ResourcePages {
-  count: number;
-  pages: AsyncIterable<Resource[]>;
+export type ResourcePages = AsyncIterable<Resource[]>;
+
+/** Renders rows already in memory in slices of `size`; each slice's rows are released once rendered. */
+export function inPages<R>(rows: R[], render: (rows: R[]) => Promise<Resource[]>, size = PAGE_SIZE): ResourcePages {
+  return (async function* () {
+    while (rows.length) yield await render(rows.splice(0, size));
+  })();
 }
 
-/** Renders rows in slices of `size`; each slice's rows are released once rendered. */
-export function inPages<R>(rows: R[], render: (rows: R[]) => Promise<Resource[]>, size = 500): ResourcePages {
-  return {
-    count: rows.length,
-    pages: (async function* () {
-      while (rows.length) yield await render(rows.splice(0, size));
-    })(),
-  };
+const PAGE_SIZE = 500;
+
+/**
+ * Reads a list from the database `size` rows at a time (keyset pagination from the last row read),
+ * rendering each slice. The first slice is read before this resolves, so that a bad query (an
+ * unknown marker) fails before any byte is sent. A reversed page is read whole (it is reversed at
+ * the end); so is one whose limit fits one slice.
+ */
+export async function listPages<R extends { id: string }>(
+  trx: Executor,
+  spec: ListSpec,
+  q: ListQuery,
+  render: (rows: R[]) => Promise<Resource[]>,
+  size = PAGE_SIZE,
+): Promise<ResourcePages> {
+  if (q.pageReverse || (q.limit !== undefined && q.limit <= size)) return inPages(await listRows<R>(trx, spec, q), render, size);
+  let rows = await listRows<R>(trx, spec, { ...q, limit: size });
+  let remaining = q.limit === undefined ? Infinity : q.limit - rows.length;
+  return (async function* () {
+    for (;;) {
+      const last = rows[rows.length - 1] as (R & Record<string, unknown>) | undefined;
+      const full = rows.length === size;
+      if (rows.length) yield await render(rows);
+      if (!full || remaining <= 0 || !last) return;
+      rows = await listRows<R>(trx, spec, { ...q, marker: last.id, markerRow: last, limit: Math.min(size, remaining) });
+      remaining -= rows.length;
+    }
+  })();
 }
 
 export interface ResourcePlugin {

@@ -24,6 +24,8 @@ export interface AttributeDef {
   convertFilter?: Converter;
   /** Only admins may set it (create or update); enforced by the policy layer. */
   adminOnly?: boolean;
+  /** Only admins see it (`provider:*`, `binding:host_id`…); hidden from others in every response. */
+  adminVisible?: boolean;
 }
 
 export type AttributeMap = Record<string, AttributeDef>;

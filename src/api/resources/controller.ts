@@ -12,6 +12,7 @@ import { prepareItem, type ResourceDef } from './attributes.js';
 import { selectFields, unwrapBody } from '../wire/envelope.js';
 import { pageLinks } from '../wire/paging.js';
 import { parseFields, parseListQuery, queryPairs } from '../wire/query.js';
+import { enforceAttributes, enforceWrite } from '../policy/policy.js';
 
 export interface ControllerDeps {
   contextOf(req: FastifyRequest): RequestContext;
@@ -44,32 +45,48 @@ export function registerResource(app: FastifyInstance, res: ResourceDef, plugin:
     const ctx = deps.contextOf(req);
     const pairs = queryPairs(req.url);
     const q = parseListQuery(res, pairs, deps.maxLimit);
-    const result = await plugin.list(ctx, q);
-    const links = (ids: string[]) => pageLinks(`${deps.baseUrl(req)}${base}`, pairs, result.count, ids, q.limit, q.pageReverse);
-    if (result.count <= STREAM_ABOVE) {
-      const items: Record<string, unknown>[] = [];
-      for await (const page of result.pages) items.push(...page);
-      const body: Record<string, unknown> = { [res.collection]: items.map((i) => selectFields(res, i, q.fields)) };
-      const l = links(items.map((i) => i.id as string));
+    const pages = (await plugin.list(ctx, q))[Symbol.asyncIterator]();
+    const links = (count: number, ids: string[]) => pageLinks(`${deps.baseUrl(req)}${base}`, pairs, count, ids, q.limit, q.pageReverse);
+    // One page (the common case): one body. More: streamed page by page as they are rendered.
+    const first = await pages.next();
+    const second = first.done ? first : await pages.next();
+    if (second.done) {
+      const items = first.done ? [] : first.value;
+      const body: Record<string, unknown> = { [res.collection]: items.map((i) => selectFields(res, i, q.fields, ctx)) };
+      const l = links(items.length, items.map((i) => i.id as string));
       if (l.length) body[`${res.collection}_links`] = l;
       return reply.send(body);
     }
+    const all = (async function* () {
+      yield first.value as Record<string, unknown>[];
+      yield second.value as Record<string, unknown>[];
+      for (;;) {
+        const next = await pages.next();
+        if (next.done) return;
+        yield next.value;
+      }
+    })();
     reply.header('content-type', 'application/json; charset=utf-8');
-    return reply.send(Readable.from(streamCollection(res, result.pages, q.fields, links)));
+    return reply.send(Readable.from(streamCollection(res, all, q.fields, links, ctx)));
   };
 
   const create = async (req: FastifyRequest, reply: FastifyReply) => {
     const ctx = deps.contextOf(req);
     const { items, bulk } = unwrapBody(res, req.body, 'post');
-    const prepared = items.map((item) => ownItem(prepareItem(res, item, 'post'), ctx));
+    const prepared = items.map((item) => {
+      const full = ownItem(prepareItem(res, item, 'post'), ctx);
+      enforceAttributes(res, ctx, 'create', { ...pick(full, Object.keys(item)), project_id: full.project_id });
+      return full;
+    });
     const created = await plugin.create(ctx, prepared);
-    const out = created.map((c) => selectFields(res, c));
+    const out = created.map((c) => selectFields(res, c, undefined, ctx));
     return reply.code(201).send(bulk ? { [res.collection]: out } : { [res.member]: out[0] });
   };
 
   const show = async (req: FastifyRequest<{ Params: Params }>, reply: FastifyReply) => {
-    const item = await plugin.get(deps.contextOf(req), stripJson(req.params.id));
-    return reply.send({ [res.member]: selectFields(res, item, parseFields(queryPairs(req.url))) });
+    const ctx = deps.contextOf(req);
+    const item = await plugin.get(ctx, stripJson(req.params.id));
+    return reply.send({ [res.member]: selectFields(res, item, parseFields(queryPairs(req.url)), ctx) });
   };
 
   const update = async (req: FastifyRequest<{ Params: Params }>, reply: FastifyReply) => {
@@ -77,12 +94,15 @@ export function registerResource(app: FastifyInstance, res: ResourceDef, plugin:
     const id = stripJson(req.params.id);
     const { items } = unwrapBody(res, req.body, 'put');
     const changes = prepareItem(res, items[0], 'put');
+    enforceAttributes(res, ctx, 'update', changes);
     const item = await plugin.update(ctx, id, changes, ifMatch(req));
-    return reply.send({ [res.member]: selectFields(res, item) });
+    return reply.send({ [res.member]: selectFields(res, item, undefined, ctx) });
   };
 
   const remove = async (req: FastifyRequest<{ Params: Params }>, reply: FastifyReply) => {
-    await plugin.delete(deps.contextOf(req), stripJson(req.params.id), ifMatch(req));
+    const ctx = deps.contextOf(req);
+    enforceWrite(ctx, `delete_${res.member}`);
+    await plugin.delete(ctx, stripJson(req.params.id), ifMatch(req));
     return reply.code(204).send();
   };
 
@@ -112,7 +132,9 @@ export function registerResource(app: FastifyInstance, res: ResourceDef, plugin:
   for (const [name, action] of Object.entries(plugin.actions ?? {})) {
     const path = `${base}/:id/${name}`;
     const handler = async (req: FastifyRequest<{ Params: Params }>, reply: FastifyReply) => {
-      const out = await action.handler(deps.contextOf(req), stripJson(req.params.id), req.body);
+      const ctx = deps.contextOf(req);
+      if (action.method !== 'GET') enforceWrite(ctx, `${name}`);
+      const out = await action.handler(ctx, stripJson(req.params.id), req.body);
       return reply.code(action.status ?? 200).send(out);
     };
     app.route({ method: action.method, url: path, handler });
@@ -127,9 +149,11 @@ export function registerResource(app: FastifyInstance, res: ResourceDef, plugin:
     app.put(path, async (req: FastifyRequest<{ Params: Params }>) => {
       const body = req.body as Record<string, unknown> | undefined;
       if (!body || typeof body !== 'object' || Array.isArray(body) || !('tags' in body)) throw new InvalidInput({ error_message: 'Invalid tags body' });
+      enforceWrite(deps.contextOf(req), `update_${res.collection}_tags`);
       return { tags: await tags.replace(deps.contextOf(req), req.params.id, checkTags(body.tags)) };
     });
     app.delete(path, async (req: FastifyRequest<{ Params: Params }>, reply: FastifyReply) => {
+      enforceWrite(deps.contextOf(req), `delete_${res.collection}_tags`);
       await tags.removeAll(deps.contextOf(req), req.params.id);
       return reply.code(204).send();
     });
@@ -139,6 +163,7 @@ export function registerResource(app: FastifyInstance, res: ResourceDef, plugin:
   }
   app.put(`${base}/:id/tags/:tag`, async (req: FastifyRequest<{ Params: Params }>, reply: FastifyReply) => {
     const tag = checkTags([req.params.tag])[0];
+    enforceWrite(deps.contextOf(req), `create_${res.collection}_tags`);
     await tags.add(deps.contextOf(req), req.params.id, tag);
     return reply.code(201).send();
   });
@@ -147,35 +172,38 @@ export function registerResource(app: FastifyInstance, res: ResourceDef, plugin:
     return reply.code(204).send();
   });
   app.delete(`${base}/:id/tags/:tag`, async (req: FastifyRequest<{ Params: Params }>, reply: FastifyReply) => {
+    enforceWrite(deps.contextOf(req), `delete_${res.collection}_tags`);
     await tags.remove(deps.contextOf(req), req.params.id, req.params.tag as string);
     return reply.code(204).send();
   });
 }
-
-/** Lists longer than this are streamed page by page instead of built as one body. */
-const STREAM_ABOVE = 500;
 
 /** `{"<collection>": [...], "<collection>_links": [...]}` written one rendered page at a time. */
 async function* streamCollection(
   res: ResourceDef,
   pages: AsyncIterable<Record<string, unknown>[]>,
   fields: string[] | undefined,
-  links: (ids: string[]) => unknown[],
+  links: (count: number, ids: string[]) => unknown[],
+  ctx: RequestContext,
 ): AsyncGenerator<string> {
   yield `{"${res.collection}":[`;
   let first: string | undefined;
   let last: string | undefined;
   let sep = '';
+  let count = 0;
   for await (const page of pages) {
     if (!page.length) continue;
+    count += page.length;
     first ??= page[0].id as string;
     last = page[page.length - 1].id as string;
-    yield sep + page.map((i) => JSON.stringify(selectFields(res, i, fields))).join(',');
+    yield sep + page.map((i) => JSON.stringify(selectFields(res, i, fields, ctx))).join(',');
     sep = ',';
   }
-  const l = links(first === undefined ? [] : first === last ? [first] : [first, last as string]);
+  const l = links(count, first === undefined ? [] : first === last ? [first] : [first, last as string]);
   yield l.length ? `],"${res.collection}_links":${JSON.stringify(l)}}` : ']}';
 }
+
+const pick = (o: Record<string, unknown>, keys: string[]) => Object.fromEntries(keys.filter((k) => k in o).map((k) => [k, o[k]]));
 
 /** Fills `project_id`/`tenant_id` from the context; refuses two that differ. */
 function ownItem(item: Record<string, unknown>, ctx: RequestContext): Record<string, unknown> {

@@ -27,9 +27,9 @@ export const networkExtensions = (): ExtensionDef[] => [
     updated: '2012-09-07T10:00:00-00:00',
     attributes: {
       networks: {
-        'provider:network_type': attr({ allowPost: true, allowPut: true, default: NOT_SPECIFIED, validate: isString(32), isFilter: true, adminOnly: true }),
-        'provider:physical_network': attr({ allowPost: true, allowPut: true, default: NOT_SPECIFIED, validate: isStringOrNull(64), isFilter: true, adminOnly: true }),
-        'provider:segmentation_id': attr({ allowPost: true, allowPut: true, default: NOT_SPECIFIED, convert: toIntOrNull, convertFilter: toInt, isFilter: true, adminOnly: true }),
+        'provider:network_type': attr({ allowPost: true, allowPut: true, default: NOT_SPECIFIED, validate: isString(32), isFilter: true, adminOnly: true, adminVisible: true }),
+        'provider:physical_network': attr({ allowPost: true, allowPut: true, default: NOT_SPECIFIED, validate: isStringOrNull(64), isFilter: true, adminOnly: true, adminVisible: true }),
+        'provider:segmentation_id': attr({ allowPost: true, allowPut: true, default: NOT_SPECIFIED, convert: toIntOrNull, convertFilter: toInt, isFilter: true, adminOnly: true, adminVisible: true }),
       },
     },
   },

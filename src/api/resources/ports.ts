@@ -76,7 +76,7 @@ export const portResource = (): ResourceDef => ({
     name: attr({ allowPost: true, allowPut: true, default: '', validate: isString(255), isFilter: true, isSortKey: true }),
     network_id: attr({ allowPost: true, validate: isUuid, isFilter: true, isSortKey: true }),
     admin_state_up: attr({ allowPost: true, allowPut: true, default: true, convert: toBoolean, isFilter: true, isSortKey: true }),
-    mac_address: attr({ allowPost: true, allowPut: true, default: NOT_SPECIFIED, validate: isMacAddress, convert: toMac, isFilter: true, isSortKey: true, adminOnly: true }),
+    mac_address: attr({ allowPost: true, allowPut: true, default: NOT_SPECIFIED, validate: isMacAddress, convert: toMac, isFilter: true, isSortKey: true }),
     fixed_ips: attr({ allowPost: true, allowPut: true, default: NOT_SPECIFIED, validate: isFixedIps, isFilter: true, convertFilter: toFixedIpFilter }),
     device_id: attr({ allowPost: true, allowPut: true, default: '', validate: isString(255), isFilter: true, isSortKey: true }),
     device_owner: attr({ allowPost: true, allowPut: true, default: '', validate: isString(255), isFilter: true, isSortKey: true }),
@@ -95,10 +95,10 @@ export const portExtensions = (): ExtensionDef[] => [
     attributes: {
       ports: {
         'binding:vnic_type': attr({ allowPost: true, allowPut: true, default: 'normal', validate: isOneOf(VNIC_TYPES), isFilter: true }),
-        'binding:host_id': attr({ allowPost: true, allowPut: true, default: NOT_SPECIFIED, validate: isString(255), isFilter: true, adminOnly: true }),
-        'binding:profile': attr({ allowPost: true, allowPut: true, default: NOT_SPECIFIED, validate: isDictOrNull, adminOnly: true }),
-        'binding:vif_type': attr({}),
-        'binding:vif_details': attr({}),
+        'binding:host_id': attr({ allowPost: true, allowPut: true, default: NOT_SPECIFIED, validate: isString(255), isFilter: true, adminOnly: true, adminVisible: true }),
+        'binding:profile': attr({ allowPost: true, allowPut: true, default: NOT_SPECIFIED, validate: isDictOrNull, adminOnly: true, adminVisible: true }),
+        'binding:vif_type': attr({ adminVisible: true }),
+        'binding:vif_details': attr({ adminVisible: true }),
       },
     },
   },

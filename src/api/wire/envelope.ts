@@ -5,6 +5,8 @@
  */
 import { HTTPBadRequest } from '../../core/errors.js';
 import type { ResourceDef } from '../resources/attributes.js';
+import type { RequestContext } from '../../core/context.js';
+import { canSee } from '../policy/policy.js';
 
 const isObject = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
 
@@ -30,12 +32,15 @@ export function unwrapBody(res: ResourceDef, body: unknown, action: 'post' | 'pu
   return { bulk: false, items: [item] };
 }
 
-/** Keeps the visible attributes, and of those only `fields` when the client asked for some. */
-export function selectFields(res: ResourceDef, item: Record<string, unknown>, fields?: string[]): Record<string, unknown> {
+/**
+ * Keeps the visible attributes (admin-visible ones only for admins), and of those only `fields`
+ * when the client asked for some.
+ */
+export function selectFields(res: ResourceDef, item: Record<string, unknown>, fields?: string[], ctx?: RequestContext): Record<string, unknown> {
   const out: Record<string, unknown> = {};
   for (const [k, v] of Object.entries(item)) {
     const def = res.attributes[k];
-    if (!def || !def.isVisible) continue;
+    if (!def || !def.isVisible || !canSee(def, ctx)) continue;
     if (fields && !fields.includes(k)) continue;
     out[k] = v;
   }

@@ -25,6 +25,8 @@ export interface ListQuery {
   sorts: SortKey[];
   limit?: number;
   marker?: string;
+  /** The marker's row when the caller already holds it (internal paging): no lookup by id. */
+  markerRow?: Record<string, unknown>;
   pageReverse: boolean;
 }
 
@@ -75,11 +77,13 @@ export async function listRows<R>(trx: Executor, spec: ListSpec, q: ListQuery): 
   const sorts = [...q.sorts.filter((s) => s.key !== 'id'), q.sorts.find((s) => s.key === 'id') ?? { key: 'id', dir: 'asc' as const }];
   const effective = sorts.map((s) => ({ col: `${t}.${spec.columns[s.key]}`, dir: q.pageReverse ? flip(s.dir) : s.dir }));
   if (q.marker !== undefined) {
-    const markerRow = await (trx as any) // eslint-disable-line @typescript-eslint/no-explicit-any
-      .selectFrom(t)
-      .select(effective.map((e) => sql.ref(e.col).as(e.col.split('.')[1])))
-      .where(`${t}.id`, '=', q.marker)
-      .executeTakeFirst();
+    const markerRow =
+      q.markerRow ??
+      (await (trx as any) // eslint-disable-line @typescript-eslint/no-explicit-any
+        .selectFrom(t)
+        .select(effective.map((e) => sql.ref(e.col).as(e.col.split('.')[1])))
+        .where(`${t}.id`, '=', q.marker)
+        .executeTakeFirst());
     if (!markerRow) throw spec.markerNotFound(q.marker);
     qb = qb.where((eb) => afterMarker(eb, effective, markerRow));
   }

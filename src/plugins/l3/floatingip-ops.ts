@@ -6,11 +6,11 @@
 import { newId, type RequestContext } from '../../core/context.js';
 import { BadRequest, ExternalGatewayForFloatingIPNotFound, ExternalIpAddressExhausted, FloatingIPNotFound, FloatingIPPortAlreadyAssociated } from '../../core/errors.js';
 import { canonicalIp, parseIp } from '../../core/ip.js';
-import { listRows, type ListQuery, type ListSpec } from '../../db/repos/listing.js';
+import { type ListQuery, type ListSpec } from '../../db/repos/listing.js';
 import { bumpRevision, deleteTagsOf, standardValues, tagsOf } from '../../db/repos/standard-attr-repo.js';
 import { DEVICE_OWNER_FLOATINGIP, DEVICE_OWNER_ROUTER_GW, ROUTER_INTERFACE_OWNERS, bumpRevisionBy, portsById, type FloatingIpRow } from '../../db/repos/l3-repo.js';
 import { bool, type Executor, type PortRow } from '../../db/schema.js';
-import { inPages, type Resource, type ResourcePages, type ResourcePlugin } from '../plugin-api.js';
+import { listPages, type Resource, type ResourcePages, type ResourcePlugin } from '../plugin-api.js';
 import { tagOps } from '../tag-ops.js';
 import { checkQuotas } from '../ml2/hooks.js';
 import { allocationsOf, createServicePort, deleteServicePort, elevated, visiblePort, type L3Deps } from './l3-support.js';
@@ -180,8 +180,7 @@ export class FloatingIpOps implements ResourcePlugin {
       markerNotFound: (id) => new FloatingIPNotFound({ floatingip_id: id }),
       scope: ctx.isAdmin ? undefined : (eb) => eb('floatingips.project_id', '=', ctx.projectId),
     };
-    const rows = await listRows<FloatingIpRow>(db, spec, q);
-    return inPages(rows, (part) => this.viewsOf(db, part));
+    return listPages<FloatingIpRow>(db, spec, q, (part) => this.viewsOf(db, part));
   }
 
   async update(ctx: RequestContext, id: string, changes: Resource, ifMatch?: number): Promise<Resource> {

@@ -5,12 +5,12 @@
  */
 import { newId, type RequestContext } from '../../core/context.js';
 import { RouterExternalGatewayInUseByFloatingIp, RouterInUse, RouterNotFound } from '../../core/errors.js';
-import { listRows, type ListQuery, type ListSpec } from '../../db/repos/listing.js';
+import { type ListQuery, type ListSpec } from '../../db/repos/listing.js';
 import { bumpRevision, deleteTagsOf, standardValues, tagsOf } from '../../db/repos/standard-attr-repo.js';
 import { DEVICE_OWNER_ROUTER_INTF, bumpRevisionBy, gatewaysOf, lockRouter, routerPorts, routerRow, routesOf, type RouterRow } from '../../db/repos/l3-repo.js';
 import { bool, dbBool, type Executor } from '../../db/schema.js';
 import { canonicalRoutes } from '../../api/resources/routers.js';
-import { inPages, type MemberAction, type Resource, type ResourcePages, type ResourcePlugin } from '../plugin-api.js';
+import { listPages, type MemberAction, type Resource, type ResourcePages, type ResourcePlugin } from '../plugin-api.js';
 import { tagOps } from '../tag-ops.js';
 import { checkQuotas } from '../ml2/hooks.js';
 import { deleteServicePort, elevated, type L3Deps } from './l3-support.js';
@@ -95,8 +95,7 @@ export class RouterOps implements ResourcePlugin {
       booleans: new Set(['admin_state_up']),
       scope: ctx.isAdmin ? undefined : (eb) => eb('routers.project_id', '=', ctx.projectId),
     };
-    const rows = await listRows<RouterRow>(db, spec, q);
-    return inPages(rows, (part) => this.viewsOf(db, part));
+    return listPages<RouterRow>(db, spec, q, (part) => this.viewsOf(db, part));
   }
 
   async update(ctx: RequestContext, id: string, changes: Resource, ifMatch?: number): Promise<Resource> {

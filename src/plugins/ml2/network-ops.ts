@@ -7,11 +7,11 @@ import { newId, type RequestContext } from '../../core/context.js';
 import { InvalidInput, NetworkInUse, NetworkNotFound, PolicyNotAuthorized } from '../../core/errors.js';
 import { NOT_SPECIFIED } from '../../api/resources/attributes.js';
 import { bool, dbBool, type NetworkRow, type Executor } from '../../db/schema.js';
-import { listRows, type ListQuery, type ListSpec } from '../../db/repos/listing.js';
+import { type ListQuery, type ListSpec } from '../../db/repos/listing.js';
 import { networkRow, segmentsOf, subnetIdsOf } from '../../db/repos/network-repo.js';
 import { networkAccessible, networkSharedWith, networkVisibleTo } from '../../db/repos/rbac-repo.js';
 import { bumpRevision, deleteTagsOf, standardValues, tagsOf } from '../../db/repos/standard-attr-repo.js';
-import { inPages, type Resource, type ResourcePages, type ResourcePlugin } from '../plugin-api.js';
+import { listPages, type Resource, type ResourcePages, type ResourcePlugin } from '../plugin-api.js';
 import { tagOps } from '../tag-ops.js';
 import type { Ml2Deps } from './ml2-plugin.js';
 import type { SegmentRequest } from './driver-api.js';
@@ -148,8 +148,7 @@ export class NetworkOps implements ResourcePlugin {
           eb.exists(eb.selectFrom('subnets').select('subnets.id').whereRef('subnets.network_id', '=', 'networks.id').where('subnets.id', 'in', v as string[])),
       },
     };
-    const rows = await listRows<NetworkRow>(db, spec, q);
-    return inPages(rows, (part) => this.viewsOf(db, part, ctx));
+    return listPages<NetworkRow>(db, spec, q, (part) => this.viewsOf(db, part, ctx));
   }
 
   async update(ctx: RequestContext, id: string, changes: Resource, ifMatch?: number): Promise<Resource> {

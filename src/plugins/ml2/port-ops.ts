@@ -15,12 +15,12 @@ import {
 } from '../../core/errors.js';
 import { NOT_SPECIFIED } from '../../api/resources/attributes.js';
 import { bool, dbBool, type AllowedAddressPairRow, type Executor, type ExtraDhcpOptRow, type PortRow } from '../../db/schema.js';
-import { listRows, type ListQuery, type ListSpec } from '../../db/repos/listing.js';
+import { type ListQuery, type ListSpec } from '../../db/repos/listing.js';
 import { bumpRevision, standardValues, tagsOf } from '../../db/repos/standard-attr-repo.js';
 import { deletePortRows, portChildren } from '../../db/repos/port-repo.js';
 import type { Allocation, FixedIpRequest } from '../../ipam/db-ipam.js';
 import { canonicalIp, isIp } from '../../core/ip.js';
-import { inPages, type Resource, type ResourcePages, type ResourcePlugin } from '../plugin-api.js';
+import { listPages, type Resource, type ResourcePages, type ResourcePlugin } from '../plugin-api.js';
 import { tagOps } from '../tag-ops.js';
 import { checkQuotas, runHooks } from './hooks.js';
 import type { Ml2Deps } from './ml2-plugin.js';
@@ -192,8 +192,7 @@ export class PortOps implements ResourcePlugin {
         },
       },
     };
-    const rows = await listRows<PortRow>(db, spec, q);
-    return inPages(rows, (part) => this.viewsOf(db, part));
+    return listPages<PortRow>(db, spec, q, (part) => this.viewsOf(db, part));
   }
 
   async update(ctx: RequestContext, id: string, changes: Resource, ifMatch?: number): Promise<Resource> {

@@ -18,11 +18,11 @@ import { cidrsOverlap, formatIp, parseCidr, parseIp, type Cidr } from '../../cor
 import { NOT_SPECIFIED } from '../../api/resources/attributes.js';
 import { defaultGateway, defaultPools, usableRange, validatePools, type Range } from '../../ipam/allocator.js';
 import { bool, dbBool, type Executor, type SubnetRow } from '../../db/schema.js';
-import { listRows, type ListQuery, type ListSpec } from '../../db/repos/listing.js';
+import { type ListQuery, type ListSpec } from '../../db/repos/listing.js';
 import { bumpRevision, deleteTagsOf, standardValues, tagsOf } from '../../db/repos/standard-attr-repo.js';
 import { subnetChildren } from '../../db/repos/subnet-repo.js';
 import { networkSharedWith } from '../../db/repos/rbac-repo.js';
-import { inPages, type Resource, type ResourcePages, type ResourcePlugin } from '../plugin-api.js';
+import { listPages, type Resource, type ResourcePages, type ResourcePlugin } from '../plugin-api.js';
 import { tagOps } from '../tag-ops.js';
 import type { Ml2Deps } from './ml2-plugin.js';
 import { AUTO_DELETE_OWNERS } from './network-ops.js';
@@ -187,8 +187,7 @@ export class SubnetOps implements ResourcePlugin {
             ]),
       special: { subnetpool_id: (eb, v) => (v.includes(null) ? eb.val(true) : eb.val(false)) as never },
     };
-    const rows = await listRows<SubnetRow>(db, spec, q);
-    return inPages(rows, (part) => this.viewsOf(db, part));
+    return listPages<SubnetRow>(db, spec, q, (part) => this.viewsOf(db, part));
   }
 
   async update(ctx: RequestContext, id: string, changes: Resource, ifMatch?: number): Promise<Resource> {

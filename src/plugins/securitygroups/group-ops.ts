@@ -11,11 +11,11 @@ import {
   SecurityGroupNotFound,
 } from '../../core/errors.js';
 import type { Database } from '../../db/database.js';
-import { listRows, type ListQuery, type ListSpec } from '../../db/repos/listing.js';
+import { type ListQuery, type ListSpec } from '../../db/repos/listing.js';
 import { bumpRevision, deleteTagsOf, nowStamp, standardValues, tagsOf } from '../../db/repos/standard-attr-repo.js';
 import { bool, dbBool, type Executor } from '../../db/schema.js';
 import { checkQuotas, type Ml2Hooks } from '../ml2/hooks.js';
-import { inPages, type Resource, type ResourcePages, type ResourcePlugin } from '../plugin-api.js';
+import { listPages, type Resource, type ResourcePages, type ResourcePlugin } from '../plugin-api.js';
 import { tagOps } from '../tag-ops.js';
 import { rulesOf, type SecurityGroupRow, type SecurityGroupRuleRow } from './sg-repo.js';
 import { securityGroupAccessible, securityGroupVisibleTo } from '../../db/repos/rbac-repo.js';
@@ -140,8 +140,7 @@ export class SecurityGroupOps implements ResourcePlugin {
         },
       },
     };
-    const rows = await listRows<SecurityGroupRow>(db, spec, q);
-    return inPages(rows, (part) => this.viewsOf(db, part, ctx));
+    return listPages<SecurityGroupRow>(db, spec, q, (part) => this.viewsOf(db, part, ctx));
   }
 
   async update(ctx: RequestContext, id: string, changes: Resource, ifMatch?: number): Promise<Resource> {

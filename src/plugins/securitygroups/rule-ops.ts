@@ -11,11 +11,11 @@ import {
   SecurityGroupRulesNotSingleTenant,
 } from '../../core/errors.js';
 import type { Database } from '../../db/database.js';
-import { listRows, type ListQuery, type ListSpec } from '../../db/repos/listing.js';
+import { type ListQuery, type ListSpec } from '../../db/repos/listing.js';
 import { bumpRevision, nowStamp } from '../../db/repos/standard-attr-repo.js';
 import type { Executor } from '../../db/schema.js';
 import { checkQuotas, type Ml2Hooks } from '../ml2/hooks.js';
-import { inPages, type Resource, type ResourcePages, type ResourcePlugin } from '../plugin-api.js';
+import { listPages, type Resource, type ResourcePages, type ResourcePlugin } from '../plugin-api.js';
 import { checkRule, normalizedCidr, sameRule, type RuleFields } from './rule-checks.js';
 import type { SecurityGroupRuleRow } from './sg-repo.js';
 import type { SecurityGroupOps } from './group-ops.js';
@@ -158,8 +158,7 @@ export class SecurityGroupRuleOps implements ResourcePlugin {
         remote_address_group_id: (eb, v) => eb.val(v.includes(null) || v.includes('')) as never,
       },
     };
-    const rows = await listRows<SecurityGroupRuleRow>(this.database.db, spec, q);
-    return inPages(rows, async (part) => part.map(renderRule));
+    return listPages<SecurityGroupRuleRow>(this.database.db, spec, q, async (part) => part.map(renderRule));
   }
 
   async update(ctx: RequestContext, id: string): Promise<Resource> {
