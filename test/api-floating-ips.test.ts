@@ -53,9 +53,10 @@ for (const dialect of DIALECTS) {
      */
     async function topology(headers?: Record<string, string>) {
       const n = seq++;
+      // `{}` as headers: the admin (an external network is the admin's to create)
       const mk = async (path: string, body: Record<string, unknown>, h = headers) => (await srv.api.post(path, body, h)).body;
-      const ext = (await mk('/v2.0/networks', { network: { 'router:external': true } }, undefined)).network;
-      const extSubnet = (await mk('/v2.0/subnets', { subnet: { network_id: ext.id, cidr: `172.${16 + n}.0.0/24`, ip_version: 4 } }, undefined)).subnet;
+      const ext = (await mk('/v2.0/networks', { network: { 'router:external': true } }, {})).network;
+      const extSubnet = (await mk('/v2.0/subnets', { subnet: { network_id: ext.id, cidr: `172.${16 + n}.0.0/24`, ip_version: 4 } }, {})).subnet;
       const net = (await mk('/v2.0/networks', { network: {} })).network;
       const subnet = (await mk('/v2.0/subnets', { subnet: { network_id: net.id, cidr: `10.${n}.0.0/24`, ip_version: 4 } })).subnet;
       const lonely = (await mk('/v2.0/networks', { network: {} })).network;
