@@ -90,14 +90,20 @@ export class DbIpam {
       }
       for (const s of subnets.filter((x) => isAutoAddressSubnet(x.row))) out.push(await this.takeSpecific(trx, s, eui64Address(s.cidr, mac)));
     } else {
-      for (const req of requests) {
-        const kept = keep.find((k) => (req.ip_address === undefined || canonical(req.ip_address) === k.ip_address) && (req.subnet_id === undefined || req.subnet_id === k.subnet_id) && req.ip_address !== undefined);
-        if (kept) {
-          out.push(kept);
-          continue;
-        }
-        out.push(await this.takeRequested(trx, networkId, subnets, req, mac));
-      }
+      // As Neutron: requests naming an address the port holds keep it; then a request naming only
+      // a subnet reuses an address the port holds there; everything else is newly allocated.
+      const unmatched = [...keep];
+      const reuse = (pred: (k: Allocation) => boolean) => {
+        const i = unmatched.findIndex(pred);
+        return i < 0 ? undefined : unmatched.splice(i, 1)[0];
+      };
+      const kept = requests.map((req) =>
+        req.ip_address === undefined ? undefined : reuse((k) => k.ip_address === canonical(req.ip_address!) && (req.subnet_id === undefined || req.subnet_id === k.subnet_id)),
+      );
+      requests.forEach((req, i) => {
+        if (req.ip_address === undefined && req.subnet_id !== undefined) kept[i] = reuse((k) => k.subnet_id === req.subnet_id);
+      });
+      for (const [i, req] of requests.entries()) out.push(kept[i] ?? (await this.takeRequested(trx, networkId, subnets, req, mac)));
       if (autoAddress)
         for (const s of subnets.filter((x) => isAutoAddressSubnet(x.row) && !out.some((a) => a.subnet_id === x.row.id))) {
           const ip = formatIp(6, eui64Address(s.cidr, mac));

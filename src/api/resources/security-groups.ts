@@ -2,7 +2,7 @@
 import { SecurityGroupDefaultAlreadyExists } from '../../core/errors.js';
 import { attr, NOT_SPECIFIED, type ExtensionDef, type ResourceDef } from './attributes.js';
 import { ownerAttributes, standardAttributes } from './standard-attrs.js';
-import { isListOf, isOneOf, isString, isUuid, isUuidOrNull, noneToEmptyList, toBoolean, type Validator } from './validators.js';
+import { isListOf, isOneOf, isString, isStringOrNull, isUuid, noneToEmptyList, toBoolean, type Validator } from './validators.js';
 import { normaliseEthertype, normalisePort, normalisePrefix, normaliseProtocol } from '../../plugins/securitygroups/rule-checks.js';
 
 /** A group's name may be anything but `default`, which only the lazily created group carries. */
@@ -39,7 +39,8 @@ export const securityGroupRuleResource = (): ResourceDef => {
     attributes: {
       id: attr({ validate: isUuid, isFilter: true, isSortKey: true }),
       security_group_id: attr({ allowPost: true, validate: isUuid, isFilter: true, isSortKey: true }),
-      remote_group_id: attr({ allowPost: true, default: null, validate: isUuidOrNull, isFilter: true, isSortKey: true }),
+      // no UUID check: a remote group that is not a group is SecurityGroupNotFound (404), as in Neutron
+      remote_group_id: attr({ allowPost: true, default: null, validate: isStringOrNull(255), isFilter: true, isSortKey: true }),
       direction: attr({ allowPost: true, validate: isOneOf(['ingress', 'egress']), isFilter: true, isSortKey: true }),
       protocol: attr({ allowPost: true, default: null, convert: normaliseProtocol, isFilter: true, isSortKey: true }),
       port_range_min: attr({ allowPost: true, default: null, convert: normalisePort, isFilter: true, isSortKey: true }),

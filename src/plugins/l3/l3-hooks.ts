@@ -67,9 +67,17 @@ async function ipv4Changed(trx: Executor, portId: string, wanted: Array<{ subnet
   const current = await allocationsOf(trx, [portId]);
   const left = new Map(current.map((a) => [a.ip_address, a]));
   const added: Array<{ subnet_id?: string; ip_address?: string }> = [];
+  const bySubnet: typeof wanted = [];
   for (const w of wanted) {
     const key = w.ip_address !== undefined && isIp(w.ip_address) ? canonicalIp(w.ip_address) : undefined;
     if (key !== undefined && left.has(key)) left.delete(key);
+    else if (w.ip_address === undefined && w.subnet_id !== undefined) bySubnet.push(w);
+    else added.push(w);
+  }
+  // a subnet named without an address keeps the address the port already has there (as IPAM does)
+  for (const w of bySubnet) {
+    const same = [...left.values()].find((a) => a.subnet_id === w.subnet_id);
+    if (same) left.delete(same.ip_address);
     else added.push(w);
   }
   const v4 = async (ips: Array<{ subnet_id?: string; ip_address?: string }>) => {

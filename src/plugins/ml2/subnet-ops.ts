@@ -26,6 +26,7 @@ import { listPages, type Resource, type ResourcePages, type ResourcePlugin } fro
 import { tagOps } from '../tag-ops.js';
 import type { Ml2Deps } from './ml2-plugin.js';
 import { AUTO_DELETE_OWNERS } from './network-ops.js';
+import { isAutoAddressSubnet } from '../../ipam/db-ipam.js';
 import { checkQuotas, runHooks } from './hooks.js';
 
 const COLUMNS: Record<string, string> = Object.fromEntries(
@@ -148,11 +149,13 @@ export class SubnetOps implements ResourcePlugin {
     const row = await trx.selectFrom('subnets').selectAll().where('id', '=', id).executeTakeFirst();
     if (!row) throw new SubnetNotFound({ subnet_id: id });
     if (!ctx.isAdmin && row.project_id !== ctx.projectId) {
-      try {
-        await this.deps.networks.visibleRow(trx, ctx, row.network_id);
-      } catch {
-        throw new SubnetNotFound({ subnet_id: id });
-      }
+      const net = await trx
+        .selectFrom('networks')
+        .select('networks.id')
+        .where('networks.id', '=', row.network_id)
+        .where((e) => e.or([e('networks.project_id', '=', ctx.projectId), networkSharedWith(e, ctx.projectId)]))
+        .executeTakeFirst();
+      if (!net) throw new SubnetNotFound({ subnet_id: id });
     }
     return row;
   }
@@ -182,7 +185,8 @@ export class SubnetOps implements ResourcePlugin {
                   .selectFrom('networks')
                   .select('networks.id')
                   .whereRef('networks.id', '=', 'subnets.network_id')
-                  .where((e) => e.or([networkSharedWith(e, ctx.projectId), e('networks.router_external', '=', 1)])),
+                  // a subnet of an external network is not the world's to see unless it is shared (Neutron's get_subnet rule)
+                  .where((e) => e.or([e('networks.project_id', '=', ctx.projectId), networkSharedWith(e, ctx.projectId)])),
               ),
             ]),
       special: { subnetpool_id: (eb, v) => (v.includes(null) ? eb.val(true) : eb.val(false)) as never },
@@ -232,7 +236,10 @@ export class SubnetOps implements ResourcePlugin {
         .select(['ports.id', 'ports.device_owner'])
         .where('ip_allocations.subnet_id', '=', id)
         .execute();
-      if (users.some((u) => !AUTO_DELETE_OWNERS.includes(u.device_owner))) throw new SubnetInUse({ subnet_id: id });
+      // SLAAC/stateless addresses go with their subnet, except a router's; other ports' addresses block it
+      const auto = isAutoAddressSubnet(row);
+      const blocking = users.filter((u) => (auto ? u.device_owner.startsWith('network:router_interface') : !AUTO_DELETE_OWNERS.includes(u.device_owner)));
+      if (blocking.length) throw new SubnetInUse({ subnet_id: id });
       await trx.deleteFrom('ip_allocations').where('subnet_id', '=', id).execute();
       await deleteTagsOf(trx, 'subnets', id);
       await trx.deleteFrom('subnets').where('id', '=', id).execute();
