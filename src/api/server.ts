@@ -13,6 +13,7 @@ import type { ResourcePlugin } from '../plugins/plugin-api.js';
 import { noauthContext } from './auth/noauth.js';
 import { keystoneContext, sendAuthReply } from './auth/keystone.js';
 import { KeystoneTokens } from '../identity/keystone-tokens.js';
+import { Policy } from './policy/policy.js';
 import type { ResourceRegistry } from './resources/attributes.js';
 import { registerResource } from './resources/controller.js';
 import { renderFault } from './wire/fault.js';
@@ -106,10 +107,11 @@ export function buildServer(deps: ServerDeps): FastifyInstance {
     return { extension: extensionView(ext) };
   });
 
+  const policy = deps.config.oslo_policy.policy_file ? Policy.fromFile(deps.config.oslo_policy.policy_file) : new Policy();
   for (const [collection, plugin] of Object.entries(deps.plugins)) {
     const res = deps.registry.get(collection);
     if (!res) throw new Error(`no resource definition for ${collection}`);
-    registerResource(app, res, plugin, { contextOf, baseUrl, maxLimit: deps.config.DEFAULT.pagination_max_limit });
+    registerResource(app, res, plugin, { contextOf, baseUrl, policy, maxLimit: deps.config.DEFAULT.pagination_max_limit });
   }
   return app;
 }

@@ -57,6 +57,9 @@ export const OPTIONS = {
   ml2_type_flat: {
     flat_networks: opt('list', ['*'], 'Physical networks for flat networks (`*`: any).'),
   },
+  oslo_policy: {
+    policy_file: opt('string', '', 'YAML or JSON file of policy rules that override the defaults (oslo.policy syntax).'),
+  },
   keystone_authtoken: {
     www_authenticate_uri: opt('string', '', 'Keystone URL clients are sent to (WWW-Authenticate); default auth_url.'),
     auth_url: opt('string', '', 'Keystone URL this server authenticates against, e.g. http://127.0.0.1:5000.'),

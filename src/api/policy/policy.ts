@@ -1,34 +1,105 @@
 /**
- * Neutron's default policy, the parts that the resource definitions can express: writes need the
- * `member` or `admin` role (a `reader` only reads); attributes marked admin-only may be set only by
- * admins, and those marked admin-visible are shown only to admins; a non-admin creates only in its
- * own project. Owner and visibility checks live in the plug-ins (a resource of another project is
- * 404). Errors are Neutron's PolicyNotAuthorized with the rules it names.
+ * Neutron's policy, as far as the resource definitions can express it, in oslo.policy's rule
+ * language (rules.ts): writes need the `member` or `admin` role (a `reader` only reads), a non-admin
+ * creates only in its own project, attributes marked admin-only are set only by admins and those
+ * marked admin-visible are shown only to admins. Every check has Neutron's rule name
+ * (`create_network`, `create_network:provider:network_type`, `get_port:binding:host_id`…), and a
+ * policy file (`[oslo_policy] policy_file`, YAML or JSON) overrides any of them. Owner and
+ * visibility checks stay in the plug-ins (another project's resource is 404, as in Neutron).
  */
+import fs from 'node:fs';
+import YAML from 'yaml';
 import type { RequestContext } from '../../core/context.js';
 import { PolicyRulesNotAuthorized } from '../../core/errors.js';
 import type { AttributeDef, ResourceDef } from '../resources/attributes.js';
+import { evaluate, parseRule, PolicyParseError, type Credentials, type RuleSet } from './rules.js';
 
-export const canWrite = (ctx: RequestContext): boolean => ctx.isAdmin || ctx.roles.includes('member');
+/** Rules every other rule builds on; any of them can be overridden. */
+const BASE_RULES: Record<string, string> = {
+  context_is_admin: 'role:admin',
+  admin_only: 'rule:context_is_admin',
+  owner: 'project_id:%(project_id)s',
+  admin_or_owner: 'rule:context_is_admin or rule:owner',
+  member: 'role:member or role:admin',
+  create: 'rule:context_is_admin or (rule:member and rule:owner)',
+  write: 'rule:context_is_admin or rule:member',
+  default: 'rule:write',
+};
 
-/** `action`: Neutron's rule name, e.g. `create_network`. Throws when a reader tries to write. */
-export function enforceWrite(ctx: RequestContext, action: string): void {
-  if (!canWrite(ctx)) throw new PolicyRulesNotAuthorized({ rules: [action] });
-}
+export class Policy {
+  private readonly rules: RuleSet = new Map();
 
-/** A create or update by a non-admin that sets admin-only attributes, or owns another project's item. */
-export function enforceAttributes(res: ResourceDef, ctx: RequestContext, action: 'create' | 'update', given: Record<string, unknown>): void {
-  const rule = `${action}_${res.member}`;
-  enforceWrite(ctx, rule);
-  if (ctx.isAdmin) return;
-  const denied = Object.keys(given).filter((k) => res.attributes[k]?.adminOnly && !isHarmless(res.attributes[k], given[k]));
-  if (action === 'create' && typeof given.project_id === 'string' && given.project_id !== ctx.projectId) denied.unshift('project_id');
-  if (denied.length) throw new PolicyRulesNotAuthorized({ rules: [rule, ...denied.filter((k) => k !== 'project_id').map((k) => `${rule}:${k}`)] });
+  /** `overrides`: rule name → rule text (a policy file's content). Throws PolicyParseError naming the rule. */
+  constructor(overrides: Record<string, string> = {}) {
+    for (const [name, text] of Object.entries({ ...BASE_RULES, ...overrides })) {
+      try {
+        this.rules.set(name, parseRule(text));
+      } catch (err) {
+        throw new PolicyParseError(`policy rule '${name}': ${(err as Error).message}`);
+      }
+    }
+  }
+
+  /** Reads a policy file (YAML or JSON, a map of rule name to rule). Throws with the file and the reason. */
+  static fromFile(path: string): Policy {
+    let doc: unknown;
+    try {
+      doc = YAML.parse(fs.readFileSync(path, 'utf8'));
+    } catch (err) {
+      throw new Error(`policy file ${path}: ${(err as Error).message}`);
+    }
+    if (doc === null || doc === undefined) return new Policy();
+    if (typeof doc !== 'object' || Array.isArray(doc)) throw new Error(`policy file ${path}: expected a map of rule names to rules`);
+    const overrides: Record<string, string> = {};
+    for (const [name, rule] of Object.entries(doc as Record<string, unknown>)) {
+      if (typeof rule !== 'string') throw new Error(`policy file ${path}: rule '${name}' is not a string`);
+      overrides[name] = rule;
+    }
+    try {
+      return new Policy(overrides);
+    } catch (err) {
+      throw new Error(`policy file ${path}: ${(err as Error).message}`);
+    }
+  }
+
+  /** Whether `rule` (falling back to `fallback`, then `default`) allows this caller on this target. */
+  check(name: string, ctx: RequestContext, target: Record<string, unknown> = {}, fallback = 'default'): boolean {
+    const rule = this.rules.get(name) ?? this.rules.get(fallback) ?? this.rules.get('default')!;
+    const creds: Credentials = { roles: ctx.roles, project_id: ctx.projectId, user_id: ctx.userId, is_admin: ctx.isAdmin };
+    const t = { project_id: ctx.projectId, tenant_id: ctx.projectId, ...target };
+    return evaluate(rule, this.rules, creds, t);
+  }
+
+  /** A write with Neutron's rule name (`delete_network`, `add_router_interface`…). */
+  enforceWrite(ctx: RequestContext, action: string): void {
+    if (!this.check(action, ctx, {}, 'write')) throw new PolicyRulesNotAuthorized({ rules: [action] });
+  }
+
+  /** A create or update: the action's rule, then one rule per attribute given that has its own. */
+  enforceAttributes(res: ResourceDef, ctx: RequestContext, action: 'create' | 'update', given: Record<string, unknown>): void {
+    const rule = `${action}_${res.member}`;
+    const target = { ...given, tenant_id: given.project_id ?? ctx.projectId };
+    if (!this.check(rule, ctx, target, action === 'create' ? 'create' : 'write')) throw new PolicyRulesNotAuthorized({ rules: [rule] });
+    const denied = Object.keys(given).filter((k) => {
+      const def = res.attributes[k];
+      if (!def) return false;
+      const own = this.rules.has(`${rule}:${k}`);
+      if (!own && (!def.adminOnly || isHarmless(def, given[k]))) return false;
+      return !this.check(`${rule}:${k}`, ctx, target, 'admin_only');
+    });
+    if (denied.length) throw new PolicyRulesNotAuthorized({ rules: [rule, ...denied.map((k) => `${rule}:${k}`)] });
+  }
+
+  /** Whether the caller may see an attribute (`get_<resource>:<attribute>`). */
+  canSee(res: ResourceDef, name: string, def: AttributeDef, ctx: RequestContext | undefined): boolean {
+    if (!ctx) return true;
+    const rule = `get_${res.member}:${name}`;
+    if (!def.adminVisible && !this.rules.has(rule)) return true;
+    return this.check(rule, ctx, {}, 'admin_only');
+  }
 }
 
 /** Setting an admin-only flag to its default is allowed (e.g. `shared: false`). */
 function isHarmless(def: AttributeDef, value: unknown): boolean {
   return 'default' in def && typeof def.default !== 'symbol' && def.default === value;
 }
-
-export const canSee = (def: AttributeDef, ctx: RequestContext | undefined): boolean => !def.adminVisible || !ctx || ctx.isAdmin;

@@ -26,11 +26,22 @@ export interface Credentials {
   is_admin: boolean;
 }
 
+/** Words split on white space, with leading '(' and trailing ')' peeled off, as oslo.policy does (so `%(x)s` stays whole). */
 function tokenize(text: string): string[] {
   const out: string[] = [];
-  const re = /\s*(\(|\)|[^\s()]+)/g;
-  let m: RegExpExecArray | null;
-  while ((m = re.exec(text)) !== null) out.push(m[1]);
+  for (let word of text.split(/\s+/).filter(Boolean)) {
+    while (word.startsWith('(')) {
+      out.push('(');
+      word = word.slice(1);
+    }
+    let closing = 0;
+    while (word.endsWith(')') && !/%\([^)]*\)$/.test(word)) {
+      closing++;
+      word = word.slice(0, -1);
+    }
+    if (word) out.push(word);
+    for (let i = 0; i < closing; i++) out.push(')');
+  }
   return out;
 }
 

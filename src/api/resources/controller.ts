@@ -8,17 +8,18 @@ import { Readable } from 'node:stream';
 import type { RequestContext } from '../../core/context.js';
 import { HTTPMethodNotAllowed, HTTPNotFound, HTTPBadRequest, InvalidInput } from '../../core/errors.js';
 import type { ResourcePlugin } from '../../plugins/plugin-api.js';
-import { prepareItem, type ResourceDef } from './attributes.js';
-import { selectFields, unwrapBody } from '../wire/envelope.js';
+import { prepareItem, type AttributeDef, type ResourceDef } from './attributes.js';
+import { selectFields, unwrapBody, type CanSee } from '../wire/envelope.js';
 import { pageLinks } from '../wire/paging.js';
 import { parseFields, parseListQuery, queryPairs } from '../wire/query.js';
-import { enforceAttributes, enforceWrite } from '../policy/policy.js';
+import type { Policy } from '../policy/policy.js';
 
 export interface ControllerDeps {
   contextOf(req: FastifyRequest): RequestContext;
   maxLimit: number;
   /** The public base URL of this request, e.g. `http://127.0.0.1:9696`. */
   baseUrl(req: FastifyRequest): string;
+  policy: Policy;
 }
 
 type Params = { id: string; tag?: string };
@@ -39,6 +40,9 @@ function ifMatch(req: FastifyRequest): number | undefined {
 
 export function registerResource(app: FastifyInstance, res: ResourceDef, plugin: ResourcePlugin, deps: ControllerDeps): void {
   const base = `/v2.0/${res.path ?? res.collection}`;
+  const { policy } = deps;
+  const seer = (ctx: RequestContext) => (name: string, def: AttributeDef) => policy.canSee(res, name, def, ctx);
+  const enforceWrite = (ctx: RequestContext, action: string) => policy.enforceWrite(ctx, action);
   const notFoundNone = async (req: FastifyRequest) => plugin.get(deps.contextOf(req), 'None');
 
   const list = async (req: FastifyRequest, reply: FastifyReply) => {
@@ -52,7 +56,7 @@ export function registerResource(app: FastifyInstance, res: ResourceDef, plugin:
     const second = first.done ? first : await pages.next();
     if (second.done) {
       const items = first.done ? [] : first.value;
-      const body: Record<string, unknown> = { [res.collection]: items.map((i) => selectFields(res, i, q.fields, ctx)) };
+      const body: Record<string, unknown> = { [res.collection]: items.map((i) => selectFields(res, i, q.fields, seer(ctx))) };
       const l = links(items.length, items.map((i) => i.id as string));
       if (l.length) body[`${res.collection}_links`] = l;
       return reply.send(body);
@@ -67,7 +71,7 @@ export function registerResource(app: FastifyInstance, res: ResourceDef, plugin:
       }
     })();
     reply.header('content-type', 'application/json; charset=utf-8');
-    return reply.send(Readable.from(streamCollection(res, all, q.fields, links, ctx)));
+    return reply.send(Readable.from(streamCollection(res, all, q.fields, links, seer(ctx))));
   };
 
   const create = async (req: FastifyRequest, reply: FastifyReply) => {
@@ -75,18 +79,18 @@ export function registerResource(app: FastifyInstance, res: ResourceDef, plugin:
     const { items, bulk } = unwrapBody(res, req.body, 'post');
     const prepared = items.map((item) => {
       const full = ownItem(prepareItem(res, item, 'post'), ctx);
-      enforceAttributes(res, ctx, 'create', { ...pick(full, Object.keys(item)), project_id: full.project_id });
+      policy.enforceAttributes(res, ctx, 'create', { ...pick(full, Object.keys(item)), project_id: full.project_id });
       return full;
     });
     const created = await plugin.create(ctx, prepared);
-    const out = created.map((c) => selectFields(res, c, undefined, ctx));
+    const out = created.map((c) => selectFields(res, c, undefined, seer(ctx)));
     return reply.code(201).send(bulk ? { [res.collection]: out } : { [res.member]: out[0] });
   };
 
   const show = async (req: FastifyRequest<{ Params: Params }>, reply: FastifyReply) => {
     const ctx = deps.contextOf(req);
     const item = await plugin.get(ctx, stripJson(req.params.id));
-    return reply.send({ [res.member]: selectFields(res, item, parseFields(queryPairs(req.url)), ctx) });
+    return reply.send({ [res.member]: selectFields(res, item, parseFields(queryPairs(req.url)), seer(ctx)) });
   };
 
   const update = async (req: FastifyRequest<{ Params: Params }>, reply: FastifyReply) => {
@@ -94,9 +98,9 @@ export function registerResource(app: FastifyInstance, res: ResourceDef, plugin:
     const id = stripJson(req.params.id);
     const { items } = unwrapBody(res, req.body, 'put');
     const changes = prepareItem(res, items[0], 'put');
-    enforceAttributes(res, ctx, 'update', changes);
+    policy.enforceAttributes(res, ctx, 'update', changes);
     const item = await plugin.update(ctx, id, changes, ifMatch(req));
-    return reply.send({ [res.member]: selectFields(res, item, undefined, ctx) });
+    return reply.send({ [res.member]: selectFields(res, item, undefined, seer(ctx)) });
   };
 
   const remove = async (req: FastifyRequest<{ Params: Params }>, reply: FastifyReply) => {
@@ -184,7 +188,7 @@ async function* streamCollection(
   pages: AsyncIterable<Record<string, unknown>[]>,
   fields: string[] | undefined,
   links: (count: number, ids: string[]) => unknown[],
-  ctx: RequestContext,
+  canSee: CanSee,
 ): AsyncGenerator<string> {
   yield `{"${res.collection}":[`;
   let first: string | undefined;
@@ -196,7 +200,7 @@ async function* streamCollection(
     count += page.length;
     first ??= page[0].id as string;
     last = page[page.length - 1].id as string;
-    yield sep + page.map((i) => JSON.stringify(selectFields(res, i, fields, ctx))).join(',');
+    yield sep + page.map((i) => JSON.stringify(selectFields(res, i, fields, canSee))).join(',');
     sep = ',';
   }
   const l = links(count, first === undefined ? [] : first === last ? [first] : [first, last as string]);

@@ -4,9 +4,7 @@
  * that cannot be read.
  */
 import { HTTPBadRequest } from '../../core/errors.js';
-import type { ResourceDef } from '../resources/attributes.js';
-import type { RequestContext } from '../../core/context.js';
-import { canSee } from '../policy/policy.js';
+import type { AttributeDef, ResourceDef } from '../resources/attributes.js';
 
 const isObject = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
 
@@ -32,15 +30,18 @@ export function unwrapBody(res: ResourceDef, body: unknown, action: 'post' | 'pu
   return { bulk: false, items: [item] };
 }
 
+/** Whether the caller may see an attribute (the policy's `get_<resource>:<attribute>` rules). */
+export type CanSee = (name: string, def: AttributeDef) => boolean;
+
 /**
- * Keeps the visible attributes (admin-visible ones only for admins), and of those only `fields`
- * when the client asked for some.
+ * Keeps the visible attributes (those `canSee` allows), and of those only `fields` when the client
+ * asked for some.
  */
-export function selectFields(res: ResourceDef, item: Record<string, unknown>, fields?: string[], ctx?: RequestContext): Record<string, unknown> {
+export function selectFields(res: ResourceDef, item: Record<string, unknown>, fields?: string[], canSee?: CanSee): Record<string, unknown> {
   const out: Record<string, unknown> = {};
   for (const [k, v] of Object.entries(item)) {
     const def = res.attributes[k];
-    if (!def || !def.isVisible || !canSee(def, ctx)) continue;
+    if (!def || !def.isVisible || (canSee && !canSee(k, def))) continue;
     if (fields && !fields.includes(k)) continue;
     out[k] = v;
   }
