@@ -67,3 +67,22 @@ export async function userWithRole(project: string, user: string, role: string):
   if (put.status >= 300) throw new Error(`role ${role} for ${user}: ${put.status}`);
   return passwordToken(user, 'secret-' + user, project);
 }
+
+/** Points the catalog's `network` service (created when missing) at `url`, on all three interfaces. */
+export async function pointNetworkEndpoint(url: string): Promise<void> {
+  const admin = (await passwordToken('admin', ADMIN_PASSWORD, 'admin')).token;
+  const services = ((await (await call('GET', '/v3/services?type=network', undefined, admin)).json()) as { services: Array<{ id: string }> }).services;
+  let serviceId = services[0]?.id;
+  if (!serviceId) {
+    const created = await call('POST', '/v3/services', { service: { type: 'network', name: 'neutron', enabled: true } }, admin);
+    serviceId = ((await created.json()) as { service: { id: string } }).service.id;
+  }
+  const endpoints = ((await (await call('GET', `/v3/endpoints?service_id=${serviceId}`, undefined, admin)).json()) as { endpoints: Array<{ id: string; interface: string }> }).endpoints;
+  for (const iface of ['public', 'internal', 'admin']) {
+    const existing = endpoints.find((e) => e.interface === iface);
+    const r = existing
+      ? await call('PATCH', `/v3/endpoints/${existing.id}`, { endpoint: { url } }, admin)
+      : await call('POST', '/v3/endpoints', { endpoint: { service_id: serviceId, interface: iface, url, region_id: 'RegionOne', enabled: true } }, admin);
+    if (r.status >= 300) throw new Error(`network endpoint ${iface}: ${r.status} ${await r.text()}`);
+  }
+}
