@@ -60,6 +60,21 @@ describe('Keystone authentication', { skip: await skip() }, () => {
   });
 });
 
+describe('Keystone revocation', { skip: await skip() }, () => {
+  const srv = serverFixture(() => sqlite.create(), { ...keystoneEnv, NUCLEON_KEYSTONE_AUTHTOKEN__TOKEN_CACHE_TIME: '0' });
+  before(() => srv.start());
+  after(() => srv.stop());
+
+  it('refuses a token once Keystone has revoked it (no cache here)', async () => {
+    const user = await userWithRole('nucleon-test-a', 'nucleon-test-a-member', 'member');
+    assert.equal((await srv.api.get('/v2.0/networks', { 'X-Auth-Token': user.token })).status, 200);
+    const admin = await passwordToken('admin', ADMIN_PASSWORD, 'admin');
+    const revoke = await fetch(`${KEYSTONE}/v3/auth/tokens`, { method: 'DELETE', headers: { 'X-Auth-Token': admin.token, 'X-Subject-Token': user.token } });
+    assert.equal(revoke.status, 204);
+    assert.equal((await srv.api.get('/v2.0/networks', { 'X-Auth-Token': user.token })).status, 401);
+  });
+});
+
 describe('Keystone unreachable', { skip: await skip() }, () => {
   const srv = serverFixture(() => sqlite.create(), { ...keystoneEnv, NUCLEON_KEYSTONE_AUTHTOKEN__AUTH_URL: 'http://127.0.0.1:1', NUCLEON_KEYSTONE_AUTHTOKEN__HTTP_CONNECT_TIMEOUT: '2' });
   before(() => srv.start());
