@@ -14,6 +14,8 @@ import { securityGroupPlugin } from './plugins/securitygroups/sg-plugin.js';
 import { l3Plugin } from './plugins/l3/l3-plugin.js';
 import { quotaPlugin } from './plugins/quotas/quota-plugin.js';
 import { rbacPlugin } from './plugins/rbac/rbac-plugin.js';
+import { serviceProviderPlugin } from './plugins/service-providers/service-provider-plugin.js';
+import { meteringPlugin } from './plugins/metering/metering-plugin.js';
 
 /** What a service plug-in is built from. */
 export interface ServiceDeps {
@@ -23,7 +25,7 @@ export interface ServiceDeps {
 }
 
 /** The service plug-ins, in the order they join (their hooks run in this order). */
-const SERVICE_PLUGINS: Array<(deps: ServiceDeps) => ServicePlugin> = [securityGroupPlugin, l3Plugin, quotaPlugin, rbacPlugin];
+const SERVICE_PLUGINS: Array<(deps: ServiceDeps) => ServicePlugin> = [securityGroupPlugin, l3Plugin, quotaPlugin, rbacPlugin, serviceProviderPlugin, meteringPlugin];
 
 export interface App {
   server: FastifyInstance;

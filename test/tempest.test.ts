@@ -25,11 +25,9 @@ const KNOWN_GAPS: Record<string, string> = {
     'the agents API comes with the agents (issue 5)',
   'tempest.api.network.test_tags.TagsExtTest': 'its setup creates a subnet pool; subnet pools are not implemented',
   'tempest.api.network.admin.test_dhcp_agent_scheduler.DHCPAgentSchedulersTestJSON': 'needs DHCP agents (issue 5)',
-  'tempest.api.network.admin.test_metering_extensions': 'metering comes with the metering agent (issue 5)',
-  'tempest.api.network.admin.test_routers_dvr': 'distributed routers (dvr extension) are not implemented',
-  'tempest.api.network.test_routers_negative.DvrRoutersNegativeTest': 'distributed routers (dvr extension) are not implemented',
   'tempest.api.network.test_subnetpools_extensions': 'subnet pools are not implemented',
-  'tempest.api.network.test_service_providers': 'the service-type extension is not implemented',
+  'tempest.api.network.admin.test_routers_dvr.RoutersTestDVR.test_centralized_router_update_to_dvr':
+    'skipped without the l3-ha extension (HA routers are not implemented)',
 };
 
 async function why(): Promise<string | undefined> {

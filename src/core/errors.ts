@@ -366,3 +366,16 @@ export const InvalidSharedSetting = declare(
   409,
   (p: { network: string }) => `Unable to reconfigure sharing settings for network ${p.network}. Multiple tenants are using it.`,
 );
+
+// ---- metering (neutron_lib.exceptions.metering) ----
+export const MeteringLabelNotFound = declare('MeteringLabelNotFound', 404, (p: { label_id: string }) => `Metering label '${p.label_id}' does not exist.`);
+export const MeteringLabelRuleNotFound = declare('MeteringLabelRuleNotFound', 404, (p: { rule_id: string }) => `Metering label rule '${p.rule_id}' does not exist.`);
+export const MeteringLabelRuleOverlaps = declare(
+  'MeteringLabelRuleOverlaps',
+  409,
+  (p: { remote_ip_prefix: string }) => `Metering label rule with remote_ip_prefix '${p.remote_ip_prefix}' overlaps another.`,
+);
+/** neutron_lib's bare `Invalid`, which Neutron's fault map does not know: it goes out as a 500. */
+export const MeteringInvalid = declare('Invalid', 500, (p: { msg: string }) => p.msg);
+/** Neutron's answer to an update the metering plug-in does not implement (`NotImplementedError`, 501). */
+export const MeteringNotImplemented = declare('NotImplementedError', 501, () => '');

@@ -15,12 +15,16 @@ import * as m0001 from './migrations/0001-core-l2.js';
 import * as m0002 from './migrations/0002-security-groups.js';
 import * as m0003 from './migrations/0003-l3.js';
 import * as m0004 from './migrations/0004-quotas-rbac.js';
+import * as m0005 from './migrations/0005-metering.js';
+import * as m0006 from './migrations/0006-router-distributed.js';
 
 export const MIGRATIONS: Record<string, Migration> = {
   '0001-core-l2': m0001,
   '0002-security-groups': m0002,
   '0003-l3': m0003,
   '0004-quotas-rbac': m0004,
+  '0005-metering': m0005,
+  '0006-router-distributed': m0006,
 };
 
 const ADAPTERS: Record<string, DialectAdapter> = {

@@ -1,12 +1,12 @@
 /**
  * The `routers` resource (extension `router`) and the extensions that shape it: `ext-gw-mode`
  * (enable_snat in external_gateway_info), `extraroute` (routes), `extraroute-atomic`
- * (add_extraroutes/remove_extraroutes) and `l3-port-ip-change-not-allowed`. Validators return
+ * (add_extraroutes/remove_extraroutes), `l3-port-ip-change-not-allowed` and `dvr` (distributed). Validators return
  * neutron-lib's texts, Python formatting of the offending data included.
  */
 import { canonicalIp, formatCidr, isIp, parseCidr } from '../../core/ip.js';
 import { pyRepr, pySet, pyStr } from '../../core/py-repr.js';
-import { attr, type ExtensionDef, type ResourceDef } from './attributes.js';
+import { attr, NOT_SPECIFIED, type ExtensionDef, type ResourceDef } from './attributes.js';
 import { ownerAttributes, standardAttributes } from './standard-attrs.js';
 import { isDict, isString, isUuid, isUuidText, noneToEmptyList, toBoolean, type Validator } from './validators.js';
 
@@ -141,5 +141,25 @@ export const routerExtensions = (): ExtensionDef[] => [
     name: 'Prevent L3 router ports IP address change extension',
     description: 'Prevent change of IP address for some L3 router ports',
     updated: '2018-10-09T10:00:00-00:00',
+  },
+  {
+    // Nucleon has no L3 agents: `distributed` is stored and shown, nothing is distributed (as in
+    // Neutron with no L3 agents). Admins only, to set and to see (Neutron's default policy).
+    alias: 'dvr',
+    name: 'Distributed Virtual Router',
+    description: 'Enables configuration of Distributed Virtual Routers.',
+    updated: '2014-06-1T10:00:00-00:00',
+    attributes: {
+      routers: {
+        distributed: attr({
+          allowPost: true,
+          allowPut: true,
+          default: NOT_SPECIFIED,
+          convert: (v) => (v === null ? null : toBoolean(v)),
+          adminOnly: true,
+          adminVisible: true,
+        }),
+      },
+    },
   },
 ];

@@ -18,6 +18,8 @@ export interface RouterRow extends StandardColumns {
   enable_snat: Bool;
   /** The port on the external network (device_owner network:router_gateway), or null. */
   gw_port_id: string | null;
+  /** Extension `dvr`: an attribute only (Nucleon has no L3 agents to distribute to). */
+  distributed: Bool;
 }
 
 /** Which ports belong to which router; the primary key on port_id keeps a port on one router. */

@@ -4,7 +4,7 @@
  * 1 after create (3 with a gateway), +1 per update, more when the gateway port changes.
  */
 import { newId, type RequestContext } from '../../core/context.js';
-import { RouterExternalGatewayInUseByFloatingIp, RouterInUse, RouterNotFound } from '../../core/errors.js';
+import { BadRequest, RouterExternalGatewayInUseByFloatingIp, RouterInUse, RouterNotFound } from '../../core/errors.js';
 import { type ListQuery, type ListSpec } from '../../db/repos/listing.js';
 import { bumpRevision, deleteTagsOf, standardValues, tagsOf } from '../../db/repos/standard-attr-repo.js';
 import { DEVICE_OWNER_ROUTER_INTF, bumpRevisionBy, gatewaysOf, lockRouter, routerPorts, routerRow, routesOf, type RouterRow } from '../../db/repos/l3-repo.js';
@@ -67,6 +67,7 @@ export class RouterOps implements ResourcePlugin {
           admin_state_up: dbBool(item.admin_state_up),
           enable_snat: dbBool(true),
           gw_port_id: null,
+          distributed: dbBool(item.distributed === true),
           ...standardValues(item.description as string),
           revision_number: 1,
         };
@@ -106,6 +107,15 @@ export class RouterOps implements ResourcePlugin {
       if ('name' in changes) set.name = changes.name as string;
       if ('description' in changes) set.description = changes.description as string;
       if ('admin_state_up' in changes) set.admin_state_up = dbBool(changes.admin_state_up);
+      if (typeof changes.distributed === 'boolean' && changes.distributed !== bool(row.distributed)) {
+        // Neutron's _validate_router_migration: the router as it was before this update decides
+        if (bool(row.admin_state_up))
+          throw new BadRequest({
+            resource: 'router',
+            msg: "Cannot change the 'distributed' attribute of active routers. Please set router admin_state_up to False prior to upgrade",
+          });
+        set.distributed = dbBool(changes.distributed);
+      }
       if (Object.keys(set).length) await trx.updateTable('routers').set(set).where('id', '=', id).execute();
       if ('routes' in changes) await this.replaceRoutes(trx, id, changes.routes as Route[]);
       let bumps = Object.keys(changes).length ? 1 : 0;
@@ -169,6 +179,7 @@ export class RouterOps implements ResourcePlugin {
         status: r.status,
         external_gateway_info: gw ? { network_id: gw.network_id, external_fixed_ips: gw.external_fixed_ips, enable_snat: bool(r.enable_snat) } : null,
         description: r.description,
+        distributed: bool(r.distributed),
         routes: routes.get(r.id) ?? [],
         tags: tags.get(r.id) ?? [],
         created_at: r.created_at,
