@@ -90,6 +90,13 @@ export class Policy {
     if (denied.length) throw new PolicyRulesNotAuthorized({ rules: [rule, ...denied.map((k) => `${rule}:${k}`)] });
   }
 
+  /** The attributes of a resource this caller may not see: computed once per request, not per item. */
+  hiddenAttributes(res: ResourceDef, ctx: RequestContext | undefined): Set<string> {
+    const hidden = new Set<string>();
+    for (const [name, def] of Object.entries(res.attributes)) if (!this.canSee(res, name, def, ctx)) hidden.add(name);
+    return hidden;
+  }
+
   /** Whether the caller may see an attribute (`get_<resource>:<attribute>`). */
   canSee(res: ResourceDef, name: string, def: AttributeDef, ctx: RequestContext | undefined): boolean {
     if (!ctx) return true;

@@ -8,7 +8,7 @@ import { Readable } from 'node:stream';
 import type { RequestContext } from '../../core/context.js';
 import { HTTPMethodNotAllowed, HTTPNotFound, HTTPBadRequest, InvalidInput } from '../../core/errors.js';
 import type { ResourcePlugin } from '../../plugins/plugin-api.js';
-import { prepareItem, type AttributeDef, type ResourceDef } from './attributes.js';
+import { prepareItem, type ResourceDef } from './attributes.js';
 import { selectFields, unwrapBody, type CanSee } from '../wire/envelope.js';
 import { pageLinks } from '../wire/paging.js';
 import { parseFields, parseListQuery, queryPairs } from '../wire/query.js';
@@ -41,7 +41,10 @@ function ifMatch(req: FastifyRequest): number | undefined {
 export function registerResource(app: FastifyInstance, res: ResourceDef, plugin: ResourcePlugin, deps: ControllerDeps): void {
   const base = `/v2.0/${res.path ?? res.collection}`;
   const { policy } = deps;
-  const seer = (ctx: RequestContext) => (name: string, def: AttributeDef) => policy.canSee(res, name, def, ctx);
+  const seer = (ctx: RequestContext): CanSee => {
+    const hidden = policy.hiddenAttributes(res, ctx);
+    return (name: string) => !hidden.has(name);
+  };
   const enforceWrite = (ctx: RequestContext, action: string) => policy.enforceWrite(ctx, action);
   const notFoundNone = async (req: FastifyRequest) => plugin.get(deps.contextOf(req), 'None');
 
