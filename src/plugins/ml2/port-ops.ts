@@ -16,7 +16,7 @@ import {
 import { NOT_SPECIFIED } from '../../api/resources/attributes.js';
 import { bool, dbBool, type AllowedAddressPairRow, type Executor, type ExtraDhcpOptRow, type PortRow } from '../../db/schema.js';
 import { type ListQuery, type ListSpec } from '../../db/repos/listing.js';
-import { bumpRevision, standardValues, tagsOf } from '../../db/repos/standard-attr-repo.js';
+import { bumpRevision, standardValues } from '../../db/repos/standard-attr-repo.js';
 import { deletePortRows, portChildren } from '../../db/repos/port-repo.js';
 import type { Allocation, FixedIpRequest } from '../../ipam/db-ipam.js';
 import { canonicalIp, isIp } from '../../core/ip.js';
@@ -246,9 +246,9 @@ export class PortOps implements ResourcePlugin {
 
   private async viewsOf(trx: Executor, rows: PortRow[]): Promise<Resource[]> {
     const ids = rows.map((r) => r.id);
-    const [children, tags] = await Promise.all([portChildren(trx, ids), tagsOf(trx, 'ports', ids)]);
+    const children = await portChildren(trx, ids);
     const views = rows.map((r) =>
-      this.render(r, children.ips.get(r.id) ?? [], children.pairs.get(r.id) ?? [], children.opts.get(r.id) ?? [], tags.get(r.id) ?? []),
+      this.render(r, children.ips.get(r.id) ?? [], children.pairs.get(r.id) ?? [], children.opts.get(r.id) ?? [], children.tags.get(r.id) ?? []),
     );
     await runHooks(this.deps.hooks.extendPorts, trx, views);
     return views;
