@@ -11,7 +11,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { spawnServer } from './helpers/server.js';
 import { OPENSTACK, cliUnavailable } from './helpers/cli.js';
-import { ADMIN_PASSWORD, KEYSTONE, keystoneUnavailable, pointNetworkEndpoint, userWithRole } from './helpers/keystone.js';
+import { KEYSTONE, keystoneServerEnv, keystoneUnavailable, pointNetworkEndpoint, userWithRole } from './helpers/keystone.js';
 
 async function why(): Promise<string | undefined> {
   const reason = cliUnavailable() ?? (await keystoneUnavailable());
@@ -21,14 +21,7 @@ async function why(): Promise<string | undefined> {
 
 test('the openstack CLI authenticates with Keystone and works against Nucleon', { timeout: 300_000, skip: await why() }, async () => {
   const state = fs.mkdtempSync(path.join(os.tmpdir(), 'nucleon-cli-ks-'));
-  const server = await spawnServer({
-    NUCLEON_DEFAULT__STATE_PATH: state,
-    NUCLEON_DEFAULT__AUTH_STRATEGY: 'keystone',
-    NUCLEON_KEYSTONE_AUTHTOKEN__AUTH_URL: KEYSTONE,
-    NUCLEON_KEYSTONE_AUTHTOKEN__USERNAME: 'admin',
-    NUCLEON_KEYSTONE_AUTHTOKEN__PASSWORD: ADMIN_PASSWORD,
-    NUCLEON_KEYSTONE_AUTHTOKEN__PROJECT_NAME: 'admin',
-  });
+  const server = await spawnServer(keystoneServerEnv(state));
   try {
     await pointNetworkEndpoint(server.url);
     const user = await userWithRole('nucleon-cli-project', 'nucleon-cli-user', 'member');

@@ -13,7 +13,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { ROOT, spawnServer } from './helpers/server.js';
-import { ADMIN_PASSWORD, KEYSTONE, keystoneUnavailable, pointNetworkEndpoint } from './helpers/keystone.js';
+import { ADMIN_PASSWORD, KEYSTONE, keystoneServerEnv, keystoneUnavailable, pointNetworkEndpoint } from './helpers/keystone.js';
 
 const REFERENCE = path.resolve(ROOT, '../shared/reference');
 const TEMPEST_SH = path.join(REFERENCE, 'tempest.sh');
@@ -50,16 +50,9 @@ const ids = (file: string) =>
 
 test('tempest.api.network passes where the reference neutron-server passes', { timeout: 1_200_000, skip: await why() }, async (t) => {
   const state = fs.mkdtempSync(path.join(os.tmpdir(), 'nucleon-tempest-'));
-  const server = await spawnServer({
-    NUCLEON_DEFAULT__STATE_PATH: state,
-    NUCLEON_DEFAULT__AUTH_STRATEGY: 'keystone',
-    NUCLEON_KEYSTONE_AUTHTOKEN__AUTH_URL: KEYSTONE,
-    NUCLEON_KEYSTONE_AUTHTOKEN__USERNAME: 'admin',
-    NUCLEON_KEYSTONE_AUTHTOKEN__PASSWORD: ADMIN_PASSWORD,
-    NUCLEON_KEYSTONE_AUTHTOKEN__PROJECT_NAME: 'admin',
-    NUCLEON_ML2_TYPE_VLAN__NETWORK_VLAN_RANGES: 'physnet1:1000:1999',
-    NUCLEON_ML2_TYPE_VXLAN__VNI_RANGES: '1:100000',
-  });
+  const server = await spawnServer(
+    keystoneServerEnv(state, { NUCLEON_ML2_TYPE_VLAN__NETWORK_VLAN_RANGES: 'physnet1:1000:1999', NUCLEON_ML2_TYPE_VXLAN__VNI_RANGES: '1:100000' }),
+  );
   try {
     await pointNetworkEndpoint(server.url);
     const out = path.join(state, 'results');

@@ -86,3 +86,16 @@ export async function pointNetworkEndpoint(url: string): Promise<void> {
     if (r.status >= 300) throw new Error(`network endpoint ${iface}: ${r.status} ${await r.text()}`);
   }
 }
+
+/** Environment of a nucleon-server in Keystone mode, validating tokens as admin (tests only). */
+export function keystoneServerEnv(statePath: string, extra: Record<string, string> = {}): Record<string, string> {
+  return {
+    NUCLEON_DEFAULT__STATE_PATH: statePath,
+    NUCLEON_DEFAULT__AUTH_STRATEGY: 'keystone',
+    NUCLEON_KEYSTONE_AUTHTOKEN__AUTH_URL: KEYSTONE,
+    NUCLEON_KEYSTONE_AUTHTOKEN__USERNAME: 'admin',
+    NUCLEON_KEYSTONE_AUTHTOKEN__PASSWORD: ADMIN_PASSWORD,
+    NUCLEON_KEYSTONE_AUTHTOKEN__PROJECT_NAME: 'admin',
+    ...extra,
+  };
+}

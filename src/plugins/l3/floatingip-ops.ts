@@ -13,7 +13,7 @@ import { bool, type Executor, type PortRow } from '../../db/schema.js';
 import { listPages, type Resource, type ResourcePages, type ResourcePlugin } from '../plugin-api.js';
 import { tagOps } from '../tag-ops.js';
 import { checkQuotas } from '../ml2/hooks.js';
-import { allocationsOf, createServicePort, deleteServicePort, elevated, visiblePort, type L3Deps } from './l3-support.js';
+import { allocationsOf, createServicePort, deleteServicePort, elevated, type L3Deps } from './l3-support.js';
 
 const COLUMNS: Record<string, string> = Object.fromEntries(
   ['id', 'floating_ip_address', 'floating_network_id', 'router_id', 'fixed_ip_address', 'status', 'project_id', 'description', 'revision_number', 'created_at', 'updated_at'].map((c) => [c, c]),
@@ -120,7 +120,7 @@ export class FloatingIpOps implements ResourcePlugin {
   }
 
   private async associate(trx: Executor, ctx: RequestContext, portId: string, fixedIp: string | undefined, row: FloatingIpRow): Promise<Association> {
-    const port = await visiblePort(trx, ctx, portId);
+    const port = await this.deps.ml2.ports.visibleRow(trx, ctx, portId);
     if (port.project_id !== row.project_id && !ctx.isAdmin)
       throw fipError(`Cannot process floating IP association with Port ${portId}, since that port is owned by a different tenant`);
     // Neutron leaves the placeholder of this text unfilled

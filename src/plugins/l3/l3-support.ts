@@ -4,7 +4,7 @@
  * that takes `trx` runs inside the caller's transaction and does no other I/O.
  */
 import type { RequestContext } from '../../core/context.js';
-import { BadRequest, PortNotFound, SubnetNotFound } from '../../core/errors.js';
+import { BadRequest, SubnetNotFound } from '../../core/errors.js';
 import { NOT_SPECIFIED, prepareItem, type ResourceDef } from '../../api/resources/attributes.js';
 import { buildRegistry } from '../../api/resources/registry.js';
 import type { Database } from '../../db/database.js';
@@ -68,16 +68,6 @@ export async function deleteServicePort(deps: L3Deps, trx: Executor, ctx: Reques
   await deletePortRows(trx, id);
 }
 
-/** A port the caller may see (own, or on an own network), as the core plug-in decides. */
-export async function visiblePort(trx: Executor, ctx: RequestContext, id: string): Promise<PortRow> {
-  const row = await trx.selectFrom('ports').selectAll().where('id', '=', id).executeTakeFirst();
-  if (!row) throw new PortNotFound({ port_id: id });
-  if (!ctx.isAdmin && row.project_id !== ctx.projectId) {
-    const net = await trx.selectFrom('networks').select('project_id').where('id', '=', row.network_id).executeTakeFirst();
-    if (net?.project_id !== ctx.projectId) throw new PortNotFound({ port_id: id });
-  }
-  return row;
-}
 
 /** A subnet the caller may see (own, or on a network it may see). */
 export async function visibleSubnet(deps: L3Deps, trx: Executor, ctx: RequestContext, id: string): Promise<SubnetRow> {

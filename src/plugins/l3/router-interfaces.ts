@@ -14,7 +14,7 @@ import { DEVICE_OWNER_ROUTER_INTF, bumpRevisionBy, routerAddresses, type RouterR
 import type { Executor, PortRow, SubnetRow } from '../../db/schema.js';
 import { runHooks } from '../ml2/hooks.js';
 import type { Resource } from '../plugin-api.js';
-import { allocationsOf, checkSubnetAddressMode, createServicePort, deleteServicePort, elevated, visiblePort, visibleSubnet, type L3Deps } from './l3-support.js';
+import { allocationsOf, checkSubnetAddressMode, createServicePort, deleteServicePort, elevated, visibleSubnet, type L3Deps } from './l3-support.js';
 import { checkDuplicateSubnets, confirmInterfaceNotInUse } from './router-checks.js';
 import type { RouterOps } from './router-ops.js';
 
@@ -118,7 +118,7 @@ export class RouterInterfaces {
   }
 
   private async addPort(trx: Executor, ctx: RequestContext, router: RouterRow, portId: string): Promise<Attached> {
-    const port = await visiblePort(trx, ctx, portId);
+    const port = await this.deps.ml2.ports.visibleRow(trx, ctx, portId);
     if (port.device_id !== '') throw new PortInUse({ port_id: port.id, net_id: port.network_id, device_id: port.device_id });
     const ips = await allocationsOf(trx, [port.id]);
     if (!ips.length) throw new BadRequest({ resource: 'router', msg: 'Router port must have at least one fixed IP' });

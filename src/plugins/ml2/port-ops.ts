@@ -153,7 +153,8 @@ export class PortOps implements ResourcePlugin {
     return (await this.viewsOf(this.deps.database.db, [row]))[0];
   }
 
-  private async visibleRow(trx: Executor, ctx: RequestContext, id: string): Promise<PortRow> {
+  /** A port the caller may see: its own, or one on its own network (admins see all); else PortNotFound. */
+  async visibleRow(trx: Executor, ctx: RequestContext, id: string): Promise<PortRow> {
     const row = await trx.selectFrom('ports').selectAll().where('id', '=', id).executeTakeFirst();
     if (!row) throw new PortNotFound({ port_id: id });
     if (!ctx.isAdmin && row.project_id !== ctx.projectId) {
