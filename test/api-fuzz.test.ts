@@ -7,7 +7,7 @@
 import { describe, it, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import fc from 'fast-check';
-import { sqlite } from './helpers/dialects.js';
+import { DIALECTS, sqlite } from './helpers/dialects.js';
 import { serverFixture } from './helpers/server.js';
 import { cidrContains, parseCidr, parseIp } from '../src/core/ip.js';
 import { bool } from '../src/db/schema.js';
@@ -19,7 +19,9 @@ const MEMBER: Record<Coll, string> = { networks: 'network', subnets: 'subnet', p
 const BULK: Record<Coll, string> = { networks: 'networks', subnets: 'subnets', ports: 'ports', 'security-groups': 'security_groups', 'security-group-rules': 'security_group_rules' };
 
 describe('random requests against the API', () => {
-  const srv = serverFixture(() => sqlite.create(), { NUCLEON_ML2_TYPE_VXLAN__VNI_RANGES: '1:50', NUCLEON_ML2_TYPE_VLAN__NETWORK_VLAN_RANGES: 'physnet1:10:20' });
+  // NUCLEON_FUZZ_DIALECT=postgres|mysql runs the same property against another database
+  const dialect = DIALECTS.find((d) => d.name === process.env.NUCLEON_FUZZ_DIALECT) ?? sqlite;
+  const srv = serverFixture(() => dialect.create(), { NUCLEON_ML2_TYPE_VXLAN__VNI_RANGES: '1:50', NUCLEON_ML2_TYPE_VLAN__NETWORK_VLAN_RANGES: 'physnet1:10:20' });
   const ids: Record<Coll, string[]> = { networks: [], subnets: [], ports: [], 'security-groups': [], 'security-group-rules': [] };
   const created: Record<Coll, number> = { networks: 0, subnets: 0, ports: 0, 'security-groups': 0, 'security-group-rules': 0 };
   before(async () => {

@@ -53,6 +53,8 @@ export function buildServer(deps: ServerDeps): FastifyInstance {
 
   app.addHook('onRequest', async (req, reply) => {
     reply.header('x-openstack-request-id', req.id);
+    // no identifier, name or filter value may hold a NUL character (PostgreSQL cannot even compare one)
+    if (/%00/.test(req.url)) throw new HTTPBadRequest({ msg: 'The request URL contains a NUL character' });
   });
   if (deps.config.DEFAULT.auth_strategy === 'keystone') {
     const tokens = new KeystoneTokens(deps.config.keystone_authtoken);

@@ -225,7 +225,7 @@ function checkTags(tags: unknown): string[] {
   if (!Array.isArray(tags)) throw new InvalidInput({ error_message: `'${typeof tags === 'string' ? tags : JSON.stringify(tags)}' is not a list` });
   const seen = new Set<string>();
   for (const t of tags) {
-    if (typeof t !== 'string') throw new InvalidInput({ error_message: `'${JSON.stringify(t)}' is not a valid string` });
+    if (typeof t !== 'string' || t.includes('\u0000')) throw new InvalidInput({ error_message: `'${JSON.stringify(t)}' is not a valid string` });
     if (t.length > 255) throw new InvalidInput({ error_message: `'${t}' exceeds maximum length of 255` });
     if (seen.has(t)) throw new InvalidInput({ error_message: `Duplicate items in the list: '${t}'` });
     seen.add(t);

@@ -1,6 +1,6 @@
 /** Attributes every standard-attribute resource has (description, tags, timestamps, revision), and the project owner. */
 import { attr, type AttributeMap } from './attributes.js';
-import { isString } from './validators.js';
+import { isString, toInt } from './validators.js';
 
 export const ownerAttributes = (): AttributeMap => ({
   tenant_id: attr({ allowPost: true, validate: isString(255), isFilter: true, isSortKey: true }),
@@ -12,5 +12,5 @@ export const standardAttributes = (): AttributeMap => ({
   tags: attr({ isFilter: true }),
   created_at: attr({ isFilter: true, isSortKey: true }),
   updated_at: attr({ isFilter: true, isSortKey: true }),
-  revision_number: attr({ isFilter: true, isSortKey: true, convert: (v) => (typeof v === 'string' && /^\d+$/.test(v) ? Number(v) : v) }),
+  revision_number: attr({ isFilter: true, isSortKey: true, convert: toInt }),
 });

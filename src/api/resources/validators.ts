@@ -42,7 +42,8 @@ export const noneToEmptyList: Converter = (v) => (v === null ? [] : v);
 export const isString =
   (maxLen?: number): Validator =>
   (v) => {
-    if (typeof v !== 'string') return `'${show(v)}' is not a valid string`;
+    // a NUL character cannot be stored (PostgreSQL refuses it in text), so it is no valid string
+    if (typeof v !== 'string' || v.includes('\u0000')) return `'${show(v)}' is not a valid string`;
     if (maxLen !== undefined && v.length > maxLen) return `'${v}' exceeds maximum length of ${maxLen}`;
     return undefined;
   };

@@ -43,7 +43,11 @@ export function parseListQuery(res: ResourceDef, pairs: Array<[string, string]>,
       continue;
     }
     const convert = def.convertFilter ?? def.convert;
-    (filters[key] ??= []).push(convert ? convert(value) : value);
+    const converted = convert ? convert(value) : value;
+    // no column holds a number beyond 32 bits: refuse rather than let the database choke on it
+    if (typeof converted === 'number' && !(Math.abs(converted) <= 2147483647))
+      throw new HTTPBadRequest({ msg: `Invalid filter value for ${key}: ${value} is out of range` });
+    (filters[key] ??= []).push(converted);
   }
   if (invalid.length) throw new HTTPBadRequest({ msg: `[${invalid.map((k) => `'${k}'`).join(', ')}] is invalid attribute for filtering` });
 
