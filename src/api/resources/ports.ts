@@ -16,7 +16,6 @@ import {
   isUuid,
   noneToEmptyList,
   toBoolean,
-  toInt,
   type Validator,
 } from './validators.js';
 

@@ -9,7 +9,7 @@ import { NOT_SPECIFIED, prepareItem, type ResourceDef } from '../../api/resource
 import { buildRegistry } from '../../api/resources/registry.js';
 import type { Database } from '../../db/database.js';
 import { deletePortRows } from '../../db/repos/port-repo.js';
-import type { Executor, PortRow, SubnetRow } from '../../db/schema.js';
+import type { Executor, SubnetRow } from '../../db/schema.js';
 import { DbIpam } from '../../ipam/db-ipam.js';
 import type { Ml2Plugin } from '../ml2/ml2-plugin.js';
 import { runHooks } from '../ml2/hooks.js';
