@@ -8,8 +8,10 @@ import type { Config } from './config/config.js';
 import { Database } from './db/database.js';
 import { buildServer } from './api/server.js';
 import { buildRegistry } from './api/resources/registry.js';
+import { Policy } from './api/policy/policy.js';
 import { Ml2Plugin } from './plugins/ml2/ml2-plugin.js';
-import type { ServicePlugin } from './plugins/plugin-api.js';
+import type { ResourcePlugin, ServicePlugin } from './plugins/plugin-api.js';
+import { agentsPlugin, type AgentService } from './plugins/agents/agents-plugin.js';
 import { securityGroupPlugin } from './plugins/securitygroups/sg-plugin.js';
 import { l3Plugin } from './plugins/l3/l3-plugin.js';
 import { quotaPlugin } from './plugins/quotas/quota-plugin.js';
@@ -22,14 +24,20 @@ export interface ServiceDeps {
   database: Database;
   config: Config;
   ml2: Ml2Plugin;
+  policy: Policy;
+  logger: Logger;
+  /** Another plug-in's collection, looked up when used (all plug-ins exist by then). */
+  collection(name: string): ResourcePlugin;
 }
 
 /** The service plug-ins, in the order they join (their hooks run in this order). */
-const SERVICE_PLUGINS: Array<(deps: ServiceDeps) => ServicePlugin> = [securityGroupPlugin, l3Plugin, quotaPlugin, rbacPlugin, serviceProviderPlugin, meteringPlugin];
+const SERVICE_PLUGINS: Array<(deps: ServiceDeps) => ServicePlugin> = [securityGroupPlugin, l3Plugin, quotaPlugin, rbacPlugin, serviceProviderPlugin, meteringPlugin, agentsPlugin];
 
 export interface App {
   server: FastifyInstance;
   database: Database;
+  /** Agents, their heartbeats and scheduling (what the RPC handlers call). */
+  agents: AgentService;
   close(): Promise<void>;
 }
 
@@ -37,14 +45,32 @@ export async function createApp(config: Config, opts: { logger?: Logger; migrate
   const logger = opts.logger ?? pino({ level: config.DEFAULT.debug ? 'debug' : 'info' });
   const database = new Database(config.database.connection, { poolSize: config.database.max_pool_size, maxRetries: config.database.max_retries });
   if (opts.migrate !== false) await database.migrateToLatest();
+  const policy = Policy.forConfig(config);
   const ml2 = new Ml2Plugin(database, config);
-  const services = SERVICE_PLUGINS.map((make) => make({ database, config, ml2 }));
-  const plugins = Object.assign({}, ml2.collections(), ...services.map((s) => s.collections()));
-  const server = buildServer({ config, registry: buildRegistry(services), plugins, logger });
+  let plugins: Record<string, ResourcePlugin> = {};
+  const collection = (name: string) => {
+    const p = plugins[name];
+    if (!p) throw new Error(`no plug-in serves ${name}`);
+    return p;
+  };
+  const services = SERVICE_PLUGINS.map((make) => make({ database, config, ml2, policy, logger, collection }));
+  for (const s of services) if (s.policies) policy.addDefaults(s.policies);
+  plugins = Object.assign({}, ml2.collections(), ...services.map((s) => s.collections()));
+  const subCollections = services.flatMap((s) => s.subCollections ?? []);
+  const server = buildServer({ config, registry: buildRegistry(services), plugins, subCollections, policy, logger });
+  const agents = services.find((s): s is ReturnType<typeof agentsPlugin> => 'service' in s)!.service;
+  // failover from dead agents, checked every agent_down_time / 2 as Neutron does
+  const failover = setInterval(
+    () => agents.rescheduleDead().catch((err) => logger.error({ err }, 'rescheduling from dead agents failed')),
+    Math.max(Math.floor(config.DEFAULT.agent_down_time / 2), 1) * 1000,
+  );
+  failover.unref();
   return {
     server,
     database,
+    agents,
     async close() {
+      clearInterval(failover);
       await server.close();
       await database.close();
     },

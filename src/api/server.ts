@@ -9,19 +9,22 @@ import type { Logger } from 'pino';
 import type { Config } from '../config/config.js';
 import { ExtensionNotFound, HTTPBadRequest, HTTPNotFound, HTTPRequestEntityTooLarge, NeutronError } from '../core/errors.js';
 import type { RequestContext } from '../core/context.js';
-import type { ResourcePlugin } from '../plugins/plugin-api.js';
+import type { ResourcePlugin, SubCollectionMount } from '../plugins/plugin-api.js';
 import { noauthContext } from './auth/noauth.js';
 import { keystoneContext, sendAuthReply } from './auth/keystone.js';
 import { KeystoneTokens } from '../identity/keystone-tokens.js';
-import { Policy } from './policy/policy.js';
+import type { Policy } from './policy/policy.js';
 import type { ResourceRegistry } from './resources/attributes.js';
-import { registerResource } from './resources/controller.js';
+import { registerResource, registerSubCollection } from './resources/controller.js';
 import { renderFault } from './wire/fault.js';
 
 export interface ServerDeps {
   config: Config;
   registry: ResourceRegistry;
   plugins: Record<string, ResourcePlugin>;
+  /** Sub-collections a plug-in adds under another's members (`/v2.0/networks/{id}/dhcp-agents`). */
+  subCollections?: SubCollectionMount[];
+  policy: Policy;
   logger: Logger;
 }
 
@@ -109,11 +112,16 @@ export function buildServer(deps: ServerDeps): FastifyInstance {
     return { extension: extensionView(ext) };
   });
 
-  const policy = deps.config.oslo_policy.policy_file ? Policy.fromFile(deps.config.oslo_policy.policy_file) : new Policy();
+  const { policy } = deps;
   for (const [collection, plugin] of Object.entries(deps.plugins)) {
     const res = deps.registry.get(collection);
     if (!res) throw new Error(`no resource definition for ${collection}`);
     registerResource(app, res, plugin, { contextOf, baseUrl, policy, maxLimit: deps.config.DEFAULT.pagination_max_limit });
+  }
+  for (const mount of deps.subCollections ?? []) {
+    const res = deps.registry.get(mount.parent);
+    if (!res) throw new Error(`no resource definition for ${mount.parent}`);
+    registerSubCollection(app, res, mount, contextOf);
   }
   return app;
 }

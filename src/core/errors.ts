@@ -379,3 +379,33 @@ export const MeteringLabelRuleOverlaps = declare(
 export const MeteringInvalid = declare('Invalid', 500, (p: { msg: string }) => p.msg);
 /** Neutron's answer to an update the metering plug-in does not implement (`NotImplementedError`, 501). */
 export const MeteringNotImplemented = declare('NotImplementedError', 501, () => '');
+
+// ---- agents and their schedulers (neutron_lib.exceptions.agent, .dhcpagentscheduler; neutron.extensions.l3agentscheduler) ----
+export const AgentNotFound = declare('AgentNotFound', 404, (p: { id: string }) => `Agent ${p.id} could not be found.`);
+export const InvalidDHCPAgent = declare('InvalidDHCPAgent', 404, (p: { id: string }) => `Agent ${p.id} is not a valid DHCP Agent or has been disabled.`);
+export const NetworkHostedByDHCPAgent = declare(
+  'NetworkHostedByDHCPAgent',
+  409,
+  (p: { network_id: string; agent_id: string }) => `The network ${p.network_id} has been already hosted by the DHCP Agent ${p.agent_id}.`,
+);
+export const NetworkNotHostedByDhcpAgent = declare(
+  'NetworkNotHostedByDhcpAgent',
+  409,
+  (p: { network_id: string; agent_id: string }) => `The network ${p.network_id} is not hosted by the DHCP Agent ${p.agent_id}.`,
+);
+export const InvalidL3Agent = declare('InvalidL3Agent', 404, (p: { id: string }) => `Agent ${p.id} is not a L3 Agent or has been disabled`);
+export const RouterHostedByL3Agent = declare(
+  'RouterHostedByL3Agent',
+  409,
+  (p: { router_id: string; agent_id: string }) => `The router ${p.router_id} has been already hosted by the L3 Agent ${p.agent_id}.`,
+);
+export const RouterNotHostedByL3Agent = declare(
+  'RouterNotHostedByL3Agent',
+  409,
+  (p: { router_id: string; agent_id: string }) => `The router ${p.router_id} is not hosted by L3 agent ${p.agent_id}.`,
+);
+export const RouterSchedulingFailed = declare(
+  'RouterSchedulingFailed',
+  409,
+  (p: { router_id: string; agent_id: string }) => `Failed scheduling router ${p.router_id} to the L3 Agent ${p.agent_id}.`,
+);

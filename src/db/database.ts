@@ -17,6 +17,7 @@ import * as m0003 from './migrations/0003-l3.js';
 import * as m0004 from './migrations/0004-quotas-rbac.js';
 import * as m0005 from './migrations/0005-metering.js';
 import * as m0006 from './migrations/0006-router-distributed.js';
+import * as m0008 from './migrations/0008-agents.js';
 
 export const MIGRATIONS: Record<string, Migration> = {
   '0001-core-l2': m0001,
@@ -25,6 +26,7 @@ export const MIGRATIONS: Record<string, Migration> = {
   '0004-quotas-rbac': m0004,
   '0005-metering': m0005,
   '0006-router-distributed': m0006,
+  '0008-agents': m0008,
 };
 
 const ADAPTERS: Record<string, DialectAdapter> = {
@@ -100,9 +102,16 @@ export class Database {
    */
   async transaction<T>(work: (trx: Executor) => Promise<T>, onExhausted?: (err: unknown) => Error): Promise<T> {
     for (let attempt = 0; ; attempt++) {
+      let committed: Array<() => void> = [];
       try {
-        return await this.db.transaction().execute(work);
+        const out = await this.db.transaction().execute(async (trx) => {
+          this.afterCommitOf.set(trx, committed);
+          return work(trx);
+        });
+        for (const fn of committed) runQuietly(fn);
+        return out;
       } catch (err) {
+        committed = [];
         const retryable = this.adapter.isDuplicate(err) || this.adapter.isTransient(err);
         if (!retryable) throw err;
         if (attempt >= this.maxRetries) throw onExhausted ? onExhausted(err) : new RetryLimitExceeded({ action: 'transaction' });
@@ -112,7 +121,29 @@ export class Database {
     }
   }
 
+  /**
+   * Runs `fn` once the transaction `trx` has committed; never if it rolls back (a retried attempt
+   * registers its own). Notifications to agents go out this way, so no agent hears of a change
+   * that did not happen. Outside a transaction (`trx` is the database itself) `fn` runs at once.
+   */
+  afterCommit(trx: Executor, fn: () => void): void {
+    const list = this.afterCommitOf.get(trx);
+    if (list) list.push(fn);
+    else runQuietly(fn);
+  }
+
+  private readonly afterCommitOf = new WeakMap<Executor, Array<() => void>>();
+
   async close(): Promise<void> {
     await this.db.destroy();
+  }
+}
+
+/** An after-commit callback must not turn a committed transaction into an error. */
+function runQuietly(fn: () => void): void {
+  try {
+    fn();
+  } catch (err) {
+    process.emitWarning(`after-commit callback failed: ${(err as Error)?.stack ?? err}`);
   }
 }

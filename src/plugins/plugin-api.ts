@@ -74,6 +74,24 @@ export interface ResourcePlugin {
   collectionActions?: Record<string, CollectionAction>;
 }
 
+/**
+ * A collection under another resource's members, as Neutron's scheduler extensions have:
+ * `GET /v2.0/{parent}/{id}/{name}` lists, `POST` adds (201), `DELETE …/{name}/{subId}` removes (204).
+ * The plug-in enforces its policy; bodies are passed and returned as they are.
+ */
+export interface SubCollection {
+  list?(ctx: RequestContext, id: string): Promise<unknown>;
+  add?(ctx: RequestContext, id: string, body: unknown): Promise<unknown>;
+  remove?(ctx: RequestContext, id: string, subId: string): Promise<void>;
+}
+
+/** Where a sub-collection is served: `/v2.0/{parent's path}/{id}/{name}`. */
+export interface SubCollectionMount {
+  parent: string;
+  name: string;
+  sub: SubCollection;
+}
+
 export interface CollectionAction {
   method: 'GET' | 'PUT' | 'POST' | 'DELETE';
   handler(ctx: RequestContext, body: unknown): Promise<unknown>;
@@ -96,6 +114,10 @@ export interface ServicePlugin {
   resources: ResourceDef[];
   extensions: ExtensionDef[];
   collections(): Record<string, ResourcePlugin>;
+  /** Sub-collections it serves under members of its own or other collections. */
+  subCollections?: SubCollectionMount[];
+  /** Its default policy rules (Neutron's names); a policy file overrides them. */
+  policies?: Record<string, string>;
 }
 
 export interface TagOps {

@@ -28,16 +28,22 @@ const BASE_RULES: Record<string, string> = {
 
 export class Policy {
   private readonly rules: RuleSet = new Map();
+  private readonly overridden: Set<string>;
 
   /** `overrides`: rule name → rule text (a policy file's content). Throws PolicyParseError naming the rule. */
   constructor(overrides: Record<string, string> = {}) {
-    for (const [name, text] of Object.entries({ ...BASE_RULES, ...overrides })) {
-      try {
-        this.rules.set(name, parseRule(text));
-      } catch (err) {
-        throw new PolicyParseError(`policy rule '${name}': ${(err as Error).message}`);
-      }
-    }
+    this.overridden = new Set(Object.keys(overrides));
+    for (const [name, text] of Object.entries({ ...BASE_RULES, ...overrides })) this.rules.set(name, parseNamed(name, text));
+  }
+
+  /** The policy of a server: the `[oslo_policy] policy_file` overrides if one is configured. */
+  static forConfig(config: { oslo_policy: { policy_file: string } }): Policy {
+    return config.oslo_policy.policy_file ? Policy.fromFile(config.oslo_policy.policy_file) : new Policy();
+  }
+
+  /** Default rules a service plug-in brings (`get_agent: rule:admin_only`); a policy file's rule wins. */
+  addDefaults(defaults: Record<string, string>): void {
+    for (const [name, text] of Object.entries(defaults)) if (!this.overridden.has(name)) this.rules.set(name, parseNamed(name, text));
   }
 
   /** Reads a policy file (YAML or JSON, a map of rule name to rule). Throws with the file and the reason. */
@@ -68,6 +74,21 @@ export class Policy {
     const creds: Credentials = { roles: ctx.roles, project_id: ctx.projectId, user_id: ctx.userId, is_admin: ctx.isAdmin };
     const t = { project_id: ctx.projectId, tenant_id: ctx.projectId, ...target };
     return evaluate(rule, this.rules, creds, t);
+  }
+
+  /** Whether a rule of this name is defined (by default, by a plug-in or by the policy file). */
+  has(name: string): boolean {
+    return this.rules.has(name);
+  }
+
+  /**
+   * Neutron's read rule of a resource (`get_agent`), when one is defined: the caller sees an item
+   * only if it allows them. Undefined when the resource has none (its plug-in decides visibility).
+   */
+  readCheck(res: ResourceDef, ctx: RequestContext): ((item: Record<string, unknown>) => boolean) | undefined {
+    const rule = `get_${res.member}`;
+    if (!this.rules.has(rule)) return undefined;
+    return (item) => this.check(rule, ctx, item, 'admin_only');
   }
 
   /** A write with Neutron's rule name (`delete_network`, `add_router_interface`…). */
@@ -103,6 +124,14 @@ export class Policy {
     const rule = `get_${res.member}:${name}`;
     if (!def.adminVisible && !this.rules.has(rule)) return true;
     return this.check(rule, ctx, {}, 'admin_only');
+  }
+}
+
+function parseNamed(name: string, text: string) {
+  try {
+    return parseRule(text);
+  } catch (err) {
+    throw new PolicyParseError(`policy rule '${name}': ${(err as Error).message}`);
   }
 }
 

@@ -6,8 +6,8 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { Readable } from 'node:stream';
 import type { RequestContext } from '../../core/context.js';
-import { HTTPMethodNotAllowed, HTTPNotFound, HTTPBadRequest, InvalidInput } from '../../core/errors.js';
-import type { ResourcePlugin } from '../../plugins/plugin-api.js';
+import { HTTPMethodNotAllowed, HTTPNotFound, HTTPBadRequest, InvalidInput, PolicyRulesNotAuthorized } from '../../core/errors.js';
+import type { ResourcePlugin, SubCollectionMount } from '../../plugins/plugin-api.js';
 import { prepareItem, type ResourceDef } from './attributes.js';
 import { selectFields, unwrapBody, type CanSee } from '../wire/envelope.js';
 import { pageLinks } from '../wire/paging.js';
@@ -48,11 +48,24 @@ export function registerResource(app: FastifyInstance, res: ResourceDef, plugin:
   const enforceWrite = (ctx: RequestContext, action: string) => policy.enforceWrite(ctx, action);
   const notFoundNone = async (req: FastifyRequest) => plugin.get(deps.contextOf(req), 'None');
 
+  /** Neutron answers a write the caller may not even read with 404, not 403, not to reveal it exists. */
+  const hideForbidden = async <T>(ctx: RequestContext, write: () => Promise<T>): Promise<T> => {
+    try {
+      return await write();
+    } catch (err) {
+      const readable = policy.readCheck(res, ctx);
+      if (err instanceof PolicyRulesNotAuthorized && readable && !readable({})) throw new HTTPNotFound({ msg: 'The resource could not be found.' });
+      throw err;
+    }
+  };
+
   const list = async (req: FastifyRequest, reply: FastifyReply) => {
     const ctx = deps.contextOf(req);
     const pairs = queryPairs(req.url);
     const q = parseListQuery(res, pairs, deps.maxLimit);
-    const pages = (await plugin.list(ctx, q))[Symbol.asyncIterator]();
+    const readable = policy.readCheck(res, ctx);
+    const listed = await plugin.list(ctx, q);
+    const pages = (readable ? filterPages(listed, readable) : listed)[Symbol.asyncIterator]();
     const links = (count: number, ids: string[]) => pageLinks(`${deps.baseUrl(req)}${base}`, pairs, count, ids, q.limit, q.pageReverse);
     // One page (the common case): one body. More: streamed page by page as they are rendered.
     const first = await pages.next();
@@ -93,6 +106,8 @@ export function registerResource(app: FastifyInstance, res: ResourceDef, plugin:
   const show = async (req: FastifyRequest<{ Params: Params }>, reply: FastifyReply) => {
     const ctx = deps.contextOf(req);
     const item = await plugin.get(ctx, stripJson(req.params.id));
+    const readable = policy.readCheck(res, ctx);
+    if (readable && !readable(item)) throw new HTTPNotFound({ msg: 'The resource could not be found.' });
     return reply.send({ [res.member]: selectFields(res, item, parseFields(queryPairs(req.url)), seer(ctx)) });
   };
 
@@ -101,15 +116,19 @@ export function registerResource(app: FastifyInstance, res: ResourceDef, plugin:
     const id = stripJson(req.params.id);
     const { items } = unwrapBody(res, req.body, 'put');
     const changes = prepareItem(res, items[0], 'put');
-    policy.enforceAttributes(res, ctx, 'update', changes);
-    const item = await plugin.update(ctx, id, changes, ifMatch(req));
+    const item = await hideForbidden(ctx, async () => {
+      policy.enforceAttributes(res, ctx, 'update', changes);
+      return plugin.update(ctx, id, changes, ifMatch(req));
+    });
     return reply.send({ [res.member]: selectFields(res, item, undefined, seer(ctx)) });
   };
 
   const remove = async (req: FastifyRequest<{ Params: Params }>, reply: FastifyReply) => {
     const ctx = deps.contextOf(req);
-    enforceWrite(ctx, `delete_${res.member}`);
-    await plugin.delete(ctx, stripJson(req.params.id), ifMatch(req));
+    await hideForbidden(ctx, async () => {
+      enforceWrite(ctx, `delete_${res.member}`);
+      await plugin.delete(ctx, stripJson(req.params.id), ifMatch(req));
+    });
     return reply.code(204).send();
   };
 
@@ -183,6 +202,33 @@ export function registerResource(app: FastifyInstance, res: ResourceDef, plugin:
     await tags.remove(deps.contextOf(req), req.params.id, req.params.tag as string);
     return reply.code(204).send();
   });
+}
+
+async function* filterPages(pages: AsyncIterable<Record<string, unknown>[]>, keep: (item: Record<string, unknown>) => boolean) {
+  for await (const page of pages) yield page.filter(keep);
+}
+
+/** Serves a sub-collection under the members of `res`; methods it does not have are 404 as in Neutron. */
+export function registerSubCollection(app: FastifyInstance, res: ResourceDef, mount: SubCollectionMount, contextOf: (req: FastifyRequest) => RequestContext): void {
+  const { sub } = mount;
+  const path = `/v2.0/${res.path ?? res.collection}/:id/${mount.name}`;
+  type SubParams = { id: string; subId: string };
+  const missing = async () => {
+    throw new HTTPNotFound({ msg: 'The resource could not be found.' });
+  };
+  for (const p of [path, `${path}.json`]) {
+    app.get(p, sub.list ? async (req: FastifyRequest<{ Params: SubParams }>) => sub.list!(contextOf(req), req.params.id) : missing);
+    app.post(p, sub.add ? async (req: FastifyRequest<{ Params: SubParams }>, reply: FastifyReply) => reply.code(201).send(await sub.add!(contextOf(req), req.params.id, req.body)) : missing);
+  }
+  app.delete(
+    `${path}/:subId`,
+    sub.remove
+      ? async (req: FastifyRequest<{ Params: SubParams }>, reply: FastifyReply) => {
+          await sub.remove!(contextOf(req), req.params.id, stripJson(req.params.subId));
+          return reply.code(204).send();
+        }
+      : missing,
+  );
 }
 
 /** `{"<collection>": [...], "<collection>_links": [...]}` written one rendered page at a time. */

@@ -20,6 +20,8 @@ export interface RouterRow extends StandardColumns {
   gw_port_id: string | null;
   /** Extension `dvr`: an attribute only (Nucleon has no L3 agents to distribute to). */
   distributed: Bool;
+  /** JSON list of zone names (migration 0008); checked against the agents' zones by the agents plug-in. */
+  availability_zone_hints: string;
 }
 
 /** Which ports belong to which router; the primary key on port_id keeps a port on one router. */

@@ -12,7 +12,7 @@ import { bool, dbBool, type Executor } from '../../db/schema.js';
 import { canonicalRoutes } from '../../api/resources/routers.js';
 import { listPages, type MemberAction, type Resource, type ResourcePages, type ResourcePlugin } from '../plugin-api.js';
 import { tagOps } from '../tag-ops.js';
-import { checkQuotas } from '../ml2/hooks.js';
+import { checkQuotas, runHooks } from '../ml2/hooks.js';
 import { deleteServicePort, elevated, type L3Deps } from './l3-support.js';
 import { RouterGateway, type GatewayRequest } from './router-gateway.js';
 import { RouterInterfaces } from './router-interfaces.js';
@@ -68,10 +68,12 @@ export class RouterOps implements ResourcePlugin {
           enable_snat: dbBool(true),
           gw_port_id: null,
           distributed: dbBool(item.distributed === true),
+          availability_zone_hints: JSON.stringify(item.availability_zone_hints ?? []),
           ...standardValues(item.description as string),
           revision_number: 1,
         };
         await trx.insertInto('routers').values(row).execute();
+        await runHooks(this.deps.ml2.hooks.routerCreated, trx, ctx, item, row.id);
         const info = item.external_gateway_info as GatewayRequest | null;
         if (info) await bumpRevisionBy(trx, 'routers', row.id, 1 + (await this.gateway.apply(trx, ctx, row, info)));
         out.push(row.id);
@@ -169,7 +171,7 @@ export class RouterOps implements ResourcePlugin {
     const ids = rows.map((r) => r.id);
     const gwIds = rows.map((r) => r.gw_port_id).filter((g): g is string => g !== null);
     const [gateways, routes, tags] = await Promise.all([gatewaysOf(trx, gwIds), routesOf(trx, ids), tagsOf(trx, 'routers', ids)]);
-    return rows.map((r) => {
+    const views = rows.map((r) => {
       const gw = r.gw_port_id ? gateways.get(r.gw_port_id) : undefined;
       return {
         id: r.id,
@@ -188,5 +190,7 @@ export class RouterOps implements ResourcePlugin {
         project_id: r.project_id,
       };
     });
+    await runHooks(this.deps.ml2.hooks.extendRouters, trx, views);
+    return views;
   }
 }

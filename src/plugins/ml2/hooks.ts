@@ -5,6 +5,7 @@
  * throws a NeutronError to refuse the operation (the whole transaction then rolls back).
  */
 import type { RequestContext } from '../../core/context.js';
+import { AvailabilityZoneNotFound } from '../../core/errors.js';
 import type { Executor, NetworkRow, PortRow, SubnetRow } from '../../db/schema.js';
 import type { Resource } from '../plugin-api.js';
 import type { SpecialFilter } from '../../db/repos/listing.js';
@@ -25,6 +26,9 @@ export interface Ml2Hooks {
   /** Adds extension fields to rendered networks (batch); `ctx`: who asks (`shared` depends on it). */
   extendNetworks: Array<(trx: Executor, networks: Resource[], ctx?: RequestContext) => Promise<void>>;
 
+  /** After a subnet row exists, or was updated (`subnet`: the row as written). */
+  subnetCreated: Array<(trx: Executor, ctx: RequestContext, subnet: SubnetRow) => Promise<void>>;
+  subnetUpdated: Array<(trx: Executor, ctx: RequestContext, subnet: SubnetRow) => Promise<void>>;
   beforeSubnetDelete: Array<(trx: Executor, ctx: RequestContext, subnet: SubnetRow) => Promise<void>>;
   extendSubnets: Array<(trx: Executor, subnets: Resource[]) => Promise<void>>;
 
@@ -35,6 +39,14 @@ export interface Ml2Hooks {
   /** Before a port goes. `internal`: deleted by a plug-in (router interface removal, network delete). */
   beforePortDelete: Array<(trx: Executor, ctx: RequestContext, port: PortRow, internal: boolean) => Promise<void>>;
   extendPorts: Array<(trx: Executor, ports: Resource[]) => Promise<void>>;
+  /**
+   * Checks `availability_zone_hints` of a network or router against the zones agents offer; throws
+   * AvailabilityZoneNotFound. With no checker registered (no agents plug-in), every hint is refused.
+   */
+  availabilityZones: Array<(trx: Executor, resource: 'network' | 'router', hints: string[]) => Promise<void>>;
+  /** Routers are a service plug-in's, but others join them here as they join the core resources. */
+  routerCreated: Array<(trx: Executor, ctx: RequestContext, item: Resource, routerId: string) => Promise<void>>;
+  extendRouters: Array<(trx: Executor, routers: Resource[]) => Promise<void>>;
   /** List filters on port attributes that extensions add (`security_groups=ID`). */
   portFilters: Record<string, SpecialFilter>;
 }
@@ -45,14 +57,26 @@ export const emptyHooks = (): Ml2Hooks => ({
   networkUpdated: [],
   beforeNetworkDelete: [],
   extendNetworks: [],
+  subnetCreated: [],
+  subnetUpdated: [],
   beforeSubnetDelete: [],
   extendSubnets: [],
   portCreated: [],
   portUpdated: [],
   beforePortDelete: [],
   extendPorts: [],
+  availabilityZones: [],
+  routerCreated: [],
+  extendRouters: [],
   portFilters: {},
 });
+
+/** Refuses hints no agent offers (all of them when nothing checks zones). */
+export async function checkAvailabilityZones(hooks: Ml2Hooks, trx: Executor, resource: 'network' | 'router', hints: string[] | undefined): Promise<void> {
+  if (!hints?.length) return;
+  if (!hooks.availabilityZones.length) throw new AvailabilityZoneNotFound({ availability_zone: hints[0] });
+  await runHooks(hooks.availabilityZones, trx, resource, hints);
+}
 
 /** Runs the quota hooks for a create of `items`: once per owning project, in a fixed order (no lock-order deadlocks). */
 export async function checkQuotas(hooks: Ml2Hooks, trx: Executor, ctx: RequestContext, resource: string, items: Resource[]): Promise<void> {

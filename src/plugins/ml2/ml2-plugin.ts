@@ -4,7 +4,6 @@
  * Gets everything through its constructor; inherits from nothing.
  */
 import type { Config } from '../../config/config.js';
-import { AvailabilityZoneNotFound } from '../../core/errors.js';
 import type { Database } from '../../db/database.js';
 import { deletePortRows } from '../../db/repos/port-repo.js';
 import type { Executor } from '../../db/schema.js';
@@ -27,8 +26,6 @@ export interface Ml2Deps {
   hooks: Ml2Hooks;
   /** Deletes a port on a plug-in's behalf (network delete, router interface removal), hooks included. */
   deletePort(trx: Executor, ctx: RequestContext, id: string): Promise<void>;
-  /** Refuses availability zone hints that no agent offers (none until agents exist). */
-  checkAvailabilityZones(hints: string[] | undefined): void;
 }
 
 export class Ml2Plugin {
@@ -51,9 +48,6 @@ export class Ml2Plugin {
         if (!port) return;
         await runHooks(hooks.beforePortDelete, trx, ctx, port, true);
         await deletePortRows(trx, id);
-      },
-      checkAvailabilityZones(hints: string[] | undefined) {
-        if (hints?.length) throw new AvailabilityZoneNotFound({ availability_zone: hints[0] });
       },
     } as Omit<Ml2Deps, 'networks'> as Ml2Deps;
     this.networks = new NetworkOps(deps);

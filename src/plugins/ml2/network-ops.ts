@@ -15,7 +15,7 @@ import { listPages, type Resource, type ResourcePages, type ResourcePlugin } fro
 import { tagOps } from '../tag-ops.js';
 import type { Ml2Deps } from './ml2-plugin.js';
 import type { SegmentRequest } from './driver-api.js';
-import { checkQuotas, runHooks } from './hooks.js';
+import { checkAvailabilityZones, checkQuotas, runHooks } from './hooks.js';
 
 const COLUMNS: Record<string, string> = {
   id: 'id',
@@ -87,7 +87,7 @@ export class NetworkOps implements ResourcePlugin {
   private async createOne(trx: Executor, ctx: RequestContext, item: Resource, req: SegmentRequest | undefined): Promise<string> {
     const id = newId();
     const hints = item.availability_zone_hints as string[];
-    this.deps.checkAvailabilityZones(hints);
+    await checkAvailabilityZones(this.deps.hooks, trx, 'network', hints);
     const row: NetworkRow = {
       id,
       project_id: item.project_id as string,

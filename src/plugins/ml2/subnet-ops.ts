@@ -100,6 +100,7 @@ export class SubnetOps implements ResourcePlugin {
     await trx.insertInto('subnets').values(row).execute();
     await this.writeChildren(trx, id, version, pools, dns, routes);
     await bumpRevision(trx, 'networks', network.id);
+    await runHooks(this.deps.hooks.subnetCreated, trx, ctx, row);
     return id;
   }
 
@@ -220,6 +221,7 @@ export class SubnetOps implements ResourcePlugin {
       if ('gateway_ip' in changes) set.gateway_ip = gateway === null ? null : formatIp(version, gateway);
       if (Object.keys(set).length) await trx.updateTable('subnets').set(set).where('id', '=', id).execute();
       await this.writeChildren(trx, id, version, pools, dns, routes);
+      await runHooks(this.deps.hooks.subnetUpdated, trx, ctx, { ...row, ...set });
     });
     return this.get(ctx, id);
   }

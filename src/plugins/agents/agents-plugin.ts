@@ -1,0 +1,341 @@
+/**
+ * The agents service plug-in: the `agents` and `availability_zones` collections, the DHCP and L3
+ * scheduler sub-collections, availability zones of networks and routers, and scheduling: networks
+ * onto DHCP agents when they get a DHCP-enabled subnet, routers onto an L3 agent when created,
+ * unhosted ones onto an agent that appears, and away from dead agents (`rescheduleDead`, run
+ * periodically by the server). Changes of hosting are published to `onBindingChanges` after commit.
+ */
+import type { ServiceDeps } from '../../app.js';
+import { agentExtensions, agentResource, availabilityZoneResource } from '../../api/resources/agents.js';
+import type { RequestContext } from '../../core/context.js';
+import {
+  AvailabilityZoneNotFound,
+  InvalidDHCPAgent,
+  InvalidL3Agent,
+  InvalidInput,
+  NetworkHostedByDHCPAgent,
+  NetworkNotHostedByDhcpAgent,
+  PolicyRulesNotAuthorized,
+  RouterHostedByL3Agent,
+  RouterNotHostedByL3Agent,
+} from '../../core/errors.js';
+import type { Executor } from '../../db/schema.js';
+import { checkAvailabilityZones } from '../ml2/hooks.js';
+import { bool } from '../../db/schema.js';
+import { isUuidText } from '../../api/resources/validators.js';
+import { inPages, type Resource, type ResourcePages, type ResourcePlugin, type ServicePlugin, type SubCollection } from '../plugin-api.js';
+import { AgentOps, type AgentReport, type AgentState } from './agent-ops.js';
+import type { AgentRow } from './agents-repo.js';
+import { Scheduler, type BindingChange } from './scheduler.js';
+
+/** Neutron's default rules for agents and their schedulers. */
+const POLICIES: Record<string, string> = {
+  get_agent: 'rule:admin_only',
+  update_agent: 'rule:admin_only',
+  delete_agent: 'rule:admin_only',
+  'create_dhcp-network': 'rule:admin_only',
+  'get_dhcp-networks': 'rule:admin_only',
+  'delete_dhcp-network': 'rule:admin_only',
+  'create_l3-router': 'rule:admin_only',
+  'get_l3-routers': 'rule:admin_only',
+  'delete_l3-router': 'rule:admin_only',
+  'get_dhcp-agents': 'rule:admin_only',
+  'get_l3-agents': 'rule:admin_only',
+  get_availability_zone: '@',
+};
+
+export type BindingListener = (changes: BindingChange[]) => void;
+
+/** What the rest of the server (RPC handlers, periodic tasks) uses of this plug-in. */
+export class AgentService {
+  readonly agents: AgentOps;
+  readonly scheduler: Scheduler;
+  private readonly listeners: BindingListener[] = [];
+
+  constructor(private readonly deps: ServiceDeps) {
+    const c = deps.config.DEFAULT;
+    this.agents = new AgentOps(deps.database, { agentDownTime: c.agent_down_time, enableNewAgents: c.enable_new_agents });
+    this.scheduler = new Scheduler({
+      dhcpAgentsPerNetwork: c.dhcp_agents_per_network,
+      aliveCutoff: () => this.agents.aliveCutoff(),
+      deadCutoff: () => this.agents.aliveCutoff(2 * c.agent_down_time),
+    });
+  }
+
+  /** Called with every committed change of hosting (the RPC layer tells the agents). */
+  onBindingChanges(listener: BindingListener): void {
+    this.listeners.push(listener);
+  }
+
+  publish(changes: BindingChange[]): void {
+    if (!changes.length) return;
+    for (const l of this.listeners) {
+      try {
+        l(changes);
+      } catch (err) {
+        this.deps.logger.error({ err }, 'binding change listener failed');
+      }
+    }
+  }
+
+  /** Runs `work` in a transaction and publishes its binding changes once it committed. */
+  async scheduling<T>(work: (trx: Executor, changes: BindingChange[]) => Promise<T>): Promise<T> {
+    let changes: BindingChange[] = [];
+    const out = await this.deps.database.transaction(async (trx) => {
+      changes = [];
+      return work(trx, changes);
+    });
+    this.publish(changes);
+    return out;
+  }
+
+  /** A heartbeat; a new or revived agent then takes unhosted networks or routers. */
+  async reportState(state: AgentState): Promise<AgentReport> {
+    const c = this.deps.config.DEFAULT;
+    return this.scheduling(async (trx, changes) => {
+      const report = await this.agents.report(trx, state);
+      const fresh = report.status !== 'alive' || state.start_flag === true;
+      if (fresh && report.agent.agent_type === 'DHCP agent' && c.network_auto_schedule)
+        changes.push(...(await this.scheduler.autoSchedule(trx, 'network', report.agent, (ids) => this.hints(trx, 'network', ids))));
+      if (fresh && report.agent.agent_type === 'L3 agent' && c.router_auto_schedule)
+        changes.push(...(await this.scheduler.autoSchedule(trx, 'router', report.agent, (ids) => this.hints(trx, 'router', ids))));
+      return report;
+    });
+  }
+
+  /** Failover from agents silent for twice agent_down_time (each kind as configured). */
+  async rescheduleDead(): Promise<BindingChange[]> {
+    const c = this.deps.config.DEFAULT;
+    let all: BindingChange[] = [];
+    for (const [kind, on] of [['network', c.allow_automatic_dhcp_failover], ['router', c.allow_automatic_l3agent_failover]] as const) {
+      if (!on) continue;
+      const changes = await this.scheduling(async (trx, out) => {
+        out.push(...(await this.scheduler.rescheduleFromDead(trx, kind, (ids) => this.hints(trx, kind, ids))));
+        return out;
+      });
+      all = all.concat(changes);
+    }
+    const moved = all.filter((ch) => ch.op === 'added');
+    if (all.length) this.deps.logger.warn({ removed: all.length - moved.length, added: moved.length }, 'rescheduled from dead agents');
+    return all;
+  }
+
+  /** `availability_zone_hints` of networks or routers, by id. */
+  async hints(trx: Executor, kind: 'network' | 'router', ids: string[]): Promise<Map<string, string[]>> {
+    const out = new Map<string, string[]>();
+    if (!ids.length) return out;
+    const rows =
+      kind === 'network'
+        ? await trx.selectFrom('networks').select(['id', 'availability_zone_hints']).where('id', 'in', ids).execute()
+        : await trx.selectFrom('routers').select(['id', 'availability_zone_hints']).where('id', 'in', ids).execute();
+    for (const r of rows) out.set(r.id, JSON.parse(r.availability_zone_hints || '[]'));
+    return out;
+  }
+
+  /** Zones of the agents hosting each network / router (`availability_zones`). */
+  async zonesOf(trx: Executor, kind: 'network' | 'router', ids: string[]): Promise<Map<string, string[]>> {
+    const out = new Map<string, string[]>(ids.map((id) => [id, []]));
+    if (!ids.length) return out;
+    const rows =
+      kind === 'network'
+        ? await trx
+            .selectFrom('network_dhcp_agent_bindings as b')
+            .innerJoin('agents', 'agents.id', 'b.dhcp_agent_id')
+            .select(['b.network_id as rid', 'agents.availability_zone as az'])
+            .where('b.network_id', 'in', ids)
+            .execute()
+        : await trx
+            .selectFrom('router_l3_agent_bindings as b')
+            .innerJoin('agents', 'agents.id', 'b.l3_agent_id')
+            .select(['b.router_id as rid', 'agents.availability_zone as az'])
+            .where('b.router_id', 'in', ids)
+            .execute();
+    for (const r of rows) {
+      const zones = out.get(r.rid)!;
+      if (r.az && !zones.includes(r.az)) zones.push(r.az);
+    }
+    for (const z of out.values()) z.sort();
+    return out;
+  }
+}
+
+export function agentsPlugin(deps: ServiceDeps): ServicePlugin & { service: AgentService } {
+  const service = new AgentService(deps);
+  const { agents, scheduler } = service;
+  const { database, policy, ml2 } = deps;
+  const hooks = ml2.hooks;
+  const enforce = (ctx: RequestContext, rule: string) => {
+    if (!policy.check(rule, ctx, {}, 'admin_only')) throw new PolicyRulesNotAuthorized({ rules: [rule] });
+  };
+
+  // zones: hints must name zones of agents of the right type
+  hooks.availabilityZones.push(async (trx, resource, hints) => {
+    const type = resource === 'network' ? 'DHCP agent' : 'L3 agent';
+    const rows = await trx.selectFrom('agents').select('availability_zone').distinct().where('agent_type', '=', type).where('availability_zone', 'in', hints).execute();
+    const known = new Set(rows.map((r) => r.availability_zone));
+    const missing = hints.find((h) => !known.has(h));
+    if (missing !== undefined) throw new AvailabilityZoneNotFound({ availability_zone: missing });
+  });
+  hooks.extendNetworks.push(async (trx, networks) => {
+    const zones = await service.zonesOf(trx, 'network', networks.map((n) => n.id as string));
+    for (const n of networks) n.availability_zones = zones.get(n.id as string) ?? [];
+  });
+
+  // DHCP: a network is scheduled when it gets a DHCP-enabled subnet; the change is told after commit
+  const publishLater = (trx: Executor, changes: BindingChange[]) => {
+    if (changes.length) database.afterCommit(trx, () => service.publish(changes));
+  };
+  const scheduleNetwork = async (trx: Executor, networkId: string) => {
+    const hints = (await service.hints(trx, 'network', [networkId])).get(networkId) ?? [];
+    publishLater(trx, await scheduler.schedule(trx, 'network', networkId, hints));
+  };
+  hooks.subnetCreated.push(async (trx, _ctx, subnet) => {
+    if (bool(subnet.enable_dhcp)) await scheduleNetwork(trx, subnet.network_id);
+  });
+  hooks.subnetUpdated.push(async (trx, _ctx, subnet) => {
+    if (bool(subnet.enable_dhcp)) await scheduleNetwork(trx, subnet.network_id);
+  });
+
+  // routers: hints are checked at create; scheduled at once when router_auto_schedule
+  hooks.routerCreated.push(async (trx, _ctx, item, routerId) => {
+    const hints = (item.availability_zone_hints as string[] | undefined) ?? [];
+    await checkAvailabilityZones(hooks, trx, 'router', hints);
+    if (deps.config.DEFAULT.router_auto_schedule) publishLater(trx, await scheduler.schedule(trx, 'router', routerId, hints));
+  });
+  hooks.extendRouters.push(async (trx, routers) => {
+    const ids = routers.map((r) => r.id as string);
+    const [hints, zones] = await Promise.all([service.hints(trx, 'router', ids), service.zonesOf(trx, 'router', ids)]);
+    for (const r of routers) {
+      r.availability_zone_hints = hints.get(r.id as string) ?? [];
+      r.availability_zones = zones.get(r.id as string) ?? [];
+    }
+  });
+
+  const agentOf = async (trx: Executor, id: string, type: string, invalid: (p: { id: string }) => Error): Promise<AgentRow> => {
+    const agent = await agents.row(trx, id);
+    if (agent.agent_type !== type || !bool(agent.admin_state_up)) throw invalid({ id });
+    return agent;
+  };
+  const bodyId = (body: unknown, key: string): string => {
+    const v = body && typeof body === 'object' && !Array.isArray(body) ? (body as Record<string, unknown>)[key] : undefined;
+    if (typeof v !== 'string' || !isUuidText(v)) throw new InvalidInput({ error_message: `Invalid input for ${key}. Reason: '${v ?? ''}' is not a valid UUID.` });
+    return v;
+  };
+
+  const dhcpNetworks: SubCollection = {
+    async list(ctx, id) {
+      enforce(ctx, 'get_dhcp-networks');
+      const ids = await scheduler.hostedBy(database.db, 'network', (await agents.row(database.db, id)).id);
+      return { networks: await listByIds(ml2.networks, ctx, ids) };
+    },
+    async add(ctx, id, body) {
+      enforce(ctx, 'create_dhcp-network');
+      const networkId = bodyId(body, 'network_id');
+      await ml2.networks.get(ctx, networkId);
+      await service.scheduling(async (trx, changes) => {
+        const agent = await agentOf(trx, id, 'DHCP agent', (p) => new InvalidDHCPAgent(p));
+        if ((await scheduler.hostedBy(trx, 'network', agent.id)).includes(networkId)) throw new NetworkHostedByDHCPAgent({ network_id: networkId, agent_id: id });
+        changes.push(await scheduler.bind(trx, 'network', networkId, agent));
+      });
+      return null;
+    },
+    async remove(ctx, id, networkId) {
+      enforce(ctx, 'delete_dhcp-network');
+      await service.scheduling(async (trx, changes) => {
+        const agent = await agents.row(trx, id);
+        const removed = await scheduler.unbind(trx, 'network', networkId, agent);
+        if (!removed) throw new NetworkNotHostedByDhcpAgent({ network_id: networkId, agent_id: id });
+        changes.push(removed);
+      });
+    },
+  };
+  const dhcpAgents: SubCollection = {
+    async list(ctx, networkId) {
+      enforce(ctx, 'get_dhcp-agents');
+      await ml2.networks.get(ctx, networkId);
+      return { agents: (await scheduler.hosting(database.db, 'network', networkId)).map((a) => agents.render(a)) };
+    },
+  };
+  const l3Routers: SubCollection = {
+    async list(ctx, id) {
+      enforce(ctx, 'get_l3-routers');
+      const ids = await scheduler.hostedBy(database.db, 'router', (await agents.row(database.db, id)).id);
+      return { routers: await listByIds(deps.collection('routers'), ctx, ids) };
+    },
+    async add(ctx, id, body) {
+      enforce(ctx, 'create_l3-router');
+      const routerId = bodyId(body, 'router_id');
+      await deps.collection('routers').get(ctx, routerId);
+      await service.scheduling(async (trx, changes) => {
+        const agent = await agentOf(trx, id, 'L3 agent', (p) => new InvalidL3Agent(p));
+        const current = await scheduler.hosting(trx, 'router', routerId);
+        if (current.some((a) => a.id === agent.id)) throw new RouterHostedByL3Agent({ router_id: routerId, agent_id: id });
+        // a legacy router lives on one L3 agent: adding it elsewhere moves it (as Neutron does)
+        for (const old of current) {
+          const removed = await scheduler.unbind(trx, 'router', routerId, old);
+          if (removed) changes.push(removed);
+        }
+        changes.push(await scheduler.bind(trx, 'router', routerId, agent));
+      });
+      return null;
+    },
+    async remove(ctx, id, routerId) {
+      enforce(ctx, 'delete_l3-router');
+      await service.scheduling(async (trx, changes) => {
+        const agent = await agents.row(trx, id);
+        const removed = await scheduler.unbind(trx, 'router', routerId, agent);
+        if (!removed) throw new RouterNotHostedByL3Agent({ router_id: routerId, agent_id: id });
+        changes.push(removed);
+      });
+    },
+  };
+  const l3Agents: SubCollection = {
+    async list(ctx, routerId) {
+      enforce(ctx, 'get_l3-agents');
+      await deps.collection('routers').get(ctx, routerId);
+      return { agents: (await scheduler.hosting(database.db, 'router', routerId)).map((a) => agents.render(a)) };
+    },
+  };
+
+  const zones: ResourcePlugin = {
+    create: async () => {
+      throw new PolicyRulesNotAuthorized({ rules: ['create_availability_zone'] });
+    },
+    get: async () => {
+      throw new AvailabilityZoneNotFound({ availability_zone: '' });
+    },
+    list: async (_ctx, q): Promise<ResourcePages> => {
+      const all = await agents.availabilityZones(database.db);
+      const match = (z: Resource) => Object.entries(q.filters).every(([k, vals]) => vals.map(String).includes(String(z[k])));
+      return inPages(all.filter(match), async (rows) => rows);
+    },
+    update: async () => {
+      throw new PolicyRulesNotAuthorized({ rules: ['update_availability_zone'] });
+    },
+    delete: async () => {
+      throw new PolicyRulesNotAuthorized({ rules: ['delete_availability_zone'] });
+    },
+  };
+
+  return {
+    service,
+    resources: [agentResource(), availabilityZoneResource()],
+    extensions: agentExtensions(),
+    policies: POLICIES,
+    collections: () => ({ agents, availability_zones: zones }),
+    subCollections: [
+      { parent: 'agents', name: 'dhcp-networks', sub: dhcpNetworks },
+      { parent: 'networks', name: 'dhcp-agents', sub: dhcpAgents },
+      { parent: 'agents', name: 'l3-routers', sub: l3Routers },
+      { parent: 'routers', name: 'l3-agents', sub: l3Agents },
+    ],
+  };
+}
+
+/** The items of a collection with these ids that the caller may see. */
+async function listByIds(plugin: ResourcePlugin, ctx: RequestContext, ids: string[]): Promise<Resource[]> {
+  const out: Resource[] = [];
+  if (!ids.length) return out;
+  for await (const page of await plugin.list(ctx, { filters: { id: ids }, tagFilters: {}, sorts: [], pageReverse: false })) out.push(...page);
+  return out;
+}

@@ -1,0 +1,169 @@
+/**
+ * Where networks get their DHCP agents and routers their L3 agent: the least loaded live agents
+ * that are enabled and, when the resource has availability zone hints, in one of those zones.
+ * Everything runs inside the caller's transaction; two servers scheduling the same resource at
+ * once collide on the bindings' (resource, binding_index) key and the loser retries. Each change
+ * is returned so the caller can tell the agents after commit.
+ */
+import type { Executor } from '../../db/schema.js';
+import { bool } from '../../db/schema.js';
+import type { AgentRow } from './agents-repo.js';
+
+/** A binding made or removed: which agent (by host) now has or lost which network or router. */
+export interface BindingChange {
+  kind: 'network' | 'router';
+  id: string;
+  agentId: string;
+  host: string;
+  op: 'added' | 'removed';
+}
+
+export interface SchedulerOptions {
+  dhcpAgentsPerNetwork: number;
+  /** Oldest heartbeat of a live agent (`YYYY-MM-DD HH:MM:SS`). */
+  aliveCutoff(): string;
+  /** Oldest heartbeat of an agent that still keeps its resources (failover after twice agent_down_time). */
+  deadCutoff(): string;
+}
+
+type Kind = BindingChange['kind'];
+
+const TABLES = {
+  network: { table: 'network_dhcp_agent_bindings', res: 'network_id', agent: 'dhcp_agent_id', type: 'DHCP agent' },
+  router: { table: 'router_l3_agent_bindings', res: 'router_id', agent: 'l3_agent_id', type: 'L3 agent' },
+} as const;
+
+export class Scheduler {
+  constructor(private readonly opts: SchedulerOptions) {}
+
+  /** Agents hosting a network / router. */
+  async hosting(trx: Executor, kind: Kind, id: string): Promise<AgentRow[]> {
+    const t = TABLES[kind];
+    const ids = (await (trx as any).selectFrom(t.table).select(t.agent).where(t.res, '=', id).execute()).map((r: any) => r[t.agent]); // eslint-disable-line @typescript-eslint/no-explicit-any
+    return ids.length ? trx.selectFrom('agents').selectAll().where('id', 'in', ids).orderBy('host').execute() : [];
+  }
+
+  /** Ids of the networks / routers an agent hosts. */
+  async hostedBy(trx: Executor, kind: Kind, agentId: string): Promise<string[]> {
+    const t = TABLES[kind];
+    const rows = await (trx as any).selectFrom(t.table).select(t.res).where(t.agent, '=', agentId).execute(); // eslint-disable-line @typescript-eslint/no-explicit-any
+    return rows.map((r: Record<string, string>) => r[t.res]);
+  }
+
+  /** Binds one resource to one agent (manual scheduling or the automatic choice). */
+  async bind(trx: Executor, kind: Kind, id: string, agent: AgentRow): Promise<BindingChange> {
+    const t = TABLES[kind];
+    const used = new Set(
+      (await (trx as any).selectFrom(t.table).select('binding_index').where(t.res, '=', id).execute()).map((r: { binding_index: number }) => Number(r.binding_index)), // eslint-disable-line @typescript-eslint/no-explicit-any
+    );
+    let index = 1;
+    while (used.has(index)) index++;
+    await (trx as any).insertInto(t.table).values({ [t.res]: id, [t.agent]: agent.id, binding_index: index }).execute(); // eslint-disable-line @typescript-eslint/no-explicit-any
+    return { kind, id, agentId: agent.id, host: agent.host, op: 'added' };
+  }
+
+  /** Returns whether a binding existed. */
+  async unbind(trx: Executor, kind: Kind, id: string, agent: AgentRow): Promise<BindingChange | undefined> {
+    const t = TABLES[kind];
+    const r = await (trx as any).deleteFrom(t.table).where(t.res, '=', id).where(t.agent, '=', agent.id).executeTakeFirst(); // eslint-disable-line @typescript-eslint/no-explicit-any
+    return Number(r.numDeletedRows) ? { kind, id, agentId: agent.id, host: agent.host, op: 'removed' } : undefined;
+  }
+
+  /**
+   * Gives a network the DHCP agents it lacks (up to dhcp_agents_per_network; only networks with a
+   * DHCP-enabled subnet), or a router an L3 agent if it has none. `hints`: the resource's zones.
+   */
+  async schedule(trx: Executor, kind: Kind, id: string, hints: string[]): Promise<BindingChange[]> {
+    if (kind === 'network' && !(await this.wantsDhcp(trx, id))) return [];
+    const hosts = await this.hosting(trx, kind, id);
+    const live = hosts.filter((a) => a.heartbeat_timestamp >= this.opts.aliveCutoff());
+    const wanted = (kind === 'network' ? this.opts.dhcpAgentsPerNetwork : 1) - live.length;
+    if (wanted <= 0) return [];
+    const taken = new Set(hosts.map((a) => a.id));
+    const candidates = (await this.candidates(trx, kind, hints)).filter((c) => !taken.has(c.agent.id));
+    const out: BindingChange[] = [];
+    for (const c of candidates.slice(0, wanted)) out.push(await this.bind(trx, kind, id, c.agent));
+    return out;
+  }
+
+  /** A new or revived agent takes the resources of its kind that have fewer agents than they should. */
+  async autoSchedule(trx: Executor, kind: Kind, agent: AgentRow, hintsOf: (ids: string[]) => Promise<Map<string, string[]>>): Promise<BindingChange[]> {
+    if (!bool(agent.admin_state_up)) return [];
+    const t = TABLES[kind];
+    const per = kind === 'network' ? this.opts.dhcpAgentsPerNetwork : 1;
+    const cutoff = this.opts.aliveCutoff();
+    const own = new Set(await this.hostedBy(trx, kind, agent.id));
+    // resources with fewer live agents than wanted
+    const counts = await (trx as any) // eslint-disable-line @typescript-eslint/no-explicit-any
+      .selectFrom(t.table)
+      .innerJoin('agents', 'agents.id', `${t.table}.${t.agent}`)
+      .select([`${t.table}.${t.res} as rid`, (eb: any) => eb.fn.countAll().as('n')]) // eslint-disable-line @typescript-eslint/no-explicit-any
+      .where('agents.heartbeat_timestamp', '>=', cutoff)
+      .groupBy(`${t.table}.${t.res}`)
+      .execute();
+    const live = new Map<string, number>(counts.map((c: { rid: string; n: number }) => [c.rid, Number(c.n)]));
+    const all: string[] = kind === 'network' ? await this.dhcpNetworks(trx) : (await trx.selectFrom('routers').select('id').execute()).map((r) => r.id);
+    const lacking = all.filter((id) => !own.has(id) && (live.get(id) ?? 0) < per);
+    const hints = await hintsOf(lacking);
+    const out: BindingChange[] = [];
+    for (const id of lacking) {
+      const h = hints.get(id) ?? [];
+      if (h.length && !h.includes(agent.availability_zone ?? '')) continue;
+      out.push(await this.bind(trx, kind, id, agent));
+    }
+    return out;
+  }
+
+  /**
+   * Failover: removes bindings to agents silent for longer than the dead cutoff and schedules those
+   * resources again onto live agents. Nothing moves when no agent of the kind is alive (the server
+   * may be the one that was cut off, or everything restarts at once).
+   */
+  async rescheduleFromDead(trx: Executor, kind: Kind, hintsOf: (ids: string[]) => Promise<Map<string, string[]>>): Promise<BindingChange[]> {
+    const t = TABLES[kind];
+    const aliveCount = await trx.selectFrom('agents').select((eb) => eb.fn.countAll<number>().as('n')).where('agent_type', '=', t.type).where('heartbeat_timestamp', '>=', this.opts.aliveCutoff()).executeTakeFirstOrThrow();
+    if (!Number(aliveCount.n)) return [];
+    const dead = await trx.selectFrom('agents').selectAll().where('agent_type', '=', t.type).where('heartbeat_timestamp', '<', this.opts.deadCutoff()).execute();
+    const out: BindingChange[] = [];
+    for (const agent of dead) {
+      const ids = await this.hostedBy(trx, kind, agent.id);
+      if (!ids.length) continue;
+      const hints = await hintsOf(ids);
+      for (const id of ids) {
+        const removed = await this.unbind(trx, kind, id, agent);
+        if (removed) out.push(removed);
+        out.push(...(await this.schedule(trx, kind, id, hints.get(id) ?? [])));
+      }
+    }
+    return out;
+  }
+
+  /** Live, enabled agents of the kind in the hinted zones, least loaded first (ties by host). */
+  private async candidates(trx: Executor, kind: Kind, hints: string[]): Promise<Array<{ agent: AgentRow; load: number }>> {
+    const t = TABLES[kind];
+    let q = trx.selectFrom('agents').selectAll().where('agent_type', '=', t.type).where('admin_state_up', '=', 1 as never).where('heartbeat_timestamp', '>=', this.opts.aliveCutoff());
+    if (hints.length) q = q.where('availability_zone', 'in', hints);
+    const agents = await q.execute();
+    if (!agents.length) return [];
+    const loads = await (trx as any) // eslint-disable-line @typescript-eslint/no-explicit-any
+      .selectFrom(t.table)
+      .select([`${t.agent} as aid`, (eb: any) => eb.fn.countAll().as('n')]) // eslint-disable-line @typescript-eslint/no-explicit-any
+      .where(t.agent, 'in', agents.map((a) => a.id))
+      .groupBy(t.agent)
+      .execute();
+    const load = new Map<string, number>(loads.map((l: { aid: string; n: number }) => [l.aid, Number(l.n)]));
+    return agents
+      .map((agent) => ({ agent, load: load.get(agent.id) ?? 0 }))
+      .sort((a, b) => a.load - b.load || (a.agent.host < b.agent.host ? -1 : a.agent.host > b.agent.host ? 1 : 0));
+  }
+
+  private async wantsDhcp(trx: Executor, networkId: string): Promise<boolean> {
+    const row = await trx.selectFrom('subnets').select('id').where('network_id', '=', networkId).where('enable_dhcp', '=', 1 as never).executeTakeFirst();
+    return row !== undefined;
+  }
+
+  private async dhcpNetworks(trx: Executor): Promise<string[]> {
+    const rows = await trx.selectFrom('subnets').select('network_id').distinct().where('enable_dhcp', '=', 1 as never).execute();
+    return rows.map((r) => r.network_id);
+  }
+}
