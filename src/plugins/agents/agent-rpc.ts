@@ -1,0 +1,230 @@
+/**
+ * What agents ask the server over RPC (Neutron's method names and arguments): heartbeats on
+ * `q-reports-plugin`, and on `q-plugin` the device details of ports, device up/down (port status),
+ * the networks a DHCP agent serves, the routers of an L3 agent, floating IP statuses, the security
+ * groups of devices and the metering labels. Transport-free: each handler takes the message's
+ * arguments and returns a JSON value; src/rpc/ serves them. Everything runs as an admin.
+ */
+import { makeContext, type RequestContext } from '../../core/context.js';
+import { InvalidInput, NeutronError } from '../../core/errors.js';
+import { bumpRevision } from '../../db/repos/standard-attr-repo.js';
+import type { Database } from '../../db/database.js';
+import { emptyQuery } from '../../db/repos/listing.js';
+import type { Ml2Plugin } from '../ml2/ml2-plugin.js';
+import type { Resource, ResourcePlugin } from '../plugin-api.js';
+import type { AgentService } from './agents-plugin.js';
+import type { AgentState } from './agent-ops.js';
+
+export type RpcHandler = (args: Record<string, unknown>) => Promise<unknown>;
+
+/** A port changed by an agent (status): told to whoever listens (notifier, Nova events). */
+export type PortStatusListener = (portId: string, status: string, revision: number) => void;
+
+const ADMIN: RequestContext = makeContext({ projectId: '', roles: ['admin'], isAdmin: true, requestId: 'rpc' });
+
+/** `tap0123456789a` or a port id → the port id prefix to look up (Neutron's linux bridge devices). */
+const devicePrefix = (device: string) => (device.startsWith('tap') ? device.slice(3) : device);
+
+function str(args: Record<string, unknown>, key: string): string {
+  const v = args[key];
+  if (typeof v !== 'string' || !v) throw new InvalidInput({ error_message: `'${key}' must be a non-empty string` });
+  return v;
+}
+
+function strList(args: Record<string, unknown>, key: string): string[] {
+  const v = args[key];
+  if (!Array.isArray(v) || v.some((x) => typeof x !== 'string')) throw new InvalidInput({ error_message: `'${key}' must be a list of strings` });
+  return v as string[];
+}
+
+export class AgentRpc {
+  private readonly statusListeners: PortStatusListener[] = [];
+
+  constructor(
+    private readonly deps: {
+      database: Database;
+      ml2: Ml2Plugin;
+      agents: AgentService;
+      collection(name: string): ResourcePlugin;
+    },
+  ) {}
+
+  onPortStatus(l: PortStatusListener): void {
+    this.statusListeners.push(l);
+  }
+
+  /** `q-reports-plugin`. */
+  reportsHandlers(): Record<string, RpcHandler> {
+    return {
+      report_state: async (args) => {
+        const wrapper = args.agent_state as { agent_state?: AgentState } | undefined;
+        const state = wrapper?.agent_state;
+        if (!state || typeof state !== 'object') throw new InvalidInput({ error_message: "'agent_state' is missing" });
+        for (const k of ['agent_type', 'binary', 'host', 'topic'] as const) str(state as unknown as Record<string, unknown>, k);
+        return (await this.deps.agents.reportState(state)).status;
+      },
+    };
+  }
+
+  /** `q-plugin`. */
+  pluginHandlers(): Record<string, RpcHandler> {
+    return {
+      get_devices_details_list: async (args) => {
+        const host = typeof args.host === 'string' ? args.host : '';
+        return Promise.all(strList(args, 'devices').map((d) => this.deviceDetails(d, host)));
+      },
+      update_device_up: async (args) => this.setDeviceStatus(str(args, 'device'), 'ACTIVE'),
+      update_device_down: async (args) => this.setDeviceStatus(str(args, 'device'), 'DOWN'),
+      get_active_networks_info: async (args) => {
+        const host = str(args, 'host');
+        const agent = await this.agentOn('DHCP agent', host);
+        if (!agent) return [];
+        const ids = await this.deps.agents.scheduler.hostedBy(this.deps.database.db, 'network', agent.id);
+        return Promise.all(ids.map((id) => this.networkInfo(id)));
+      },
+      get_network_info: async (args) => this.networkInfo(str(args, 'network_id')),
+      sync_routers: async (args) => {
+        const host = str(args, 'host');
+        const agent = await this.agentOn('L3 agent', host);
+        if (!agent) return [];
+        let ids = await this.deps.agents.scheduler.hostedBy(this.deps.database.db, 'router', agent.id);
+        if (Array.isArray(args.router_ids) && args.router_ids.length) ids = ids.filter((id) => (args.router_ids as string[]).includes(id));
+        return Promise.all(ids.map((id) => this.routerInfo(id)));
+      },
+      update_floatingip_statuses: async (args) => {
+        const statuses = args.fip_statuses;
+        if (!statuses || typeof statuses !== 'object' || Array.isArray(statuses)) throw new InvalidInput({ error_message: "'fip_statuses' must be a dictionary" });
+        for (const [id, status] of Object.entries(statuses as Record<string, unknown>)) {
+          if (status !== 'ACTIVE' && status !== 'DOWN' && status !== 'ERROR') throw new InvalidInput({ error_message: `invalid floating IP status '${String(status)}'` });
+          await this.deps.database.transaction(async (trx) => {
+            const r = await trx.updateTable('floatingips').set({ status }).where('id', '=', id).where('status', '!=', status).executeTakeFirst();
+            if (Number(r.numUpdatedRows)) await bumpRevision(trx, 'floatingips', id);
+          });
+        }
+        return null;
+      },
+      security_group_info_for_devices: async (args) => this.securityGroupInfo(strList(args, 'devices')),
+      get_sync_data_metering: async () => {
+        const labels = this.deps.collection('metering_labels');
+        const rules = this.deps.collection('metering_label_rules');
+        const all = await collectAll(labels, ADMIN);
+        const allRules = await collectAll(rules, ADMIN);
+        return all.map((l) => ({ ...l, rules: allRules.filter((r) => r.metering_label_id === l.id) }));
+      },
+    };
+  }
+
+  private async agentOn(type: string, host: string) {
+    return this.deps.database.db.selectFrom('agents').selectAll().where('agent_type', '=', type).where('host', '=', host).executeTakeFirst();
+  }
+
+  private async portByDevice(device: string): Promise<string | undefined> {
+    const prefix = devicePrefix(device);
+    if (!/^[0-9a-f-]{1,36}$/.test(prefix)) return undefined;
+    const rows = await this.deps.database.db.selectFrom('ports').select('id').where('id', 'like', `${prefix}%`).limit(2).execute();
+    return rows.length === 1 ? rows[0].id : undefined;
+  }
+
+  /** Neutron's device details: what an L2 agent needs to plug a port, or `{device}` alone when unknown. */
+  private async deviceDetails(device: string, host: string): Promise<Resource> {
+    const id = await this.portByDevice(device);
+    if (!id) return { device };
+    const port = await this.deps.ml2.ports.get(ADMIN, id);
+    const net = await this.deps.ml2.networks.get(ADMIN, port.network_id as string);
+    return {
+      device,
+      port_id: port.id,
+      network_id: port.network_id,
+      mac_address: port.mac_address,
+      admin_state_up: port.admin_state_up,
+      network_type: net['provider:network_type'],
+      physical_network: net['provider:physical_network'],
+      segmentation_id: net['provider:segmentation_id'],
+      mtu: net.mtu,
+      fixed_ips: port.fixed_ips,
+      device_owner: port.device_owner,
+      allowed_address_pairs: port.allowed_address_pairs,
+      port_security_enabled: port.port_security_enabled,
+      security_groups: port.security_groups ?? [],
+      profile: port['binding:profile'],
+      host: port['binding:host_id'] || host,
+      revision_number: port.revision_number,
+    };
+  }
+
+  private async setDeviceStatus(device: string, status: 'ACTIVE' | 'DOWN'): Promise<Resource> {
+    const id = await this.portByDevice(device);
+    if (!id) return { device, exists: false };
+    let revision = -1;
+    await this.deps.database.transaction(async (trx) => {
+      const r = await trx.updateTable('ports').set({ status }).where('id', '=', id).where('status', '!=', status).executeTakeFirst();
+      if (!Number(r.numUpdatedRows)) return;
+      await bumpRevision(trx, 'ports', id);
+      const row = await trx.selectFrom('ports').select('revision_number').where('id', '=', id).executeTakeFirst();
+      revision = Number(row?.revision_number ?? -1);
+      this.deps.database.afterCommit(trx, () => this.statusListeners.forEach((l) => l(id, status, revision)));
+    });
+    return { device, exists: true };
+  }
+
+  /** A network as a DHCP agent needs it: its subnets and ports (admin view), with its revision. */
+  async networkInfo(id: string): Promise<Resource> {
+    const network = await this.deps.ml2.networks.get(ADMIN, id);
+    const q = (filters: Record<string, unknown[]>) => ({ ...emptyQuery(), filters });
+    const subnets = await collectAll(this.deps.ml2.subnets, ADMIN, q({ network_id: [id] }));
+    const ports = await collectAll(this.deps.ml2.ports, ADMIN, q({ network_id: [id] }));
+    return { ...network, subnets, ports };
+  }
+
+  /** A router as an L3 agent needs it: its gateway port, interfaces and floating IPs. */
+  async routerInfo(id: string): Promise<Resource> {
+    const router = await this.deps.collection('routers').get(ADMIN, id);
+    const q = (filters: Record<string, unknown[]>) => ({ ...emptyQuery(), filters });
+    const ports = await collectAll(this.deps.ml2.ports, ADMIN, q({ device_id: [id] }));
+    const floatingips = await collectAll(this.deps.collection('floatingips'), ADMIN, q({ router_id: [id] }));
+    return {
+      ...router,
+      gw_port: ports.find((p) => p.device_owner === 'network:router_gateway') ?? null,
+      _interfaces: ports.filter((p) => p.device_owner !== 'network:router_gateway'),
+      _floatingips: floatingips,
+    };
+  }
+
+  /** Security groups of the given devices: the ports' groups, their rules and remote groups' members. */
+  private async securityGroupInfo(devices: string[]): Promise<Resource> {
+    const out: Resource = { devices: {}, security_groups: {}, sg_member_ips: {} };
+    const groups = new Set<string>();
+    for (const d of devices) {
+      const details = await this.deviceDetails(d, '');
+      if (!details.port_id) continue;
+      (out.devices as Resource)[d] = details;
+      for (const g of (details.security_groups as string[]) ?? []) groups.add(g);
+    }
+    const sgs = this.deps.collection('security_groups');
+    for (const g of groups) {
+      try {
+        const sg = await sgs.get(ADMIN, g);
+        (out.security_groups as Resource)[g] = sg.security_group_rules;
+      } catch (err) {
+        if (!(err instanceof NeutronError)) throw err;
+      }
+    }
+    const remote = new Set<string>();
+    for (const rules of Object.values(out.security_groups as Record<string, Array<Record<string, unknown>>>))
+      for (const r of rules) if (typeof r.remote_group_id === 'string') remote.add(r.remote_group_id);
+    const ports = this.deps.ml2.ports;
+    for (const g of remote) {
+      const members = await collectAll(ports, ADMIN, { ...emptyQuery(), filters: { security_groups: [g] } });
+      const ips: Record<string, string[]> = { IPv4: [], IPv6: [] };
+      for (const p of members) for (const ip of p.fixed_ips as Array<{ ip_address: string }>) ips[ip.ip_address.includes(':') ? 'IPv6' : 'IPv4'].push(ip.ip_address);
+      (out.sg_member_ips as Resource)[g] = ips;
+    }
+    return out;
+  }
+}
+
+async function collectAll(plugin: ResourcePlugin, ctx: RequestContext, q = emptyQuery()): Promise<Resource[]> {
+  const out: Resource[] = [];
+  for await (const page of await plugin.list(ctx, q)) out.push(...page);
+  return out;
+}
