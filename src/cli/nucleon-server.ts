@@ -9,15 +9,8 @@ import pino from 'pino';
 import { loadConfig } from '../config/config.js';
 import { createApp } from '../app.js';
 import { Database } from '../db/database.js';
+import { configFiles } from './args.js';
 
-function configFiles(argv: string[]): string[] {
-  const files: string[] = [];
-  for (let i = 0; i < argv.length; i++) {
-    if (argv[i] === '--config-file') files.push(argv[++i]);
-    else if (argv[i].startsWith('--config-file=')) files.push(argv[i].slice('--config-file='.length));
-  }
-  return files;
-}
 
 async function main(): Promise<void> {
   const config = loadConfig(configFiles(process.argv.slice(2)));

@@ -1,0 +1,233 @@
+/**
+ * The agents' view of what their host should have: each driver keeps the desired state it
+ * learns from the server (full syncs and notifications, stale revisions dropped) and reports it
+ * in its heartbeat. Applying that state to Linux (bridges, dnsmasq, router namespaces, counters)
+ * is the datapath's work and is not here yet: these drivers are the RPC half of the agents.
+ */
+import type { Logger } from 'pino';
+import { endpoint, RpcClient } from '../rpc/rpc-api.js';
+import { RevisionTracker } from '../rpc/revisions.js';
+import { AGENT_NOTIFIER_API } from '../rpc/apis/agent-notifier-api.js';
+import { agentNotifierTopic, DHCP_AGENT, L3_AGENT, METERING_AGENT, PLUGIN } from '../rpc/topics.js';
+import type { RpcTransport } from '../rpc/transport.js';
+import type { AgentDriver } from './agent-runtime.js';
+import { DHCP_AGENT_API, L3_AGENT_API, SERVER_PLUGIN_API, type ServerPluginApi } from './server-api.js';
+
+type Dict = Record<string, unknown>;
+
+abstract class BaseDriver {
+  protected readonly server: RpcClient<ServerPluginApi>;
+  protected readonly revisions = new RevisionTracker();
+
+  constructor(
+    transport: RpcTransport,
+    protected readonly host: string,
+    protected readonly log: Logger,
+  ) {
+    this.server = new RpcClient(transport, SERVER_PLUGIN_API, PLUGIN);
+  }
+
+  /** Keeps `item` unless an item with a newer revision was seen. */
+  protected fresh(type: string, item: Dict): boolean {
+    const rev = Number(item.revision_number ?? 0);
+    const ok = this.revisions.accept(type, String(item.id), rev);
+    if (!ok) this.log.debug({ type, id: item.id, revision: rev }, 'stale notification dropped');
+    return ok;
+  }
+}
+
+/** DHCP: the networks scheduled on this host, with their subnets and ports. */
+export class DhcpDriver extends BaseDriver implements AgentDriver {
+  readonly kind = 'dhcp' as const;
+  readonly networks = new Map<string, Dict>();
+
+  configurations(): Dict {
+    let subnets = 0;
+    let ports = 0;
+    for (const n of this.networks.values()) {
+      subnets += (n.subnets as unknown[]).length;
+      ports += (n.ports as unknown[]).length;
+    }
+    return { networks: this.networks.size, subnets, ports, dhcp_lease_duration: 86400, datapath: 'none' };
+  }
+
+  async fullSync(): Promise<void> {
+    const nets = await this.server.call('get_active_networks_info', { host: this.host });
+    this.networks.clear();
+    for (const n of nets) if (this.fresh('network', n)) this.networks.set(String(n.id), n);
+    this.log.info({ networks: this.networks.size }, 'DHCP full sync');
+  }
+
+  private async refresh(id: string): Promise<void> {
+    try {
+      const n = await this.server.call('get_network_info', { network_id: id, host: this.host });
+      if (this.fresh('network', n)) this.networks.set(id, n);
+    } catch (err) {
+      this.log.warn({ network_id: id, err: (err as Error).message }, 'network refresh failed; the next full sync heals it');
+    }
+  }
+
+  served(host: string) {
+    const netId = (p: unknown) => {
+      const payload = p as { network?: { id?: unknown } } | undefined;
+      if (typeof payload?.network?.id !== 'string') throw new Error('payload.network.id missing');
+      return payload.network.id;
+    };
+    return [
+      {
+        topic: DHCP_AGENT,
+        server: host,
+        endpoints: [
+          endpoint(DHCP_AGENT_API, {
+            network_create_end: ({ payload }) => void this.refresh(netId(payload)),
+            network_update_end: ({ payload }) => void this.refresh(netId(payload)),
+            network_delete_end: ({ payload }) => {
+              this.networks.delete(String(payload?.network_id));
+            },
+            port_update_end: ({ payload }) => {
+              const port = payload?.port as Dict | undefined;
+              if (port && typeof port.network_id === 'string' && this.networks.has(port.network_id) && this.fresh('port', port)) void this.refresh(port.network_id);
+            },
+            port_delete_end: ({ payload }) => {
+              if (typeof payload?.network_id === 'string' && this.networks.has(payload.network_id)) void this.refresh(payload.network_id);
+            },
+          }),
+        ],
+      },
+    ];
+  }
+}
+
+/** L3: the routers scheduled on this host. */
+export class L3Driver extends BaseDriver implements AgentDriver {
+  readonly kind = 'l3' as const;
+  readonly routers = new Map<string, Dict>();
+
+  configurations(): Dict {
+    let interfaces = 0;
+    let floatingIps = 0;
+    let gateways = 0;
+    for (const r of this.routers.values()) {
+      interfaces += ((r._interfaces as unknown[]) ?? []).length;
+      floatingIps += ((r._floatingips as unknown[]) ?? []).length;
+      if (r.gw_port) gateways++;
+    }
+    return { agent_mode: 'legacy', routers: this.routers.size, interfaces, floating_ips: floatingIps, ex_gw_ports: gateways, datapath: 'none' };
+  }
+
+  async fullSync(): Promise<void> {
+    const routers = await this.server.call('sync_routers', { host: this.host });
+    this.routers.clear();
+    for (const r of routers) if (this.fresh('router', r)) this.routers.set(String(r.id), r);
+    this.log.info({ routers: this.routers.size }, 'L3 full sync');
+  }
+
+  private async refresh(ids: string[]): Promise<void> {
+    if (!ids.length) return;
+    try {
+      const routers = await this.server.call('sync_routers', { host: this.host, router_ids: ids });
+      const got = new Set(routers.map((r) => String(r.id)));
+      for (const r of routers) if (this.fresh('router', r)) this.routers.set(String(r.id), r);
+      for (const id of ids) if (!got.has(id)) this.routers.delete(id); // no longer ours
+    } catch (err) {
+      this.log.warn({ routers: ids, err: (err as Error).message }, 'router refresh failed; the next full sync heals it');
+    }
+  }
+
+  served(host: string) {
+    const ids = (v: unknown) => (Array.isArray(v) ? v.filter((x): x is string => typeof x === 'string') : []);
+    return [
+      {
+        topic: L3_AGENT,
+        server: host,
+        endpoints: [
+          endpoint(L3_AGENT_API, {
+            routers_updated: ({ routers }) => void this.refresh(ids(routers)),
+            router_added_to_agent: ({ payload }) => void this.refresh(ids(payload)),
+            router_deleted: ({ router_id }) => {
+              this.routers.delete(String(router_id));
+            },
+            router_removed_from_agent: ({ payload }) => {
+              this.routers.delete(String(payload?.router_id));
+            },
+          }),
+        ],
+      },
+    ];
+  }
+}
+
+/** L2 (Linux bridge): the ports of this host it has heard of through the notifier fanouts. */
+export class L2Driver extends BaseDriver implements AgentDriver {
+  readonly kind = 'l2' as const;
+  readonly ports = new Map<string, Dict>();
+
+  configurations(): Dict {
+    return { bridge_mappings: {}, interface_mappings: {}, tunnel_types: ['vxlan'], l2_population: true, devices: this.ports.size, datapath: 'none' };
+  }
+
+  /** The devices of this host come from Linux (taps); without a datapath there are none to ask about. */
+  async fullSync(): Promise<void> {
+    const devices = [...this.ports.keys()];
+    if (!devices.length) return;
+    const details = await this.server.call('get_devices_details_list', { devices, agent_id: `l2-${this.host}`, host: this.host });
+    for (const d of details) if (!d.port_id) this.ports.delete(String(d.device));
+  }
+
+  served(host: string) {
+    const ours = (port: Dict) => port['binding:host_id'] === this.host;
+    return [
+      {
+        topic: agentNotifierTopic('port', 'update'),
+        server: host,
+        endpoints: [
+          endpoint(AGENT_NOTIFIER_API, {
+            port_update: ({ port }) => {
+              if (!this.fresh('port', port)) return;
+              if (ours(port)) this.ports.set(port.id, port);
+              else this.ports.delete(port.id);
+            },
+          }),
+        ],
+      },
+      {
+        topic: agentNotifierTopic('port', 'delete'),
+        server: host,
+        endpoints: [endpoint(AGENT_NOTIFIER_API, { port_delete: ({ port_id }) => void this.ports.delete(port_id) })],
+      },
+    ];
+  }
+}
+
+/** Metering: the labels and rules to count. */
+export class MeteringDriver extends BaseDriver implements AgentDriver {
+  readonly kind = 'metering' as const;
+  labels: Dict[] = [];
+
+  configurations(): Dict {
+    return { metering_driver: 'none', measure_interval: 30, report_interval: 300, labels: this.labels.length };
+  }
+
+  async fullSync(): Promise<void> {
+    this.labels = await this.server.call('get_sync_data_metering', { host: this.host });
+  }
+
+  served(host: string) {
+    return [{ topic: METERING_AGENT, server: host, endpoints: [] }];
+  }
+}
+
+export function driverFor(kind: string, transport: RpcTransport, host: string, log: Logger): AgentDriver {
+  switch (kind) {
+    case 'dhcp':
+      return new DhcpDriver(transport, host, log);
+    case 'l3':
+      return new L3Driver(transport, host, log);
+    case 'l2':
+      return new L2Driver(transport, host, log);
+    case 'metering':
+      return new MeteringDriver(transport, host, log);
+    default:
+      throw new Error(`unknown agent kind '${kind}': one of l2, dhcp, l3, metering`);
+  }
+}

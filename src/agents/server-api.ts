@@ -1,0 +1,44 @@
+/**
+ * The RPC interfaces between the servers and the agents, beyond heartbeats (src/rpc/apis/):
+ * what agents ask the servers on `q-plugin` (Neutron's PluginApi, DhcpPluginApi, L3PluginApi,
+ * SecurityGroupServerRpcApi, MeteringRpcCallbacks), and what the servers tell one agent on its
+ * host queue (`dhcp_agent.<host>`, `l3_agent.<host>`). Payloads are Neutron's.
+ */
+import { defineApi } from '../rpc/rpc-api.js';
+
+type Dict = Record<string, unknown>;
+
+export type ServerPluginApi = {
+  get_devices_details_list(args: { devices: string[]; agent_id: string; host: string }): Dict[];
+  update_device_up(args: { device: string; agent_id: string; host: string }): Dict;
+  update_device_down(args: { device: string; agent_id: string; host: string }): Dict;
+  get_active_networks_info(args: { host: string }): Dict[];
+  get_network_info(args: { network_id: string; host: string }): Dict;
+  sync_routers(args: { host: string; router_ids?: string[] }): Dict[];
+  update_floatingip_statuses(args: { router_id: string; fip_statuses: Record<string, string> }): null;
+  security_group_info_for_devices(args: { devices: string[] }): Dict;
+  get_sync_data_metering(args: { host: string }): Dict[];
+};
+
+export const SERVER_PLUGIN_API = defineApi<ServerPluginApi>({ version: '1.0' });
+
+/** Server → one DHCP agent (Neutron's DhcpAgentNotifyAPI). */
+export type DhcpAgentApi = {
+  network_create_end(args: { payload: { network: { id: string } } }): void;
+  network_update_end(args: { payload: { network: { id: string } } }): void;
+  network_delete_end(args: { payload: { network_id: string } }): void;
+  port_update_end(args: { payload: { port: Dict } }): void;
+  port_delete_end(args: { payload: { port_id: string; network_id: string } }): void;
+};
+
+export const DHCP_AGENT_API = defineApi<DhcpAgentApi>({ version: '1.0' });
+
+/** Server → one L3 agent (Neutron's L3AgentNotifyAPI). */
+export type L3AgentApi = {
+  routers_updated(args: { routers: string[] }): void;
+  router_deleted(args: { router_id: string }): void;
+  router_added_to_agent(args: { payload: string[] }): void;
+  router_removed_from_agent(args: { payload: { router_id: string } }): void;
+};
+
+export const L3_AGENT_API = defineApi<L3AgentApi>({ version: '1.0' });
