@@ -35,6 +35,19 @@ export const OPTIONS = {
     max_allowed_address_pair: opt('int', 10, 'Allowed address pairs per port.'),
     pagination_max_limit: opt('int', -1, 'Largest page a list returns (-1: no limit).'),
     debug: opt('bool', false, 'Log at debug level.'),
+    transport_url: opt(
+      'string',
+      '',
+      'RPC between server and agents: empty or inproc:// (in-process, all-in-one), or rabbit://user:pass@host:5672[,user:pass@host2:5672]/vhost.',
+    ),
+    rpc_response_timeout: opt('int', 60, 'Seconds an RPC call waits for its reply.'),
+    control_exchange: opt('string', 'neutron', 'RabbitMQ topic exchange that RPC casts and calls go through.'),
+    executor_thread_pool_size: opt('int', 64, 'RPC messages one server handles at once (the RabbitMQ prefetch).'),
+  },
+  oslo_messaging_rabbit: {
+    rabbit_retry_interval: opt('int', 1, 'Seconds before the first reconnection attempt to RabbitMQ; doubles per attempt, jittered.'),
+    rabbit_interval_max: opt('int', 30, 'Longest wait between reconnection attempts, in seconds.'),
+    cast_buffer_size: opt('int', 10000, 'Messages held while RabbitMQ is unreachable or unconfirmed; past that a cast fails (Nucleon only).'),
   },
   database: {
     connection: opt('string', '', 'SQLAlchemy-style URL; empty: SQLite file under state_path.'),
