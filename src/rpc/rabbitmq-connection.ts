@@ -72,6 +72,8 @@ export class RabbitConnection {
   private pumping = false;
   private wake?: () => void;
   private readonly reconnectListeners = new Set<() => void>();
+  /** Channels that have closed: a step that failed on one is run again by the reconnection. */
+  private readonly closedChannels = new WeakSet<ConfirmChannel>();
   private readonly log: Logger;
   /** Messages the broker could not route (`mandatory`): no queue for them. */
   onReturn: (message: Message) => void = () => {};
@@ -118,9 +120,11 @@ export class RabbitConnection {
       const i = this.steps.indexOf(step);
       if (i >= 0) this.steps.splice(i, 1);
     };
-    if (this.state === 'ready' && this.ch) {
+    const ch = this.channel();
+    if (ch) {
       // Connecting runs the list itself (a step added meanwhile is picked up there).
-      this.runStep(step, this.ch).catch((err: Error) => {
+      this.runStep(step, ch).catch((err: Error) => {
+        if (this.closedChannels.has(ch)) return; // lost with its channel: the reconnection runs it
         remove();
         step.reject(err);
       });
@@ -192,7 +196,10 @@ export class RabbitConnection {
         const c = conn;
         ch.on('error', (err: Error) => this.log.warn({ err: err.message }, 'RabbitMQ channel error'));
         // A channel lost alone (e.g. a refused declaration) is healed like a lost connection.
-        ch.on('close', () => void c.close().catch(() => {}));
+        ch.on('close', () => {
+          this.closedChannels.add(ch);
+          void c.close().catch(() => {});
+        });
         ch.on('return', (m: Message) => this.onReturn(m));
         await ch.prefetch(this.opts.prefetch);
         this.conn = conn;
