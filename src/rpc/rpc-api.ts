@@ -30,10 +30,13 @@ export function defineApi<M extends RpcMethods<M>>(api: Omit<RpcApi<M>, 'methods
   return api;
 }
 
-/** What a server answers for `api`: one handler per method. */
+/**
+ * What a server answers for `api`: a handler per method it implements (an agent serving
+ * `q-agent-notifier-port-update` implements `port_update` only); the others are NoSuchMethod.
+ */
 export function endpoint<M extends RpcMethods<M>>(
   api: RpcApi<M>,
-  handlers: { [K in keyof M]: (args: RpcArgs<M[K]>) => Result<M[K]> | Promise<Result<M[K]>> },
+  handlers: { [K in keyof M]?: (args: RpcArgs<M[K]>) => Result<M[K]> | Promise<Result<M[K]>> },
 ): Endpoint {
   return { namespace: api.namespace, version: api.version, methods: handlers as Endpoint['methods'] };
 }
