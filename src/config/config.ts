@@ -43,11 +43,24 @@ export const OPTIONS = {
     allow_automatic_dhcp_failover: opt('bool', true, 'Move networks off DHCP agents silent for twice agent_down_time.'),
     router_auto_schedule: opt('bool', true, 'Schedule routers onto L3 agents when created, and unhosted ones when an L3 agent appears.'),
     allow_automatic_l3agent_failover: opt('bool', true, 'Move routers off L3 agents silent for twice agent_down_time (Neutron defaults to false).'),
+    transport_url: opt(
+      'string',
+      '',
+      'RPC between server and agents: empty or inproc:// (in-process, all-in-one), or rabbit://user:pass@host:5672[,user:pass@host2:5672]/vhost.',
+    ),
+    rpc_response_timeout: opt('int', 60, 'Seconds an RPC call waits for its reply.'),
+    control_exchange: opt('string', 'neutron', 'RabbitMQ topic exchange that RPC casts and calls go through.'),
+    executor_thread_pool_size: opt('int', 64, 'RPC messages one server handles at once (the RabbitMQ prefetch).'),
   },
   agent: {
     report_interval: opt('int', 30, 'Seconds between an agent\'s heartbeats.'),
     availability_zone: opt('string', 'nova', 'Availability zone an agent reports.'),
     namespace_prefix: opt('string', '', 'Prefix of the namespaces and devices an agent makes (several simulated hosts on one machine).'),
+  },
+  oslo_messaging_rabbit: {
+    rabbit_retry_interval: opt('int', 1, 'Seconds before the first reconnection attempt to RabbitMQ; doubles per attempt, jittered.'),
+    rabbit_interval_max: opt('int', 30, 'Longest wait between reconnection attempts, in seconds.'),
+    cast_buffer_size: opt('int', 10000, 'Messages held while RabbitMQ is unreachable or unconfirmed; past that a cast fails (Nucleon only).'),
   },
   database: {
     connection: opt('string', '', 'SQLAlchemy-style URL; empty: SQLite file under state_path.'),

@@ -1,0 +1,22 @@
+/**
+ * Server → L2 agents, fanout after commit on `q-agent-notifier-<resource>-<op>` (Neutron's ML2
+ * AgentNotifierApi, version 1.0; network_update since 1.4). Resources travel whole, with their
+ * `revision_number`, so an agent drops a notification older than what it has seen (revisions.ts).
+ */
+import { defineApi } from '../rpc-api.js';
+
+/** A resource as notified: at least its id and revision. */
+export interface NotifiedResource {
+  id: string;
+  revision_number: number;
+  [attribute: string]: unknown;
+}
+
+export type AgentNotifierApi = {
+  port_update(args: { port: NotifiedResource; network_type: string; segmentation_id: number | null; physical_network: string | null }): void;
+  port_delete(args: { port_id: string }): void;
+  network_update(args: { network: NotifiedResource }): void;
+  network_delete(args: { network_id: string }): void;
+};
+
+export const AGENT_NOTIFIER_API = defineApi<AgentNotifierApi>({ version: '1.4', since: { port_update: '1.0', port_delete: '1.0', network_delete: '1.0' } });
