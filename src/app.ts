@@ -12,6 +12,11 @@ import { Policy } from './api/policy/policy.js';
 import { Ml2Plugin } from './plugins/ml2/ml2-plugin.js';
 import type { ResourcePlugin, ServicePlugin } from './plugins/plugin-api.js';
 import { agentsPlugin, type AgentService } from './plugins/agents/agents-plugin.js';
+import { AgentNotifier } from './plugins/agents/agent-notifier.js';
+import { AgentRpc } from './plugins/agents/agent-rpc.js';
+import { createTransport } from './rpc/create-transport.js';
+import type { RpcTransport } from './rpc/transport.js';
+import os from 'node:os';
 import { securityGroupPlugin } from './plugins/securitygroups/sg-plugin.js';
 import { l3Plugin } from './plugins/l3/l3-plugin.js';
 import { quotaPlugin } from './plugins/quotas/quota-plugin.js';
@@ -38,10 +43,14 @@ export interface App {
   database: Database;
   /** Agents, their heartbeats and scheduling (what the RPC handlers call). */
   agents: AgentService;
+  /** This server's RPC transport (`[DEFAULT] transport_url`); in-process agents of an all-in-one share it. */
+  transport: RpcTransport;
+  /** The host name this server serves RPC as. */
+  host: string;
   close(): Promise<void>;
 }
 
-export async function createApp(config: Config, opts: { logger?: Logger; migrate?: boolean } = {}): Promise<App> {
+export async function createApp(config: Config, opts: { logger?: Logger; migrate?: boolean; transport?: RpcTransport } = {}): Promise<App> {
   const logger = opts.logger ?? pino({ level: config.DEFAULT.debug ? 'debug' : 'info' });
   const database = new Database(config.database.connection, { poolSize: config.database.max_pool_size, maxRetries: config.database.max_retries });
   if (opts.migrate !== false) await database.migrateToLatest();
@@ -65,12 +74,21 @@ export async function createApp(config: Config, opts: { logger?: Logger; migrate
     Math.max(Math.floor(config.DEFAULT.agent_down_time / 2), 1) * 1000,
   );
   failover.unref();
+  const transport = opts.transport ?? createTransport(config, logger, 'nucleon-server');
+  const host = config.DEFAULT.host || os.hostname();
+  const notifier = new AgentNotifier(transport, { database, ml2, agents, logger });
+  notifier.attach();
+  const rpcServers = await notifier.serve(host, new AgentRpc({ database, ml2, agents, collection }));
   return {
     server,
     database,
     agents,
+    transport,
+    host,
     async close() {
       clearInterval(failover);
+      for (const s of rpcServers) await s.stop();
+      if (!opts.transport) await transport.close();
       await server.close();
       await database.close();
     },
