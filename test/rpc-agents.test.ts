@@ -12,6 +12,7 @@ import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import path from 'node:path';
 import { randomBytes } from 'node:crypto';
 import pino from 'pino';
+import amqp from 'amqplib';
 import { postgres, skipReason } from './helpers/dialects.js';
 import { client, ROOT, spawnServer, type Spawned } from './helpers/server.js';
 import { rabbitSkipReason } from './helpers/rabbitmq.js';
@@ -147,6 +148,38 @@ describe('servers and agents over RabbitMQ and PostgreSQL', { skip: await skip()
     } finally {
       await transport.close();
     }
+  });
+
+  it('survives garbage on an agent queue and a broker that drops every connection; nothing is lost after the resync', async () => {
+    // raw garbage and a message for a method the agent does not have, straight onto its host queue
+    const conn = await amqp.connect({ protocol: 'amqp', hostname: '127.0.0.1', port: 5672, username: 'guest', password: 'guest', vhost: VHOST });
+    const ch = await conn.createConfirmChannel();
+    ch.sendToQueue(`dhcp_agent.${hostedOn}`, Buffer.from('\u0000 not json {'));
+    ch.sendToQueue(`dhcp_agent.${hostedOn}`, Buffer.from(JSON.stringify({ method: 'no_such_method', version: '1.0', args: {} })));
+    await ch.waitForConfirms();
+    await conn.close();
+    // every connection of this virtual host closed by the broker, mid-traffic
+    const more = (await a().post('/v2.0/networks', { network: { name: 'rpc-net-2' } })).body.network.id;
+    execFileSync('rabbitmqctl', ['-q', 'close_all_connections', '-p', VHOST, 'nucleon test: broker dropped everyone']);
+    // changes made while the agents reconnect: the second network gets DHCP, the first a new port
+    assert.equal((await b().post('/v2.0/subnets', { subnet: { network_id: more, cidr: '10.92.0.0/24', ip_version: 4 } })).status, 201);
+    assert.equal((await a().post('/v2.0/ports', { port: { network_id: network } })).status, 201);
+    const expected = (await a().get(`/v2.0/ports?network_id=${network}`)).body.ports.length;
+    const hostsOfMore = (await a().get(`/v2.0/networks/${more}/dhcp-agents`)).body.agents.map((x: { host: string }) => x.host);
+    assert.equal(hostsOfMore.length, 1);
+    await until(
+      'the agents to report everything again after reconnecting',
+      async () => {
+        const all = await agentList(b(), '?agent_type=DHCP%20agent');
+        if (!all.every((x) => x.alive)) return false;
+        const first = all.find((x) => x.host === hostedOn)!;
+        const second = all.find((x) => x.host === hostsOfMore[0])!;
+        const nets = all.reduce((n, x) => n + x.configurations.networks, 0);
+        return nets === 2 && second.configurations.networks >= 1 && first.configurations.ports >= expected;
+      },
+      60_000,
+    );
+    assert.equal((await agentList(a(), '?alive=true')).length, 4);
   });
 
   it('moves the network to the other DHCP agent when its agent stops', async () => {
