@@ -44,7 +44,12 @@ async function main(): Promise<void> {
   }
   const app = await createApp(config, { logger, migrate: workers === 1 });
   await app.server.listen({ host: config.DEFAULT.bind_host, port: config.DEFAULT.bind_port });
-  logger.info({ bind: `${config.DEFAULT.bind_host}:${config.DEFAULT.bind_port}`, database: app.database.adapter.name }, 'listening');
+  logger.info({ bind: `${config.DEFAULT.bind_host}:${config.DEFAULT.bind_port}`, database: app.database.adapter.name, rpc_host: app.host }, 'listening');
+  logger.warn(
+    { transport: config.DEFAULT.transport_url || 'inproc://' },
+    'no agent runs inside this process: the agents have no Linux datapath yet (bridges, dnsmasq, router namespaces), so an in-process agent would report alive and do nothing. ' +
+      'Agents register when nucleon-agent processes report over a shared transport_url (rabbit://…).',
+  );
   const stop = async () => {
     await app.close();
     logger.flush();
