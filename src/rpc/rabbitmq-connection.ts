@@ -205,7 +205,12 @@ export class RabbitConnection {
         this.conn = conn;
         this.ch = ch;
         this.declared = new Set();
-        for (let i = 0; i < this.steps.length; i++) await this.runStep(this.steps[i], ch);
+        // Every step once, including steps added (and skipping steps removed) while this runs.
+        const ran = new Set<Step>();
+        for (let step: Step | undefined = this.steps[0]; step; step = this.steps.find((s) => !ran.has(s))) {
+          ran.add(step);
+          await this.runStep(step, ch);
+        }
         if (this.isClosed) break;
         this.state = 'ready';
         attempt = 0;
