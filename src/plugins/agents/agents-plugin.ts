@@ -222,6 +222,16 @@ export function agentsPlugin(deps: ServiceDeps): ServicePlugin & { service: Agen
     return v;
   };
 
+  /** An admin takes a network or router off an agent; `notHosted` when it was not there. */
+  const unbindByHand = async (ctx: RequestContext, rule: string, kind: 'network' | 'router', agentId: string, id: string, notHosted: () => Error) => {
+    enforce(ctx, rule);
+    await service.scheduling(async (trx, changes) => {
+      const removed = await scheduler.unbind(trx, kind, id, await agents.row(trx, agentId));
+      if (!removed) throw notHosted();
+      changes.push(removed);
+    });
+  };
+
   const dhcpNetworks: SubCollection = {
     async list(ctx, id) {
       enforce(ctx, 'get_dhcp-networks');
@@ -239,15 +249,8 @@ export function agentsPlugin(deps: ServiceDeps): ServicePlugin & { service: Agen
       });
       return null;
     },
-    async remove(ctx, id, networkId) {
-      enforce(ctx, 'delete_dhcp-network');
-      await service.scheduling(async (trx, changes) => {
-        const agent = await agents.row(trx, id);
-        const removed = await scheduler.unbind(trx, 'network', networkId, agent);
-        if (!removed) throw new NetworkNotHostedByDhcpAgent({ network_id: networkId, agent_id: id });
-        changes.push(removed);
-      });
-    },
+    remove: (ctx, id, networkId) =>
+      unbindByHand(ctx, 'delete_dhcp-network', 'network', id, networkId, () => new NetworkNotHostedByDhcpAgent({ network_id: networkId, agent_id: id })),
   };
   const dhcpAgents: SubCollection = {
     async list(ctx, networkId) {
@@ -279,15 +282,8 @@ export function agentsPlugin(deps: ServiceDeps): ServicePlugin & { service: Agen
       });
       return null;
     },
-    async remove(ctx, id, routerId) {
-      enforce(ctx, 'delete_l3-router');
-      await service.scheduling(async (trx, changes) => {
-        const agent = await agents.row(trx, id);
-        const removed = await scheduler.unbind(trx, 'router', routerId, agent);
-        if (!removed) throw new RouterNotHostedByL3Agent({ router_id: routerId, agent_id: id });
-        changes.push(removed);
-      });
-    },
+    remove: (ctx, id, routerId) =>
+      unbindByHand(ctx, 'delete_l3-router', 'router', id, routerId, () => new RouterNotHostedByL3Agent({ router_id: routerId, agent_id: id })),
   };
   const l3Agents: SubCollection = {
     async list(ctx, routerId) {
