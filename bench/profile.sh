@@ -2,16 +2,17 @@
 # CPU profile of Nucleon on SQLite (node --cpu-prof) in two sessions on the same database:
 #   create: N ports created by 8 concurrent clients (bench/scale.mjs), then a clean stop;
 #   list:   the server restarted on that database, L x GET /v2.0/ports (all N ports), clean stop.
+#   show:   restarted again, S x GET /v2.0/ports/{id} by 8 clients (one listing first for the ids).
 #   sql:    (no profiler) 1,000 port creates and 1 listing with bench/sql-count.mjs preloaded: SQL
 #           statements prepared per request.
 # Writes bench/results/profile/{create,list}.cpuprofile, {create,list}.md (bench/cpuprofile-top.mjs)
 # and sql-count.json. Default runtime dist (tsc output with source maps, so the profile shows .ts lines;
 # under tsx every transformed module is one line).
-# Usage: bench/profile.sh [--src DIR] [--runtime dist|tsx] [--port P] [--ports N (10000)] [--lists L (20)]
+# Usage: bench/profile.sh [--src DIR] [--runtime dist|tsx] [--port P] [--ports N (10000)] [--lists L (20)] [--shows S (40000)]
 #        [--interval US (500)]
 set -euo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
-SRC="$REPO"; RUNTIME=dist; API_WORKERS=1; PORT=19882; NPORTS=10000; NLISTS=20; INTERVAL=500
+SRC="$REPO"; RUNTIME=dist; API_WORKERS=1; PORT=19882; NPORTS=10000; NLISTS=20; NSHOWS=40000; INTERVAL=500
 while [[ $# -gt 0 ]]; do
   case "$1" in
     --src) SRC="$(cd "$2" && pwd)"; shift ;;
@@ -19,8 +20,9 @@ while [[ $# -gt 0 ]]; do
     --port) PORT="$2"; shift ;;
     --ports) NPORTS="$2"; shift ;;
     --lists) NLISTS="$2"; shift ;;
+    --shows) NSHOWS="$2"; shift ;;
     --interval) INTERVAL="$2"; shift ;;
-    -h|--help) sed -n '2,13p' "$0"; exit 0 ;;
+    -h|--help) sed -n '2,14p' "$0"; exit 0 ;;
     *) die "unknown option $1" ;;
   esac
   shift
@@ -50,6 +52,7 @@ session() {  # NAME SCALE_ARGS...
 }
 session create --ports "$NPORTS" --lists 0
 session list --ports 0 --reuse-network --lists "$NLISTS"
+session show --ports 0 --reuse-network --lists 1 --shows "$NSHOWS"
 
 # SQL statements per request (fresh database, no profiler)
 SQL_COUNT_FROM="$( [[ "$RUNTIME" == dist ]] && echo "$DIST" || echo "$SRC")/package.json" SQL_COUNT_OUT="$WORK/sql-create.json" \

@@ -44,6 +44,7 @@ export class Policy {
   /** Default rules a service plug-in brings (`get_agent: rule:admin_only`); a policy file's rule wins. */
   addDefaults(defaults: Record<string, string>): void {
     for (const [name, text] of Object.entries(defaults)) if (!this.overridden.has(name)) this.rules.set(name, parseNamed(name, text));
+    this.hiddenCache.clear();
   }
 
   /** Reads a policy file (YAML or JSON, a map of rule name to rule). Throws with the file and the reason. */
@@ -113,10 +114,18 @@ export class Policy {
 
   /** The attributes of a resource this caller may not see: computed once per request, not per item. */
   hiddenAttributes(res: ResourceDef, ctx: RequestContext | undefined): Set<string> {
-    const hidden = new Set<string>();
+    // the answer depends only on who asks: remembered per resource and caller (bounded)
+    const key = ctx ? `${res.collection}\u0000${ctx.isAdmin}\u0000${ctx.projectId}\u0000${ctx.userId}\u0000${ctx.roles.join(',')}` : res.collection;
+    let hidden = this.hiddenCache.get(key);
+    if (hidden) return hidden;
+    hidden = new Set<string>();
     for (const [name, def] of Object.entries(res.attributes)) if (!this.canSee(res, name, def, ctx)) hidden.add(name);
+    if (this.hiddenCache.size >= 4096) this.hiddenCache.clear();
+    this.hiddenCache.set(key, hidden);
     return hidden;
   }
+
+  private readonly hiddenCache = new Map<string, Set<string>>();
 
   /** Whether the caller may see an attribute (`get_<resource>:<attribute>`). */
   canSee(res: ResourceDef, name: string, def: AttributeDef, ctx: RequestContext | undefined): boolean {
