@@ -6,6 +6,7 @@
  */
 import { InvalidInput } from '../../core/errors.js';
 import { isIp, parseCidr, formatCidr, parseMac } from '../../core/ip.js';
+import { pyStr } from '../../core/py-repr.js';
 
 export type Validator = (value: unknown) => string | undefined;
 export type Converter = (value: unknown) => unknown;
@@ -30,6 +31,14 @@ export const toInt: Converter = (v) => {
   if (typeof v === 'string' && /^-?\d+$/.test(v.trim())) return Number(v.trim());
   if (typeof v === 'boolean') return v ? 1 : 0;
   throw new InvalidInput({ error_message: `'${show(v)}' is not an integer` });
+};
+
+/** neutron-lib's convert_to_int: Python's int() of the value (1.7 → 1, True → 1, ' 5 ' → 5; None refused). */
+export const toPythonInt: Converter = (v) => {
+  if (typeof v === 'number' && Number.isFinite(v)) return Math.trunc(v);
+  if (typeof v === 'boolean') return v ? 1 : 0;
+  if (typeof v === 'string' && /^\s*[+-]?\d+\s*$/.test(v)) return Number(v.trim());
+  throw new InvalidInput({ error_message: `'${pyStr(v)}' is not an integer` });
 };
 
 export const toIntOrNull: Converter = (v) => (v === null ? null : toInt(v));
