@@ -17,6 +17,7 @@ import * as m0003 from './migrations/0003-l3.js';
 import * as m0004 from './migrations/0004-quotas-rbac.js';
 import * as m0005 from './migrations/0005-metering.js';
 import * as m0006 from './migrations/0006-router-distributed.js';
+import * as m0007 from './migrations/0007-subnetpools.js';
 
 export const MIGRATIONS: Record<string, Migration> = {
   '0001-core-l2': m0001,
@@ -25,6 +26,7 @@ export const MIGRATIONS: Record<string, Migration> = {
   '0004-quotas-rbac': m0004,
   '0005-metering': m0005,
   '0006-router-distributed': m0006,
+  '0007-subnetpools': m0007,
 };
 
 const ADAPTERS: Record<string, DialectAdapter> = {
@@ -60,6 +62,13 @@ export function parseDatabaseUrl(text: string): DatabaseUrl {
   };
 }
 
+/**
+ * Thrown inside a unit of work when a compare-and-swap finds that a concurrent writer got there
+ * first (oslo.db's RetryRequest): Database.transaction runs the whole unit again, as it does for a
+ * duplicate key.
+ */
+export class RetryRequest extends Error {}
+
 export interface DatabaseOptions {
   poolSize?: number;
   /** Retries of a transaction that lost a race (duplicate key, deadlock, busy). */
@@ -94,16 +103,17 @@ export class Database {
 
   /**
    * Runs `work` in one transaction. When the database reports that a concurrent writer won
-   * (unique violation, deadlock, serialization failure, busy), the whole unit runs again after a
-   * short random backoff, up to `maxRetries` times; `work` must therefore have no side effect
-   * outside the transaction. Domain errors (NeutronError) are never retried.
+   * (unique violation, deadlock, serialization failure, busy), or `work` throws RetryRequest, the
+   * whole unit runs again after a short random backoff, up to `maxRetries` times; `work` must
+   * therefore have no side effect outside the transaction. Domain errors (NeutronError) are never
+   * retried.
    */
   async transaction<T>(work: (trx: Executor) => Promise<T>, onExhausted?: (err: unknown) => Error): Promise<T> {
     for (let attempt = 0; ; attempt++) {
       try {
         return await this.db.transaction().execute(work);
       } catch (err) {
-        const retryable = this.adapter.isDuplicate(err) || this.adapter.isTransient(err);
+        const retryable = err instanceof RetryRequest || this.adapter.isDuplicate(err) || this.adapter.isTransient(err);
         if (!retryable) throw err;
         if (attempt >= this.maxRetries) throw onExhausted ? onExhausted(err) : new RetryLimitExceeded({ action: 'transaction' });
         const backoff = Math.min(2 ** Math.min(attempt, 6), 50) * Math.random();
