@@ -14,7 +14,7 @@ import {
   HTTPBadRequest,
   IllegalSubnetPoolPrefixUpdate,
   InvalidInput,
-  PolicyNotAuthorized,
+  PolicyRulesNotAuthorized,
   SubnetPoolDeleteError,
   SubnetPoolNotFound,
 } from '../../core/errors.js';
@@ -88,10 +88,14 @@ export class SubnetPoolOps implements ResourcePlugin {
     return ctx.isAdmin || row.project_id === ctx.projectId || bool(row.shared);
   }
 
-  /** A pool the caller may change: its own, or any for an admin; another project's shared pool is 403. */
-  private async ownedRow(trx: Executor, ctx: RequestContext, id: string, action: string): Promise<SubnetPoolRow> {
+  /**
+   * A pool the caller may change: its own, or any for an admin; another project's shared pool is
+   * 403. Neutron names the rules it checked: the action's, and for a member action on a shared
+   * pool also `<action>:shared` (the pool's `shared` counts as set in the target).
+   */
+  private async ownedRow(trx: Executor, ctx: RequestContext, id: string, action: string, memberAction = false): Promise<SubnetPoolRow> {
     const row = await this.visibleRow(trx, ctx, id);
-    if (!ctx.isAdmin && row.project_id !== ctx.projectId) throw new PolicyNotAuthorized({ action });
+    if (!ctx.isAdmin && row.project_id !== ctx.projectId) throw new PolicyRulesNotAuthorized({ rules: memberAction ? [action, `${action}:shared`] : [action] });
     return row;
   }
 
@@ -205,7 +209,7 @@ export class SubnetPoolOps implements ResourcePlugin {
   private async addPrefixes(ctx: RequestContext, id: string, body: unknown): Promise<Resource> {
     const texts = operationPrefixes(body);
     const prefixes = await this.database.transaction(async (trx) => {
-      const row = await this.ownedRow(trx, ctx, id, 'add_prefixes');
+      const row = await this.ownedRow(trx, ctx, id, 'add_prefixes', true);
       const current = await this.prefixTexts(trx, id);
       const grown = grownPrefixes(Number(row.ip_version) as IpVersion, cidrs(current), [...current, ...parsedPrefixes(texts).map(formatCidr)]);
       await claimPool(trx, row);
@@ -224,7 +228,7 @@ export class SubnetPoolOps implements ResourcePlugin {
   private async removePrefixes(ctx: RequestContext, id: string, body: unknown): Promise<Resource> {
     const texts = operationPrefixes(body);
     return this.database.transaction(async (trx) => {
-      const row = await this.ownedRow(trx, ctx, id, 'remove_prefixes');
+      const row = await this.ownedRow(trx, ctx, id, 'remove_prefixes', true);
       const removal = parsedPrefixes(texts);
       const current = await this.prefixTexts(trx, id);
       if (!intersects(cidrs(current), removal)) return { prefixes: ordered(current, 'text') };
