@@ -2,8 +2,8 @@
  * Subnet pools over HTTP on every database: Neutron's shapes and defaults, every refusal, updates
  * that only grow a pool, the one default pool per IP version, tags, subnets allocated from pools
  * (any, a prefix length, a given CIDR or gateway, the default pool), the per-project prefix quota,
- * the prefix actions, deletion, and who sees and changes what. Expected bodies and texts are those
- * the reference neutron-server (Neutron 21) answered.
+ * the prefix actions, deletion, the project quota of pools, and who sees and changes what. Expected
+ * bodies and texts are those the reference neutron-server (Neutron 21) answered.
  */
 import { describe, it, before, after } from 'node:test';
 import assert from 'node:assert/strict';
@@ -396,6 +396,15 @@ for (const dialect of DIALECTS) {
       assert.deepEqual(fault(await srv.api.del(`/v2.0/subnetpools/${mine.id}`, READER)), [403, 'PolicyNotAuthorized', 'rule:delete_subnetpool is disallowed by policy']);
       assert.deepEqual(fault(await createPool({ name: 'b', prefixes: ['10.122.0.0/16'], project_id: 'sp-a' }, B)), [403, 'PolicyNotAuthorized', 'rule:create_subnetpool is disallowed by policy']);
       assert.equal((await srv.api.get(`/v2.0/subnetpools/${mine.id}`, A)).body.subnetpool.name, 'private-a', 'nothing changed');
+    });
+
+    it("counts pools against the project's subnetpool quota (unlimited by default)", async () => {
+      const Q = { 'X-Project-Id': 'sp-q', 'X-Roles': 'member' };
+      assert.equal((await srv.api.get('/v2.0/quotas/sp-q')).body.quota.subnetpool, -1);
+      assert.equal((await srv.api.put('/v2.0/quotas/sp-q', { quota: { subnetpool: 1 } })).body.quota.subnetpool, 1);
+      await pool({ name: 'q1', prefixes: ['10.123.0.0/16'] }, Q);
+      assert.deepEqual(fault(await createPool({ name: 'q2', prefixes: ['10.124.0.0/16'] }, Q)), [409, 'OverQuota', "Quota exceeded for resources: ['subnetpool']."]);
+      assert.deepEqual((await srv.api.get('/v2.0/quotas/sp-q/details.json')).body.quota.subnetpool, { limit: 1, used: 1, reserved: 0 });
     });
 
     it('lists exactly the extensions that work, with Neutron\u2019s records', async () => {

@@ -7,7 +7,7 @@ import { attr, type AttributeMap, type ExtensionDef, type ResourceDef } from './
 import { isRange, isString, toPythonInt } from './validators.js';
 
 /** The resources a project's quota limits, in the order Neutron shows them. */
-export const QUOTA_RESOURCES = ['network', 'subnet', 'port', 'router', 'floatingip', 'rbac_policy', 'security_group', 'security_group_rule'] as const;
+export const QUOTA_RESOURCES = ['network', 'subnet', 'subnetpool', 'port', 'router', 'floatingip', 'rbac_policy', 'security_group', 'security_group_rule'] as const;
 export type QuotaResource = (typeof QUOTA_RESOURCES)[number];
 
 export const QUOTA_MAX = 2147483647;
