@@ -23,9 +23,7 @@ const REFERENCE_PASS = path.join(REFERENCE, 'results/real-neutron-tempest-networ
 const KNOWN_GAPS: Record<string, string> = {
   'tempest.api.network.test_agent_management_negative.AgentManagementNegativeTest.test_list_agents_non_admin':
     'the agents API comes with the agents (issue 5)',
-  'tempest.api.network.test_tags.TagsExtTest': 'its setup creates a subnet pool; subnet pools are not implemented',
   'tempest.api.network.admin.test_dhcp_agent_scheduler.DHCPAgentSchedulersTestJSON': 'needs DHCP agents (issue 5)',
-  'tempest.api.network.test_subnetpools_extensions': 'subnet pools are not implemented',
   'tempest.api.network.admin.test_routers_dvr.RoutersTestDVR.test_centralized_router_update_to_dvr':
     'skipped without the l3-ha extension (HA routers are not implemented)',
 };
