@@ -8,28 +8,17 @@
 import { describe, it, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { DIALECTS, skipReason } from './helpers/dialects.js';
-import { client, spawnServer, type Spawned } from './helpers/server.js';
-import { Database } from '../src/db/database.js';
+import { client, twoServerFixture } from './helpers/server.js';
 import { cidrLast, cidrsOverlap, parseCidr } from '../src/core/ip.js';
 
 const CLIENTS = 16;
 
 for (const dialect of DIALECTS) {
   describe(`subnet pools with two servers on ${dialect.name}`, { skip: await skipReason(dialect) }, () => {
-    let db: { url: string; drop(): Promise<void> };
-    const servers: Spawned[] = [];
-    before(async () => {
-      db = await dialect.create();
-      const migrate = new Database(db.url);
-      await migrate.migrateToLatest();
-      await migrate.close();
-      const env = { NUCLEON_DATABASE__CONNECTION: db.url, NUCLEON_QUOTAS__QUOTA_NETWORK: '-1', NUCLEON_QUOTAS__QUOTA_SUBNET: '-1' };
-      servers.push(...(await Promise.all([spawnServer(env), spawnServer(env)])));
-    });
-    after(async () => {
-      await Promise.all(servers.map((s) => s.stop()));
-      await db?.drop();
-    });
+    const fixture = twoServerFixture(() => dialect.create(), { NUCLEON_QUOTAS__QUOTA_NETWORK: '-1', NUCLEON_QUOTAS__QUOTA_SUBNET: '-1' });
+    const servers = fixture.servers;
+    before(() => fixture.start());
+    after(() => fixture.stop());
 
     it('never allocates overlapping subnets and fails cleanly when the pool is full', async () => {
       const a = client(servers[0].url);
