@@ -1,6 +1,7 @@
 /**
- * Subnets: CIDR, gateway and pool checks (Neutron's rules and errors), IPv6 address modes,
- * overlap within a network, name servers and host routes; deletion refused while ports other
+ * Subnets: the CIDR given or allocated from a subnet pool (the `allocateFromPool` hook), gateway
+ * and pool checks (Neutron's rules and errors), IPv6 address modes, overlap and subnet pool
+ * affinity within a network, name servers and host routes; deletion refused while ports other
  * than DHCP ports hold addresses from the subnet.
  */
 import { newId, type RequestContext } from '../../core/context.js';
