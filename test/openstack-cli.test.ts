@@ -8,20 +8,12 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { startApp } from './helpers/server.js';
-import { sqlite } from './helpers/dialects.js';
-import { cliAgainst, cliUnavailable } from './helpers/cli.js';
+import { cliOnFreshServer } from './helpers/cli.js';
 
 test('the openstack CLI manages networks, subnets and ports and reads Neutron errors', { timeout: 300_000 }, async (t) => {
-  const why = cliUnavailable();
-  if (why) return t.skip(why);
-  const db = await sqlite.create();
-  const app = await startApp(db.url);
-  t.after(async () => {
-    await app.close();
-    await db.drop();
-  });
-  const { ok, fails } = cliAgainst(app.url);
+  const cli = await cliOnFreshServer(t);
+  if (!cli) return;
+  const { ok, fails } = cli;
 
   // Network: create with a description and a tag (the CLI PUTs the tags after the POST).
   const net = await ok('network', 'create', '--description', 'made by the CLI', '--tag', 'cli-tag', 'cli-net', '-f', 'json');
@@ -103,15 +95,9 @@ test('the openstack CLI manages networks, subnets and ports and reads Neutron er
 });
 
 test('the openstack CLI manages subnet pools and takes subnets from them', { timeout: 300_000 }, async (t) => {
-  const why = cliUnavailable();
-  if (why) return t.skip(why);
-  const db = await sqlite.create();
-  const app = await startApp(db.url);
-  t.after(async () => {
-    await app.close();
-    await db.drop();
-  });
-  const { ok, fails } = cliAgainst(app.url);
+  const cli = await cliOnFreshServer(t);
+  if (!cli) return;
+  const { ok, fails } = cli;
 
   const pool = await ok('subnet', 'pool', 'create', '--pool-prefix', '10.200.0.0/16', '--default-prefix-length', '24', '--tag', 'blue', 'cli-pool', '-f', 'json');
   assert.deepEqual([pool.prefixes, pool.default_prefixlen, pool.min_prefixlen, pool.max_prefixlen, pool.tags], [['10.200.0.0/16'], 24, 8, 32, ['blue']]);
