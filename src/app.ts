@@ -23,6 +23,7 @@ import { quotaPlugin } from './plugins/quotas/quota-plugin.js';
 import { rbacPlugin } from './plugins/rbac/rbac-plugin.js';
 import { serviceProviderPlugin } from './plugins/service-providers/service-provider-plugin.js';
 import { meteringPlugin } from './plugins/metering/metering-plugin.js';
+import { subnetPoolPlugin } from './plugins/subnetpools/subnetpool-plugin.js';
 
 /** What a service plug-in is built from. */
 export interface ServiceDeps {
@@ -36,7 +37,16 @@ export interface ServiceDeps {
 }
 
 /** The service plug-ins, in the order they join (their hooks run in this order). */
-const SERVICE_PLUGINS: Array<(deps: ServiceDeps) => ServicePlugin> = [securityGroupPlugin, l3Plugin, quotaPlugin, rbacPlugin, serviceProviderPlugin, meteringPlugin, agentsPlugin];
+const SERVICE_PLUGINS: Array<(deps: ServiceDeps) => ServicePlugin> = [
+  securityGroupPlugin,
+  l3Plugin,
+  quotaPlugin,
+  rbacPlugin,
+  serviceProviderPlugin,
+  meteringPlugin,
+  subnetPoolPlugin,
+  agentsPlugin,
+];
 
 export interface App {
   server: FastifyInstance;

@@ -2,28 +2,32 @@
  * Property-based: random and mutated requests (fast-check) against a live server never get a 5xx,
  * every error is a NeutronError, and afterwards the database is consistent: every address belongs
  * to a live port on the subnet's own network and lies inside the subnet, MACs are unique per
- * network, every network has its segment, and the API lists exactly what the tables hold.
+ * network, every network has its segment, the subnets of a subnet pool lie inside it and never
+ * overlap, and the API lists exactly what the tables hold.
  */
 import { describe, it, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import fc from 'fast-check';
 import { DIALECTS, sqlite } from './helpers/dialects.js';
 import { serverFixture } from './helpers/server.js';
-import { cidrContains, parseCidr, parseIp } from '../src/core/ip.js';
+import { cidrContains, cidrsOverlap, formatCidr, parseCidr, parseIp } from '../src/core/ip.js';
+import { compactCidrs, covers } from '../src/ipam/subnet-alloc.js';
 import { bool } from '../src/db/schema.js';
 import '../src/plugins/securitygroups/sg-repo.js';
+import '../src/plugins/subnetpools/pool-repo.js';
 
 const COLLECTIONS = ['networks', 'subnets', 'ports', 'security-groups', 'security-group-rules'] as const;
-type Coll = (typeof COLLECTIONS)[number];
-const MEMBER: Record<Coll, string> = { networks: 'network', subnets: 'subnet', ports: 'port', 'security-groups': 'security_group', 'security-group-rules': 'security_group_rule' };
-const BULK: Record<Coll, string> = { networks: 'networks', subnets: 'subnets', ports: 'ports', 'security-groups': 'security_groups', 'security-group-rules': 'security_group_rules' };
+/** Subnet pools get requests of their own, less often (the others stay as likely as before). */
+type Coll = (typeof COLLECTIONS)[number] | 'subnetpools';
+const MEMBER: Record<Coll, string> = { networks: 'network', subnets: 'subnet', ports: 'port', 'security-groups': 'security_group', 'security-group-rules': 'security_group_rule', subnetpools: 'subnetpool' };
+const BULK: Record<Coll, string> = { networks: 'networks', subnets: 'subnets', ports: 'ports', 'security-groups': 'security_groups', 'security-group-rules': 'security_group_rules', subnetpools: 'subnetpools' };
 
 describe('random requests against the API', () => {
   // NUCLEON_FUZZ_DIALECT=postgres|mysql runs the same property against another database
   const dialect = DIALECTS.find((d) => d.name === process.env.NUCLEON_FUZZ_DIALECT) ?? sqlite;
   const srv = serverFixture(() => dialect.create(), { NUCLEON_ML2_TYPE_VXLAN__VNI_RANGES: '1:50', NUCLEON_ML2_TYPE_VLAN__NETWORK_VLAN_RANGES: 'physnet1:10:20' });
-  const ids: Record<Coll, string[]> = { networks: [], subnets: [], ports: [], 'security-groups': [], 'security-group-rules': [] };
-  const created: Record<Coll, number> = { networks: 0, subnets: 0, ports: 0, 'security-groups': 0, 'security-group-rules': 0 };
+  const ids: Record<Coll, string[]> = { networks: [], subnets: [], ports: [], 'security-groups': [], 'security-group-rules': [], subnetpools: [] };
+  const created: Record<Coll, number> = { networks: 0, subnets: 0, ports: 0, 'security-groups': 0, 'security-group-rules': 0, subnetpools: 0 };
   before(async () => {
     await srv.start();
     for (let i = 0; i < 3; i++) {
@@ -33,11 +37,14 @@ describe('random requests against the API', () => {
       ids.subnets.push(s.id);
       ids.ports.push((await srv.api.post('/v2.0/ports', { port: { network_id: n.id } })).body.port.id);
     }
+    // a pool and a network without subnets, for subnets from pools
+    ids.subnetpools.push((await srv.api.post('/v2.0/subnetpools', { subnetpool: { name: 'seed', prefixes: ['172.30.0.0/16'], min_prefixlen: 24 } })).body.subnetpool.id);
+    ids.networks.push((await srv.api.post('/v2.0/networks', { network: { name: 'seed-pool' } })).body.network.id);
   });
   after(() => srv.stop());
 
   const pick = (coll: Coll) => fc.nat().map((i) => (ids[coll].length ? ids[coll][i % ids[coll].length] : 'none'));
-  const anyId = fc.oneof(pick('networks'), pick('subnets'), pick('ports'), fc.uuid(), fc.string({ maxLength: 40 }));
+  const anyId = fc.oneof(pick('networks'), pick('subnets'), pick('ports'), pick('subnetpools'), fc.uuid(), fc.string({ maxLength: 40 }));
   const scalar = fc.oneof(fc.string({ maxLength: 30 }), fc.integer(), fc.boolean(), fc.constant(null), fc.double(), fc.ipV4(), fc.ipV6(), fc.constant('10.0.0.0/24'));
   const value = fc.oneof(scalar, fc.array(scalar, { maxLength: 3 }), fc.dictionary(fc.string({ maxLength: 10 }), scalar, { maxKeys: 3 }), fc.jsonValue({ maxDepth: 2 }));
 
@@ -48,7 +55,10 @@ describe('random requests against the API', () => {
       sub: coll === 'security-group-rules' ? pick('security-groups') : pick('subnets'),
       octet: fc.integer({ min: 0, max: 200 }),
       host: fc.integer({ min: 0, max: 20 }),
-    }).map(({ net, sub, octet, host }) => {
+      pool: pick('subnetpools'),
+    }).map(({ net, sub, octet, host, pool }) => {
+      if (coll === 'subnetpools') return { name: `p${octet}`, prefixes: [`172.${16 + (octet % 16)}.${host}.0/24`], min_prefixlen: 24, default_prefixlen: 26 + (host % 4), is_default: host === 0 };
+      if (coll === 'subnets' && host % 2 === 0) return { network_id: net, ip_version: 4, subnetpool_id: pool, prefixlen: 26 + (octet % 4) };
       if (coll === 'networks') return { name: 'n', admin_state_up: true, 'provider:network_type': 'vlan', 'provider:physical_network': 'physnet1', 'provider:segmentation_id': 10 + (octet % 12) };
       if (coll === 'security-groups') return { name: `g${octet}`, description: 'fuzz', stateful: host % 2 === 0 };
       if (coll === 'security-group-rules') {
@@ -99,6 +109,21 @@ describe('random requests against the API', () => {
       body: undefined as unknown,
     })),
     fc.tuple(fc.constantFrom(...COLLECTIONS), anyId, fc.array(value, { maxLength: 3 })).map(([coll, id, tags]) => ({ method: 'PUT', path: `/v2.0/${coll}/${encodeURIComponent(id)}/tags`, body: { tags } as unknown })),
+    fc.oneof(
+      validBody('subnetpools').map((b) => ({ method: 'POST', path: '/v2.0/subnetpools', body: { subnetpool: b } as unknown })),
+      mutated('subnetpools').map((b) => ({ method: 'POST', path: '/v2.0/subnetpools', body: { subnetpool: b } as unknown })),
+      fc.tuple(pick('subnetpools'), value, fc.constantFrom('prefixes', 'min_prefixlen', 'is_default', 'default_quota', 'name')).map(([id, v, key]) => ({
+        method: 'PUT',
+        path: `/v2.0/subnetpools/${encodeURIComponent(id)}`,
+        body: { subnetpool: { [key]: v } } as unknown,
+      })),
+      fc.tuple(pick('subnetpools'), fc.constantFrom('add_prefixes', 'remove_prefixes'), fc.oneof(value, fc.array(fc.integer({ min: 16, max: 31 }).map((o) => `172.${o}.0.0/20`), { maxLength: 2 }))).map(([id, action, prefixes]) => ({
+        method: 'PUT',
+        path: `/v2.0/subnetpools/${encodeURIComponent(id)}/${action}`,
+        body: { prefixes } as unknown,
+      })),
+      pick('subnetpools').map((id) => ({ method: 'DELETE', path: `/v2.0/subnetpools/${encodeURIComponent(id)}`, body: undefined as unknown })),
+    ),
   );
 
   it('never answers 5xx and always answers errors as NeutronError', async () => {
@@ -152,6 +177,18 @@ describe('random requests against the API', () => {
     }
     const defaults = await db.selectFrom('default_security_groups').selectAll().execute();
     assert.equal(new Set(defaults.map((d) => d.project_id)).size, defaults.length, 'one default group per project');
+    const pools = await db.selectFrom('subnetpools').selectAll().execute();
+    const prefixes = await db.selectFrom('subnetpool_prefixes').selectAll().execute();
+    for (const pool of pools) {
+      const own = prefixes.filter((x) => x.subnetpool_id === pool.id).map((x) => parseCidr(x.cidr)!);
+      assert.deepEqual(own.map(formatCidr).sort(), compactCidrs(Number(pool.ip_version) as 4 | 6, own).map(formatCidr).sort(), 'pool prefixes are stored compacted');
+      const allocated = subnets.filter((x) => x.subnetpool_id === pool.id).map((x) => parseCidr(x.cidr)!);
+      for (const c of allocated) assert.ok(covers(c.version, own, [c]), `${formatCidr(c)} inside pool ${pool.id}`);
+      for (let i = 0; i < allocated.length; i++)
+        for (let j = i + 1; j < allocated.length; j++) assert.ok(!cidrsOverlap(allocated[i], allocated[j]), 'the subnets of a pool never overlap');
+    }
+    for (const sub of subnets) if (sub.subnetpool_id) assert.ok(pools.some((x) => x.id === sub.subnetpool_id), 'a subnet names a live pool');
+    assert.ok(new Set(pools.filter((x) => x.default_version !== null).map((x) => x.default_version)).size === pools.filter((x) => bool(x.is_default)).length, 'one default pool per IP version');
     const macs = ports.map((p) => `${p.network_id}/${p.mac_address}`);
     assert.equal(new Set(macs).size, macs.length, 'MACs unique per network');
     const listed = await srv.api.get('/v2.0/ports?fields=id');

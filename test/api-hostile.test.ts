@@ -35,6 +35,13 @@ for (const dialect of DIALECTS) {
         ['GET', '/v2.0/networks?revision_number=abc'],
         ['PUT', '/v2.0/quotas/fake_project_id', { quota: { port: 2 ** 40 } }],
         ['POST', '/v2.0/rbac-policies', { rbac_policy: { object_type: 'network', object_id: 'a\u0000', action: 'access_as_shared', target_tenant: '*' } }],
+        ['POST', '/v2.0/subnetpools', { subnetpool: { name: 'x\u0000', prefixes: ['10.0.0.0/8'] } }],
+        ['POST', '/v2.0/subnetpools', { subnetpool: { name: 'x', prefixes: ['10.0.0.0/8\u0000'] } }],
+        ['POST', '/v2.0/subnetpools', { subnetpool: { name: 'x', prefixes: ['10.0.0.0/8'], default_quota: 2 ** 40 } }],
+        ['GET', '/v2.0/subnetpools?min_prefixlen=99999999999'],
+        ['GET', '/v2.0/subnetpools?ip_version=abc'],
+        ['PUT', '/v2.0/subnetpools/x/add_prefixes', { prefixes: ['10.0.0.0/8\u0000'] }],
+        ['POST', '/v2.0/subnets', { subnet: { network_id: net, ip_version: 4, subnetpool_id: '11111111-2222-3333-4444-555555555555', prefixlen: 2 ** 40 } }],
       ];
       for (const [method, path, body] of cases) {
         const r = await srv.api.call(method, path, body);

@@ -30,6 +30,7 @@ for (const dialect of DIALECTS) {
     let aPort = '';
     let aSubnet = '';
     let aNet = '';
+    let aPool = '';
     before(async () => {
       await srv.start();
       const post = async (path: string, member: string, body: Record<string, unknown>, h: Record<string, string> = A) => {
@@ -51,6 +52,8 @@ for (const dialect of DIALECTS) {
       const router = await post('routers', 'router', { name: 'a-router', external_gateway_info: { network_id: ext.id } });
       assert.equal((await srv.api.put(`/v2.0/routers/${router.id}/add_router_interface`, { subnet_id: subnet.id }, A)).status, 200);
       const fip = await post('floatingips', 'floatingip', { floating_network_id: ext.id, port_id: port.id });
+      const pool = await post('subnetpools', 'subnetpool', { name: 'a-pool', prefixes: ['10.62.0.0/16'], default_prefixlen: 24 });
+      aPool = pool.id;
       items.push(
         { path: 'networks', member: 'network', id: net.id, change: { name: 'x' } },
         { path: 'subnets', member: 'subnet', id: subnet.id, change: { name: 'x' } },
@@ -59,6 +62,7 @@ for (const dialect of DIALECTS) {
         { path: 'security-group-rules', member: 'security_group_rule', id: rule.id, change: {} },
         { path: 'routers', member: 'router', id: router.id, change: { name: 'x' } },
         { path: 'floatingips', member: 'floatingip', id: fip.id, change: { description: 'x' } },
+        { path: 'subnetpools', member: 'subnetpool', id: pool.id, change: { name: 'x' } },
       );
     });
     after(() => srv.stop());
@@ -116,6 +120,10 @@ for (const dialect of DIALECTS) {
       assert.equal((await srv.api.post('/v2.0/ports', { port: { network_id: bNet.id, security_groups: [aGroup] } }, B)).status, 404, "A's security group on B's port");
       assert.equal((await srv.api.post('/v2.0/security-group-rules', { security_group_rule: { security_group_id: aGroup, direction: 'ingress' } }, B)).status, 404, "a rule in A's group");
       assert.equal((await srv.api.get('/v2.0/quotas/iso-a', B)).status, 403, "A's quotas");
+      const fromPool = await srv.api.post('/v2.0/subnets', { subnet: { network_id: bNet.id, subnetpool_id: aPool, ip_version: 4 } }, B);
+      assert.equal(fromPool.status, 404, "a subnet from A's subnet pool");
+      assert.equal(fromPool.body.NeutronError.type, 'SubnetPoolNotFound');
+      assert.equal((await srv.api.put(`/v2.0/subnetpools/${aPool}/add_prefixes`, { prefixes: ['10.63.0.0/16'] }, B)).status, 404, "prefixes of A's pool");
     });
   });
 }

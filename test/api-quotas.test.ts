@@ -8,7 +8,7 @@ import assert from 'node:assert/strict';
 import { DIALECTS, skipReason } from './helpers/dialects.js';
 import { serverFixture } from './helpers/server.js';
 
-const DEFAULTS = { network: 100, subnet: 100, port: 500, router: 10, floatingip: 50, rbac_policy: 10, security_group: 10, security_group_rule: 100 };
+const DEFAULTS = { network: 100, subnet: 100, subnetpool: -1, port: 500, router: 10, floatingip: 50, rbac_policy: 10, security_group: 10, security_group_rule: 100 };
 const MEMBER = (project: string) => ({ 'X-Project-Id': project, 'X-Roles': 'member' });
 
 for (const dialect of DIALECTS) {
@@ -53,7 +53,7 @@ for (const dialect of DIALECTS) {
         [{ network: null }, 400, 'InvalidInput', "Invalid input for operation: 'None' is not an integer."],
         [{ network: '1.5' }, 400, 'InvalidInput', "Invalid input for operation: '1.5' is not an integer."],
         [{ bogus: 5 }, 400, 'HTTPBadRequest', "Unrecognized attribute(s) 'bogus'"],
-        [{ subnetpool: 5 }, 400, 'HTTPBadRequest', "Unrecognized attribute(s) 'subnetpool'"],
+        [{ address_scope: 5 }, 400, 'HTTPBadRequest', "Unrecognized attribute(s) 'address_scope'"],
         [{ project_id: 'x' }, 400, 'HTTPBadRequest', 'Cannot update read-only attribute project_id'],
       ];
       for (const [quota, status, type, message] of cases) {

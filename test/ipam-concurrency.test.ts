@@ -7,28 +7,17 @@
 import { describe, it, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { DIALECTS, skipReason } from './helpers/dialects.js';
-import { client, spawnServer, type Spawned } from './helpers/server.js';
-import { Database } from '../src/db/database.js';
+import { client, twoServerFixture } from './helpers/server.js';
 
 const CLIENTS = 16;
 const POOL = 29; // 10.50.0.0/27 less network, broadcast and gateway
 
 for (const dialect of DIALECTS) {
   describe(`IPAM with two servers on ${dialect.name}`, { skip: await skipReason(dialect) }, () => {
-    let db: { url: string; drop(): Promise<void> };
-    const servers: Spawned[] = [];
-    before(async () => {
-      db = await dialect.create();
-      const migrate = new Database(db.url);
-      await migrate.migrateToLatest();
-      await migrate.close();
-      const env = { NUCLEON_DATABASE__CONNECTION: db.url, NUCLEON_DEFAULT__BASE_MAC: 'fa:16:3e:4f:12:00', NUCLEON_DEFAULT__STATE_PATH: '/nonexistent-unused' };
-      servers.push(...(await Promise.all([spawnServer(env), spawnServer(env)])));
-    });
-    after(async () => {
-      await Promise.all(servers.map((s) => s.stop()));
-      await db?.drop();
-    });
+    const fixture = twoServerFixture(() => dialect.create(), { NUCLEON_DEFAULT__BASE_MAC: 'fa:16:3e:4f:12:00', NUCLEON_DEFAULT__STATE_PATH: '/nonexistent-unused' });
+    const servers = fixture.servers;
+    before(() => fixture.start());
+    after(() => fixture.stop());
 
     it('never hands out an address or MAC twice and fails cleanly when the pool is empty', async () => {
       const a = client(servers[0].url);

@@ -6,20 +6,12 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { startApp } from './helpers/server.js';
-import { sqlite } from './helpers/dialects.js';
-import { cliAgainst, cliUnavailable } from './helpers/cli.js';
+import { cliOnFreshServer } from './helpers/cli.js';
 
 test('the openstack CLI builds and tears down a router topology with security groups and floating IPs', { timeout: 600_000 }, async (t) => {
-  const why = cliUnavailable();
-  if (why) return t.skip(why);
-  const db = await sqlite.create();
-  const app = await startApp(db.url);
-  t.after(async () => {
-    await app.close();
-    await db.drop();
-  });
-  const { ok, fails } = cliAgainst(app.url);
+  const cli = await cliOnFreshServer(t);
+  if (!cli) return;
+  const { ok, fails } = cli;
 
   const ext = await ok('network', 'create', '--external', '--provider-network-type', 'flat', '--provider-physical-network', 'topophys', 'topo-ext', '-f', 'json');
   assert.equal(ext['router:external'], true);

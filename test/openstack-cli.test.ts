@@ -2,26 +2,18 @@
  * The real `openstack` CLI (Debian's python3-openstackclient, through openstacksdk) against an
  * in-process Nucleon on SQLite, in noauth mode: `--os-auth-type none --os-endpoint URL` sends every
  * service, the network one included, to that URL with no Keystone. This checks what unit tests
- * cannot: that a client operators really use can create, find, update and delete networks, subnets
- * and ports, and that it reads our Neutron-shaped errors. On a laptop without the CLI the test skips;
+ * cannot: that a client operators really use can create, find, update and delete networks, subnets,
+ * ports and subnet pools, and that it reads our Neutron-shaped errors. On a laptop without the CLI the test skips;
  * under CI (CI=true) it fails instead.
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { startApp } from './helpers/server.js';
-import { sqlite } from './helpers/dialects.js';
-import { cliAgainst, cliUnavailable } from './helpers/cli.js';
+import { cliOnFreshServer } from './helpers/cli.js';
 
 test('the openstack CLI manages networks, subnets and ports and reads Neutron errors', { timeout: 300_000 }, async (t) => {
-  const why = cliUnavailable();
-  if (why) return t.skip(why);
-  const db = await sqlite.create();
-  const app = await startApp(db.url);
-  t.after(async () => {
-    await app.close();
-    await db.drop();
-  });
-  const { ok, fails } = cliAgainst(app.url);
+  const cli = await cliOnFreshServer(t);
+  if (!cli) return;
+  const { ok, fails } = cli;
 
   // Network: create with a description and a tag (the CLI PUTs the tags after the POST).
   const net = await ok('network', 'create', '--description', 'made by the CLI', '--tag', 'cli-tag', 'cli-net', '-f', 'json');
@@ -100,4 +92,28 @@ test('the openstack CLI manages networks, subnets and ports and reads Neutron er
   await ok('network', 'delete', net.id);
   const after = await ok('network', 'list', '-f', 'json');
   assert.ok(!after.some((n: { ID: string }) => n.ID === net.id), 'the deleted network is no longer listed');
+});
+
+test('the openstack CLI manages subnet pools and takes subnets from them', { timeout: 300_000 }, async (t) => {
+  const cli = await cliOnFreshServer(t);
+  if (!cli) return;
+  const { ok, fails } = cli;
+
+  const pool = await ok('subnet', 'pool', 'create', '--pool-prefix', '10.200.0.0/16', '--default-prefix-length', '24', '--tag', 'blue', 'cli-pool', '-f', 'json');
+  assert.deepEqual([pool.prefixes, pool.default_prefixlen, pool.min_prefixlen, pool.max_prefixlen, pool.tags], [['10.200.0.0/16'], 24, 8, 32, ['blue']]);
+  const net = await ok('network', 'create', 'cli-pool-net', '-f', 'json');
+  const sub = await ok('subnet', 'create', '--network', net.id, '--subnet-pool', 'cli-pool', '--prefix-length', '26', 'cli-pool-sub', '-f', 'json');
+  assert.deepEqual([sub.cidr, sub.subnetpool_id, sub.gateway_ip], ['10.200.0.0/26', pool.id, '10.200.0.1']);
+
+  await ok('subnet', 'pool', 'set', '--pool-prefix', '10.201.0.0/16', '--name', 'cli-pool-2', 'cli-pool');
+  const grown = await ok('subnet', 'pool', 'show', 'cli-pool-2', '-f', 'json');
+  assert.deepEqual(grown.prefixes, ['10.200.0.0/15']);
+  const listed = await ok('subnet', 'pool', 'list', '--tags', 'blue', '-f', 'json');
+  assert.deepEqual(listed.map((p: { ID: string }) => p.ID), [pool.id]);
+
+  const inUse = await fails('subnet', 'pool', 'delete', 'cli-pool-2');
+  assert.match(inUse, /Unable to delete subnet pool: Subnet pool has existing allocations/);
+  await ok('subnet', 'delete', sub.id);
+  await ok('subnet', 'pool', 'delete', 'cli-pool-2');
+  assert.deepEqual(await ok('subnet', 'pool', 'list', '-f', 'json'), []);
 });

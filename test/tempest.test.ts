@@ -21,9 +21,7 @@ const REFERENCE_PASS = path.join(REFERENCE, 'results/real-neutron-tempest-networ
 
 /** Tests that pass against the reference but cannot pass here yet, and why. */
 const KNOWN_GAPS: Record<string, string> = {
-  'tempest.api.network.test_tags.TagsExtTest': 'its setup creates a subnet pool; subnet pools are not implemented',
   'tempest.api.network.admin.test_dhcp_agent_scheduler.DHCPAgentSchedulersTestJSON': 'needs a live DHCP agent; agents that serve DHCP come with the datapath (issue 6)',
-  'tempest.api.network.test_subnetpools_extensions': 'subnet pools are not implemented',
   'tempest.api.network.admin.test_routers_dvr.RoutersTestDVR.test_centralized_router_update_to_dvr':
     'skipped without the l3-ha extension (HA routers are not implemented)',
 };

@@ -99,6 +99,7 @@ export const OPTIONS = {
     http_connect_timeout: opt('int', 5, 'Seconds to wait for Keystone.'),
   },
   QUOTAS: {
+    default_quota: opt('int', -1, 'Per-project limit of the resources without an option of their own: subnet pools (-1: unlimited).'),
     quota_network: opt('int', 100, 'Networks per project (-1: unlimited).'),
     quota_subnet: opt('int', 100, 'Subnets per project (-1: unlimited).'),
     quota_port: opt('int', 500, 'Ports per project (-1: unlimited).'),

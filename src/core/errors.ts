@@ -175,12 +175,45 @@ export const DuplicateAddressPairInRequest = declare(
   (p: { mac_address: string; ip_address: string }) =>
     `Request contains duplicate address pair: mac_address ${p.mac_address} ip_address ${p.ip_address}.`,
 );
-export const SubnetPoolNotFound = declare('SubnetPoolNotFound', 404, (p: { subnetpool_id: string }) => `Subnet pool ${p.subnetpool_id} could not be found.`);
 export const TagResourceNotFound = declare(
   'TagResourceNotFound',
   404,
   (p: { resource: string; resource_id: string }) => `Resource ${p.resource} ${p.resource_id} could not be found.`,
 );
+
+// ---- subnet pools (neutron_lib.exceptions, neutron.ipam.subnet_alloc) ----
+export const SubnetPoolNotFound = declare('SubnetPoolNotFound', 404, (p: { subnetpool_id: string }) => `Subnet pool ${p.subnetpool_id} could not be found.`);
+export const EmptySubnetPoolPrefixList = declare('EmptySubnetPoolPrefixList', 400, () => 'Empty subnet pool prefix list.');
+export const PrefixVersionMismatch = declare('PrefixVersionMismatch', 400, () => 'Cannot mix IPv4 and IPv6 prefixes in a subnet pool.');
+export const IllegalSubnetPoolPrefixBounds = declare(
+  'IllegalSubnetPoolPrefixBounds',
+  400,
+  (p: { prefix_type: string; prefixlen: number; base_prefix_type: string; base_prefixlen: number }) =>
+    `Illegal prefix bounds: ${p.prefix_type}=${p.prefixlen}, ${p.base_prefix_type}=${p.base_prefixlen}.`,
+);
+export const IllegalSubnetPoolPrefixUpdate = declare('IllegalSubnetPoolPrefixUpdate', 400, (p: { msg: string }) => `Illegal update to prefixes: ${p.msg}.`);
+export const SubnetPoolDeleteError = declare('SubnetPoolDeleteError', 400, (p: { reason: string }) => `Unable to delete subnet pool: ${p.reason}.`);
+/** Neutron answers it as a 500 (a bare NeutronException); the pool simply has no room: 409 here. */
+export const SubnetAllocationError = declare('SubnetAllocationError', 409, (p: { reason: string }) => `Failed to allocate subnet: ${p.reason}.`);
+export const MinPrefixSubnetAllocationError = declare(
+  'MinPrefixSubnetAllocationError',
+  400,
+  (p: { prefixlen: number; min_prefixlen: number }) => `Unable to allocate subnet with prefix length ${p.prefixlen}, minimum allowed prefix is ${p.min_prefixlen}.`,
+);
+export const MaxPrefixSubnetAllocationError = declare(
+  'MaxPrefixSubnetAllocationError',
+  400,
+  (p: { prefixlen: number; max_prefixlen: number }) => `Unable to allocate subnet with prefix length ${p.prefixlen}, maximum allowed prefix is ${p.max_prefixlen}.`,
+);
+export const SubnetPoolQuotaExceeded = declare('SubnetPoolQuotaExceeded', 409, () => 'Per-tenant subnet pool prefix quota exceeded.');
+export const NetworkSubnetPoolAffinityError = declare(
+  'NetworkSubnetPoolAffinityError',
+  400,
+  () => 'Subnets hosted on the same network must be allocated from the same subnet pool.',
+);
+export const AddressScopeNotFound = declare('AddressScopeNotFound', 404, (p: { address_scope_id: string }) => `Address scope ${p.address_scope_id} could not be found.`);
+/** netaddr's parse error, which Neutron lets through as a 400 where it parses prefixes itself. */
+export const AddrFormatError = declare('AddrFormatError', 400, (p: { input: string }) => `invalid IPNetwork ${p.input}`);
 
 // ---- security groups ----
 export const SecurityGroupNotFound = declare('SecurityGroupNotFound', 404, (p: { id: string }) => `Security group ${p.id} does not exist`);

@@ -17,6 +17,7 @@ import * as m0003 from './migrations/0003-l3.js';
 import * as m0004 from './migrations/0004-quotas-rbac.js';
 import * as m0005 from './migrations/0005-metering.js';
 import * as m0006 from './migrations/0006-router-distributed.js';
+import * as m0007 from './migrations/0007-subnetpools.js';
 import * as m0008 from './migrations/0008-agents.js';
 
 export const MIGRATIONS: Record<string, Migration> = {
@@ -26,6 +27,7 @@ export const MIGRATIONS: Record<string, Migration> = {
   '0004-quotas-rbac': m0004,
   '0005-metering': m0005,
   '0006-router-distributed': m0006,
+  '0007-subnetpools': m0007,
   '0008-agents': m0008,
 };
 
@@ -62,6 +64,13 @@ export function parseDatabaseUrl(text: string): DatabaseUrl {
   };
 }
 
+/**
+ * Thrown inside a unit of work when a compare-and-swap finds that a concurrent writer got there
+ * first (oslo.db's RetryRequest): Database.transaction runs the whole unit again, as it does for a
+ * duplicate key.
+ */
+export class RetryRequest extends Error {}
+
 export interface DatabaseOptions {
   poolSize?: number;
   /** Retries of a transaction that lost a race (duplicate key, deadlock, busy). */
@@ -96,9 +105,10 @@ export class Database {
 
   /**
    * Runs `work` in one transaction. When the database reports that a concurrent writer won
-   * (unique violation, deadlock, serialization failure, busy), the whole unit runs again after a
-   * short random backoff, up to `maxRetries` times; `work` must therefore have no side effect
-   * outside the transaction. Domain errors (NeutronError) are never retried.
+   * (unique violation, deadlock, serialization failure, busy), or `work` throws RetryRequest, the
+   * whole unit runs again after a short random backoff, up to `maxRetries` times; `work` must
+   * therefore have no side effect outside the transaction. Domain errors (NeutronError) are never
+   * retried.
    */
   async transaction<T>(work: (trx: Executor) => Promise<T>, onExhausted?: (err: unknown) => Error): Promise<T> {
     for (let attempt = 0; ; attempt++) {
@@ -112,7 +122,7 @@ export class Database {
         return out;
       } catch (err) {
         committed = [];
-        const retryable = this.adapter.isDuplicate(err) || this.adapter.isTransient(err);
+        const retryable = err instanceof RetryRequest || this.adapter.isDuplicate(err) || this.adapter.isTransient(err);
         if (!retryable) throw err;
         if (attempt >= this.maxRetries) throw onExhausted ? onExhausted(err) : new RetryLimitExceeded({ action: 'transaction' });
         const backoff = Math.min(2 ** Math.min(attempt, 6), 50) * Math.random();

@@ -57,6 +57,8 @@ export interface SubnetRow extends StandardColumns {
   enable_dhcp: Bool;
   ipv6_ra_mode: string | null;
   ipv6_address_mode: string | null;
+  /** The subnet pool the CIDR was allocated from (migration 0007). */
+  subnetpool_id: string | null;
 }
 
 export interface AllocationPoolRow {

@@ -7,6 +7,9 @@ import { execFile } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import assert from 'node:assert/strict';
+import type { TestContext } from 'node:test';
+import { sqlite } from './dialects.js';
+import { startApp } from './server.js';
 
 /** Debian's script; its #! is /usr/bin/python3, the interpreter that can import openstackclient. */
 export const OPENSTACK = '/usr/bin/openstack';
@@ -55,4 +58,23 @@ export function cliAgainst(endpoint: string) {
       return r.stderr + r.stdout;
     },
   };
+}
+
+/**
+ * The CLI aimed at a fresh in-process Nucleon on SQLite that is closed when the test ends; undefined
+ * when the CLI is missing on a laptop (the test is then marked skipped).
+ */
+export async function cliOnFreshServer(t: TestContext): Promise<ReturnType<typeof cliAgainst> | undefined> {
+  const why = cliUnavailable();
+  if (why) {
+    t.skip(why);
+    return undefined;
+  }
+  const db = await sqlite.create();
+  const app = await startApp(db.url);
+  t.after(async () => {
+    await app.close();
+    await db.drop();
+  });
+  return cliAgainst(app.url);
 }

@@ -9,6 +9,7 @@ import { fileURLToPath } from 'node:url';
 import pino from 'pino';
 import { loadConfig, type Config } from '../../src/config/config.js';
 import { createApp, type App } from '../../src/app.js';
+import { Database } from '../../src/db/database.js';
 
 export const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 
@@ -79,6 +80,30 @@ export async function spawnServer(env: Record<string, string>): Promise<Spawned>
         proc.kill('SIGTERM');
         setTimeout(() => proc.kill('SIGKILL'), 5000).unref();
       }),
+  };
+}
+
+/**
+ * Two nucleon-server processes on one fresh, migrated database, for the race tests: `servers` is
+ * filled by `start()` (call it in `before`); `env` adds to the servers' environment.
+ */
+export function twoServerFixture(createDb: () => Promise<{ url: string; drop(): Promise<void> }>, env: Record<string, string> = {}) {
+  let db: { url: string; drop(): Promise<void> } | undefined;
+  const servers: Spawned[] = [];
+  return {
+    servers,
+    async start() {
+      db = await createDb();
+      const migrate = new Database(db.url);
+      await migrate.migrateToLatest();
+      await migrate.close();
+      const all = { NUCLEON_DATABASE__CONNECTION: db.url, ...env };
+      servers.push(...(await Promise.all([spawnServer(all), spawnServer(all)])));
+    },
+    async stop() {
+      await Promise.all(servers.map((s) => s.stop()));
+      await db?.drop();
+    },
   };
 }
 

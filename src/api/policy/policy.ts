@@ -24,6 +24,10 @@ const BASE_RULES: Record<string, string> = {
   create: 'rule:context_is_admin or (rule:member and rule:owner)',
   write: 'rule:context_is_admin or rule:member',
   default: 'rule:write',
+  // Neutron checks an attribute's rule on update whenever it is given: a member who owns the
+  // default pool may not even set is_default to false (create_subnetpool:is_default, and :shared,
+  // come from the attributes being admin-only, where giving the default value is harmless)
+  'update_subnetpool:is_default': 'rule:admin_only',
 };
 
 export class Policy {

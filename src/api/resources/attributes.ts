@@ -45,6 +45,8 @@ export interface ResourceDef {
   attributes: AttributeMap;
   /** Has description, tags, revision_number and timestamps (standard attributes). */
   standardAttributes: boolean;
+  /** False: a create takes one item, never the collection form (`Bulk operation not supported`). */
+  allowBulk?: boolean;
 }
 
 export interface ExtensionDef {

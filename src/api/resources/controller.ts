@@ -93,6 +93,7 @@ export function registerResource(app: FastifyInstance, res: ResourceDef, plugin:
   const create = async (req: FastifyRequest, reply: FastifyReply) => {
     const ctx = deps.contextOf(req);
     const { items, bulk } = unwrapBody(res, req.body, 'post');
+    if (bulk && res.allowBulk === false) throw new HTTPBadRequest({ msg: 'Bulk operation not supported' });
     const prepared = items.map((item) => {
       const full = ownItem(prepareItem(res, item, 'post'), ctx);
       policy.enforceAttributes(res, ctx, 'create', { ...pick(full, Object.keys(item)), project_id: full.project_id });

@@ -3,28 +3,18 @@
  * per counted resource, writable by PUT only, converted as Python's int() and limited to
  * -1 (unlimited) … 2^31-1, as Neutron's quota controller declares them.
  */
-import { InvalidInput } from '../../core/errors.js';
-import { pyStr } from '../../core/py-repr.js';
 import { attr, type AttributeMap, type ExtensionDef, type ResourceDef } from './attributes.js';
-import { isRange, isString } from './validators.js';
+import { isRange, isString, toPythonInt } from './validators.js';
 
 /** The resources a project's quota limits, in the order Neutron shows them. */
-export const QUOTA_RESOURCES = ['network', 'subnet', 'port', 'router', 'floatingip', 'rbac_policy', 'security_group', 'security_group_rule'] as const;
+export const QUOTA_RESOURCES = ['network', 'subnet', 'subnetpool', 'port', 'router', 'floatingip', 'rbac_policy', 'security_group', 'security_group_rule'] as const;
 export type QuotaResource = (typeof QUOTA_RESOURCES)[number];
 
 export const QUOTA_MAX = 2147483647;
 
-/** neutron-lib's convert_to_int: Python's int() of the value. */
-export function toQuotaInt(v: unknown): number {
-  if (typeof v === 'number' && Number.isFinite(v)) return Math.trunc(v);
-  if (typeof v === 'boolean') return v ? 1 : 0;
-  if (typeof v === 'string' && /^\s*[+-]?\d+\s*$/.test(v)) return Number(v.trim());
-  throw new InvalidInput({ error_message: `'${pyStr(v)}' is not an integer` });
-}
-
 export const quotaResource = (): ResourceDef => {
   const limits: AttributeMap = {};
-  for (const r of QUOTA_RESOURCES) limits[r] = attr({ allowPut: true, convert: toQuotaInt, validate: isRange(-1, QUOTA_MAX) });
+  for (const r of QUOTA_RESOURCES) limits[r] = attr({ allowPut: true, convert: toPythonInt, validate: isRange(-1, QUOTA_MAX) });
   return {
     member: 'quota',
     collection: 'quotas',

@@ -3,7 +3,7 @@ import { InvalidInput } from '../../core/errors.js';
 import { formatCidr, parseCidr, canonicalIp, isIp } from '../../core/ip.js';
 import { attr, NOT_SPECIFIED, type ResourceDef } from './attributes.js';
 import { ownerAttributes, standardAttributes } from './standard-attrs.js';
-import { isDict, isDictList, isIpAddressOrNull, isOneOf, isOneOfOrNull, isString, isUuid, isUuidOrNull, noneToEmptyList, toBoolean, toInt, type Validator } from './validators.js';
+import { isDict, isDictList, isIpAddressOrNull, isNonNegative, isOneOf, isOneOfOrNull, isString, isUuid, isUuidOrNull, noneToEmptyList, toBoolean, toInt, toPythonInt, type Validator } from './validators.js';
 
 const IPV6_MODES = ['dhcpv6-stateful', 'dhcpv6-stateless', 'slaac'];
 
@@ -65,7 +65,7 @@ export const subnetResource = (): ResourceDef => ({
     ip_version: attr({ allowPost: true, convert: toInt, validate: isOneOf([4, 6]), isFilter: true, isSortKey: true }),
     network_id: attr({ allowPost: true, validate: isUuid, isFilter: true, isSortKey: true }),
     subnetpool_id: attr({ allowPost: true, default: NOT_SPECIFIED, validate: isUuidOrNull, isFilter: true, isSortKey: true }),
-    prefixlen: attr({ allowPost: true, default: NOT_SPECIFIED, convert: toInt, isVisible: false }),
+    prefixlen: attr({ allowPost: true, default: NOT_SPECIFIED, convert: toPythonInt, validate: isNonNegative, isVisible: false }),
     cidr: attr({ allowPost: true, default: NOT_SPECIFIED, convert: toCidr, isFilter: true, isSortKey: true }),
     gateway_ip: attr({ allowPost: true, allowPut: true, default: NOT_SPECIFIED, validate: isIpAddressOrNull, convert: toCanonicalIp, isFilter: true, isSortKey: true }),
     allocation_pools: attr({ allowPost: true, allowPut: true, default: NOT_SPECIFIED, validate: isPools }),

@@ -5,7 +5,8 @@
  * them to people. Pure; no I/O.
  */
 import { InvalidInput } from '../../core/errors.js';
-import { isIp, parseCidr, formatCidr, parseMac } from '../../core/ip.js';
+import { isIp, parseCidr, formatCidr, formatIp, parseMac } from '../../core/ip.js';
+import { pyStr } from '../../core/py-repr.js';
 
 export type Validator = (value: unknown) => string | undefined;
 export type Converter = (value: unknown) => unknown;
@@ -32,6 +33,14 @@ export const toInt: Converter = (v) => {
   throw new InvalidInput({ error_message: `'${show(v)}' is not an integer` });
 };
 
+/** neutron-lib's convert_to_int: Python's int() of the value (1.7 → 1, True → 1, ' 5 ' → 5; None refused). */
+export const toPythonInt: Converter = (v) => {
+  if (typeof v === 'number' && Number.isFinite(v)) return Math.trunc(v);
+  if (typeof v === 'boolean') return v ? 1 : 0;
+  if (typeof v === 'string' && /^\s*[+-]?\d+\s*$/.test(v)) return Number(v.trim());
+  throw new InvalidInput({ error_message: `'${pyStr(v)}' is not an integer` });
+};
+
 export const toIntOrNull: Converter = (v) => (v === null ? null : toInt(v));
 
 /** `None` → []; a scalar → [scalar]; a list stays. */
@@ -47,6 +56,12 @@ export const isString =
     if (maxLen !== undefined && v.length > maxLen) return `'${v}' exceeds maximum length of ${maxLen}`;
     return undefined;
   };
+
+/** neutron-lib's validate_not_empty_string: a string with something besides white space. */
+export const isNotEmptyString =
+  (maxLen?: number): Validator =>
+  (v) =>
+    isString(maxLen)(v) ?? ((v as string).trim() ? undefined : `'${v}' Blank strings are not permitted`);
 
 export const isStringOrNull =
   (maxLen?: number): Validator =>
@@ -96,6 +111,31 @@ export const isSubnetCidr: Validator = (v) => {
   if (c.host !== c.network) return `'${show(v)}' isn't a recognized IP subnet cidr, '${formatCidr(c)}' is recommended`;
   return undefined;
 };
+/**
+ * neutron-lib's validate_subnet: an address and a prefix length; host bits are allowed, but an
+ * IPv4 text must be the canonical one (`10.0.0.0/08` is not).
+ */
+export const isSubnet: Validator = (v) => {
+  const c = typeof v === 'string' ? parseCidr(v) : undefined;
+  if (!c) return `'${pyStr(v)}' is not a valid IP subnet`;
+  const text = v as string;
+  if (!text.includes('/') || (c.version === 4 && `${formatIp(4, c.host)}/${c.prefix}` !== text))
+    return `'${text}' isn't a recognized IP subnet cidr, '${formatCidr(c)}' is recommended`;
+  return undefined;
+};
+
+/** neutron-lib's validate_subnet_list: duplicates first, then each item. */
+export const isSubnetList: Validator = (v) => {
+  if (!Array.isArray(v)) return `'${pyStr(v)}' is not a list`;
+  const dups = v.filter((x, i) => v.findIndex((y) => JSON.stringify(y) === JSON.stringify(x)) !== i);
+  if (dups.length) return `Duplicate items in the list: '${[...new Set(dups.map(pyStr))].join(', ')}'`;
+  for (const item of v) {
+    const why = isSubnet(item);
+    if (why) return why;
+  }
+  return undefined;
+};
+
 export const isSubnetCidrOrNull: Validator = (v) => (v === null ? undefined : isSubnetCidr(v));
 
 /** An IP address or CIDR (host bits allowed), as allowed address pairs take. */

@@ -9,6 +9,7 @@ import { AvailabilityZoneNotFound } from '../../core/errors.js';
 import type { Executor, NetworkRow, PortRow, SubnetRow } from '../../db/schema.js';
 import type { Resource } from '../plugin-api.js';
 import type { SpecialFilter } from '../../db/repos/listing.js';
+import type { Cidr } from '../../core/ip.js';
 
 export interface Ml2Hooks {
   /**
@@ -29,6 +30,13 @@ export interface Ml2Hooks {
   /** After a subnet row exists, or was updated (`subnet`: the row as written). */
   subnetCreated: Array<(trx: Executor, ctx: RequestContext, subnet: SubnetRow) => Promise<void>>;
   subnetUpdated: Array<(trx: Executor, ctx: RequestContext, subnet: SubnetRow) => Promise<void>>;
+  /**
+   * The CIDR of a new subnet that names a subnet pool (`subnetpool_id`, or the default pool of its
+   * IP version): chosen from the pool, or the requested one checked against it, and claimed so that
+   * no concurrent allocation from the pool gets it. Set by the subnet pool plug-in; without it a
+   * subnet that names a pool is refused.
+   */
+  allocateFromPool?: (trx: Executor, ctx: RequestContext, request: PoolSubnetRequest) => Promise<PoolSubnet>;
   beforeSubnetDelete: Array<(trx: Executor, ctx: RequestContext, subnet: SubnetRow) => Promise<void>>;
   extendSubnets: Array<(trx: Executor, subnets: Resource[]) => Promise<void>>;
 
@@ -49,6 +57,25 @@ export interface Ml2Hooks {
   extendRouters: Array<(trx: Executor, routers: Resource[]) => Promise<void>>;
   /** List filters on port attributes that extensions add (`security_groups=ID`). */
   portFilters: Record<string, SpecialFilter>;
+}
+
+/** What a subnet create asks of a pool (the prepared request's values, NOT_SPECIFIED left out). */
+export interface PoolSubnetRequest {
+  /** The pool named, or undefined for the default pool of `ip_version` (use_default_subnetpool). */
+  subnetpool_id?: string;
+  ip_version: 4 | 6;
+  /** The owner of the new subnet (the pool's prefix quota is per project). */
+  project_id: string;
+  cidr?: string;
+  prefixlen?: number;
+  gateway_ip?: string;
+}
+
+export interface PoolSubnet {
+  subnetpool_id: string;
+  cidr: Cidr;
+  /** The pool chose the CIDR (no CIDR or gateway was asked for): Neutron then puts the gateway at network + 1. */
+  chosen: boolean;
 }
 
 export const emptyHooks = (): Ml2Hooks => ({

@@ -1,6 +1,7 @@
 /**
- * Subnets: CIDR, gateway and pool checks (Neutron's rules and errors), IPv6 address modes,
- * overlap within a network, name servers and host routes; deletion refused while ports other
+ * Subnets: the CIDR given or allocated from a subnet pool (the `allocateFromPool` hook), gateway
+ * and pool checks (Neutron's rules and errors), IPv6 address modes, overlap and subnet pool
+ * affinity within a network, name servers and host routes; deletion refused while ports other
  * than DHCP ports hold addresses from the subnet.
  */
 import { newId, type RequestContext } from '../../core/context.js';
@@ -10,11 +11,12 @@ import {
   GatewayConflictWithAllocationPools,
   HostRoutesExhausted,
   InvalidInput,
+  NetworkSubnetPoolAffinityError,
   PolicyNotAuthorized,
   SubnetInUse,
   SubnetNotFound,
 } from '../../core/errors.js';
-import { cidrsOverlap, formatIp, parseCidr, parseIp, type Cidr } from '../../core/ip.js';
+import { cidrsOverlap, formatCidr, formatIp, parseCidr, parseIp, type Cidr } from '../../core/ip.js';
 import { NOT_SPECIFIED } from '../../api/resources/attributes.js';
 import { defaultGateway, defaultPools, usableRange, validatePools, type Range } from '../../ipam/allocator.js';
 import { bool, dbBool, type Executor, type SubnetRow } from '../../db/schema.js';
@@ -56,23 +58,20 @@ export class SubnetOps implements ResourcePlugin {
     const network = await this.deps.networks.visibleRow(trx, ctx, item.network_id as string);
     // a network shared with the caller takes its ports, not its subnets (admin_or_network_owner)
     if (!ctx.isAdmin && network.project_id !== ctx.projectId) throw new PolicyNotAuthorized({ action: 'create_subnet' });
-    if (item.subnetpool_id !== NOT_SPECIFIED && item.subnetpool_id !== null)
-      throw new BadRequest({ resource: 'subnets', msg: 'subnet pools are not supported by this server' });
-    if (item.cidr === NOT_SPECIFIED || item.cidr === null)
-      throw new BadRequest({ resource: 'subnets', msg: 'a subnetpool must be specified in the absence of a cidr' });
     const version = item.ip_version as 4 | 6;
-    const cidr = parseCidr(item.cidr as string) as Cidr;
-    if (cidr.version !== version) throw new InvalidInput({ error_message: `cidr '${item.cidr}' does not match the ip_version '${version}'` });
+    const { cidr, subnetpoolId, chosen } = await this.cidrOf(trx, ctx, item);
     const ra = item.ipv6_ra_mode === NOT_SPECIFIED ? null : (item.ipv6_ra_mode as string | null);
     const mode = item.ipv6_address_mode === NOT_SPECIFIED ? null : (item.ipv6_address_mode as string | null);
     checkIpv6Modes(cidr, ra, mode);
 
-    const others = await trx.selectFrom('subnets').select(['cidr']).where('network_id', '=', network.id).execute();
+    const others = await trx.selectFrom('subnets').select(['cidr', 'ip_version', 'subnetpool_id']).where('network_id', '=', network.id).execute();
     if (others.some((o) => cidrsOverlap(parseCidr(o.cidr)!, cidr)))
-      throw new InvalidInput({ error_message: `Requested subnet with cidr: ${item.cidr} for network: ${network.id} overlaps with another subnet` });
+      throw new InvalidInput({ error_message: `Requested subnet with cidr: ${formatCidr(cidr)} for network: ${network.id} overlaps with another subnet` });
+    // the subnets of one IP version on a network all come from one pool, or none does
+    if (others.some((o) => Number(o.ip_version) === version && (o.subnetpool_id ?? null) !== subnetpoolId)) throw new NetworkSubnetPoolAffinityError();
 
     let gateway: bigint | null;
-    if (item.gateway_ip === NOT_SPECIFIED) gateway = defaultGateway(cidr);
+    if (item.gateway_ip === NOT_SPECIFIED) gateway = chosen ? cidr.network + 1n : defaultGateway(cidr);
     else if (item.gateway_ip === null) gateway = null;
     else gateway = checkGateway(cidr, item.gateway_ip as string);
     const pools =
@@ -90,7 +89,8 @@ export class SubnetOps implements ResourcePlugin {
       network_id: network.id,
       name: item.name as string,
       ip_version: version,
-      cidr: item.cidr as string,
+      cidr: formatCidr(cidr),
+      subnetpool_id: subnetpoolId,
       gateway_ip: gateway === null ? null : formatIp(version, gateway),
       enable_dhcp: dbBool(item.enable_dhcp),
       ipv6_ra_mode: ra,
@@ -102,6 +102,41 @@ export class SubnetOps implements ResourcePlugin {
     await bumpRevision(trx, 'networks', network.id);
     await runHooks(this.deps.hooks.subnetCreated, trx, ctx, row);
     return id;
+  }
+
+  /**
+   * The new subnet's CIDR: the one given, or one from the subnet pool the request names
+   * (`subnetpool_id`, or `use_default_subnetpool`), with Neutron's checks of the combination.
+   * `chosen`: the pool chose it (Neutron then puts the default gateway at network + 1, IPv6 too).
+   */
+  private async cidrOf(trx: Executor, ctx: RequestContext, item: Resource): Promise<{ cidr: Cidr; subnetpoolId: string | null; chosen: boolean }> {
+    const given = (v: unknown) => v !== NOT_SPECIFIED && v !== null && v !== undefined;
+    const version = item.ip_version as 4 | 6;
+    if (given(item.cidr) && given(item.prefixlen)) throw new BadRequest({ resource: 'subnets', msg: 'cidr and prefixlen must not be supplied together' });
+    if (item.use_default_subnetpool === true && given(item.subnetpool_id))
+      throw new BadRequest({ resource: 'subnets', msg: 'subnetpool_id and use_default_subnetpool cannot both be specified' });
+    if (given(item.cidr)) {
+      const c = parseCidr(item.cidr as string) as Cidr;
+      if (c.version !== version) throw new InvalidInput({ error_message: `cidr '${item.cidr}' does not match the ip_version '${version}'` });
+    }
+    const fromPool = given(item.subnetpool_id) || item.use_default_subnetpool === true;
+    if (!fromPool) {
+      if (!given(item.cidr)) throw new BadRequest({ resource: 'subnets', msg: 'a subnetpool must be specified in the absence of a cidr' });
+      return { cidr: parseCidr(item.cidr as string) as Cidr, subnetpoolId: null, chosen: false };
+    }
+    if (!given(item.cidr) && given(item.allocation_pools))
+      throw new BadRequest({ resource: 'subnets', msg: 'allocation_pools allowed only for specific subnet requests.' });
+    const allocate = this.deps.hooks.allocateFromPool;
+    if (!allocate) throw new BadRequest({ resource: 'subnets', msg: 'subnet pools are not supported by this server' });
+    const got = await allocate(trx, ctx, {
+      subnetpool_id: given(item.subnetpool_id) ? (item.subnetpool_id as string) : undefined,
+      ip_version: version,
+      project_id: item.project_id as string,
+      cidr: given(item.cidr) ? (item.cidr as string) : undefined,
+      prefixlen: given(item.prefixlen) ? (item.prefixlen as number) : undefined,
+      gateway_ip: given(item.gateway_ip) ? (item.gateway_ip as string) : undefined,
+    });
+    return { cidr: got.cidr, subnetpoolId: got.subnetpool_id, chosen: got.chosen };
   }
 
   private checkLimits(id: string, dns: string[], routes: unknown[]): void {
@@ -190,7 +225,6 @@ export class SubnetOps implements ResourcePlugin {
                   .where((e) => e.or([e('networks.project_id', '=', ctx.projectId), networkSharedWith(e, ctx.projectId)])),
               ),
             ]),
-      special: { subnetpool_id: (eb, v) => (v.includes(null) ? eb.val(true) : eb.val(false)) as never },
     };
     return listPages<SubnetRow>(db, spec, q, (part) => this.viewsOf(db, part));
   }
@@ -267,7 +301,7 @@ export class SubnetOps implements ResourcePlugin {
         project_id: r.project_id,
         network_id: r.network_id,
         ip_version: Number(r.ip_version),
-        subnetpool_id: null,
+        subnetpool_id: r.subnetpool_id ?? null,
         enable_dhcp: bool(r.enable_dhcp),
         ipv6_ra_mode: r.ipv6_ra_mode,
         ipv6_address_mode: r.ipv6_address_mode,

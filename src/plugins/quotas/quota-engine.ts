@@ -16,6 +16,7 @@ import { QUOTA_RESOURCES, type QuotaResource } from '../../api/resources/quotas.
 const TABLES: Record<QuotaResource, string[]> = {
   network: ['networks'],
   subnet: ['subnets'],
+  subnetpool: ['subnetpools'],
   port: ['ports'],
   router: ['routers'],
   floatingip: ['floatingips'],
@@ -42,6 +43,8 @@ export class QuotaEngine {
     this.defaults = {
       network: q.quota_network,
       subnet: q.quota_subnet,
+      // Neutron has no option of its own for subnet pools: they take [QUOTAS] default_quota
+      subnetpool: q.default_quota,
       port: q.quota_port,
       router: q.quota_router,
       floatingip: q.quota_floatingip,
