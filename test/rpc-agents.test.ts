@@ -8,35 +8,18 @@
  */
 import { describe, it, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
-import path from 'node:path';
-import { randomBytes } from 'node:crypto';
+import { execFileSync, type ChildProcess } from 'node:child_process';
 import pino from 'pino';
 import amqp from 'amqplib';
 import { postgres, skipReason } from './helpers/dialects.js';
-import { client, ROOT, spawnServer, type Spawned } from './helpers/server.js';
-import { rabbitSkipReason } from './helpers/rabbitmq.js';
+import { client, spawnAgent, spawnServer, stopProcess, type Spawned } from './helpers/server.js';
+import { rabbitctlSkipReason, testVhost } from './helpers/rabbitmq.js';
 import { RabbitTransport } from '../src/rpc/rabbitmq-transport.js';
 import { RpcClient } from '../src/rpc/rpc-api.js';
 import { PLUGIN } from '../src/rpc/topics.js';
 import { SERVER_PLUGIN_API } from '../src/agents/server-api.js';
 
-const VHOST = `nucleon-test-agents-${randomBytes(4).toString('hex')}`;
-const TRANSPORT_URL = `rabbit://guest:guest@127.0.0.1:5672/${VHOST}`;
 const DOWN_TIME = 4;
-
-async function skip(): Promise<string | undefined> {
-  const why = (await skipReason(postgres)) ?? (await rabbitSkipReason());
-  if (why) return why;
-  try {
-    execFileSync('rabbitmqctl', ['-q', 'status'], { stdio: 'ignore', timeout: 30_000 });
-  } catch (err) {
-    const reason = `rabbitmqctl not usable (a virtual host per run needs it): ${(err as Error).message}`;
-    if (process.env.CI === 'true') throw new Error(reason);
-    return reason;
-  }
-  return undefined;
-}
 
 async function until<T>(what: string, fn: () => Promise<T | undefined | false>, timeoutMs = 30_000): Promise<T> {
   const deadline = Date.now() + timeoutMs;
@@ -53,46 +36,29 @@ async function until<T>(what: string, fn: () => Promise<T | undefined | false>, 
   }
 }
 
-function spawnAgent(kind: string, host: string): ChildProcess {
-  const proc = spawn(process.execPath, ['--import', 'tsx', path.join(ROOT, 'src/cli/nucleon-agent.ts'), kind], {
-    cwd: ROOT,
-    env: { ...process.env, NUCLEON_DEFAULT__HOST: host, NUCLEON_DEFAULT__TRANSPORT_URL: TRANSPORT_URL, NUCLEON_AGENT__REPORT_INTERVAL: '1', NUCLEON_AGENT__AVAILABILITY_ZONE: 'nova' },
-    stdio: ['ignore', 'ignore', process.env.NUCLEON_TEST_LOG ? 'inherit' : 'ignore'],
-  });
-  return proc;
-}
-
-const stopProc = (p: ChildProcess) =>
-  new Promise<void>((resolve) => {
-    if (p.exitCode !== null || p.signalCode !== null) return resolve();
-    p.once('exit', () => resolve());
-    p.kill('SIGTERM');
-    setTimeout(() => p.kill('SIGKILL'), 5000).unref();
-  });
-
-describe('servers and agents over RabbitMQ and PostgreSQL', { skip: await skip() }, () => {
+describe('servers and agents over RabbitMQ and PostgreSQL', { skip: (await skipReason(postgres)) ?? (await rabbitctlSkipReason()) }, () => {
+  let vhost: ReturnType<typeof testVhost>;
+  let VHOST = '';
+  let TRANSPORT_URL = '';
   let db: { url: string; drop(): Promise<void> };
   const servers: Spawned[] = [];
   const agents = new Map<string, ChildProcess>();
   before(async () => {
-    execFileSync('rabbitmqctl', ['-q', 'add_vhost', VHOST]);
-    execFileSync('rabbitmqctl', ['-q', 'set_permissions', '-p', VHOST, 'guest', '.*', '.*', '.*']);
+    vhost = testVhost('agents');
+    VHOST = vhost.name;
+    TRANSPORT_URL = vhost.url;
     db = await postgres.create();
     const env = { NUCLEON_DATABASE__CONNECTION: db.url, NUCLEON_DEFAULT__TRANSPORT_URL: TRANSPORT_URL, NUCLEON_DEFAULT__AGENT_DOWN_TIME: String(DOWN_TIME) };
     // the first server migrates before the second starts
     servers.push(await spawnServer({ ...env, NUCLEON_DEFAULT__HOST: 'srv-a' }));
     servers.push(await spawnServer({ ...env, NUCLEON_DEFAULT__HOST: 'srv-b' }));
-    for (const [kind, host] of [['dhcp', 'hv-d1'], ['dhcp', 'hv-d2'], ['l3', 'net-1'], ['l2', 'hv-1']]) agents.set(`${kind}@${host}`, spawnAgent(kind, host));
+    for (const [kind, host] of [['dhcp', 'hv-d1'], ['dhcp', 'hv-d2'], ['l3', 'net-1'], ['l2', 'hv-1']]) agents.set(`${kind}@${host}`, spawnAgent(kind, host, { NUCLEON_DEFAULT__TRANSPORT_URL: TRANSPORT_URL, NUCLEON_AGENT__REPORT_INTERVAL: '1' }));
   });
   after(async () => {
-    await Promise.all([...agents.values()].map(stopProc));
+    await Promise.all([...agents.values()].map(stopProcess));
     await Promise.all(servers.map((s) => s.stop()));
     await db?.drop();
-    try {
-      execFileSync('rabbitmqctl', ['-q', 'delete_vhost', VHOST]);
-    } catch {
-      /* already gone */
-    }
+    vhost?.remove();
   });
   const a = () => client(servers[0].url);
   const b = () => client(servers[1].url);
@@ -184,7 +150,7 @@ describe('servers and agents over RabbitMQ and PostgreSQL', { skip: await skip()
 
   it('moves the network to the other DHCP agent when its agent stops', async () => {
     const other = hostedOn === 'hv-d1' ? 'hv-d2' : 'hv-d1';
-    await stopProc(agents.get(`dhcp@${hostedOn}`)!);
+    await stopProcess(agents.get(`dhcp@${hostedOn}`)!);
     // dead after agent_down_time, failed over after twice that, checked every agent_down_time / 2
     await until(
       `the network on ${other}`,
@@ -194,7 +160,12 @@ describe('servers and agents over RabbitMQ and PostgreSQL', { skip: await skip()
       },
       (4 * DOWN_TIME + 10) * 1000,
     );
-    await until(`the DHCP agent on ${other} reporting the network`, async () => (await agentList(b(), `?host=${other}`))[0].configurations.networks === 1);
+    // it reports every network the API says it now hosts (the moved one among them)
+    await until(`the DHCP agent on ${other} reporting the network`, async () => {
+      const me = (await agentList(b(), `?host=${other}`))[0];
+      const hosted = (await b().get(`/v2.0/agents/${me.id}/dhcp-networks`)).body.networks.map((n: { id: string }) => n.id);
+      return hosted.includes(network) && me.configurations.networks === hosted.length;
+    });
     assert.equal((await agentList(b(), `?host=${hostedOn}`))[0].alive, false);
   });
 });

@@ -12,8 +12,9 @@ import { execFile } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { ROOT, spawnServer } from './helpers/server.js';
-import { ADMIN_PASSWORD, KEYSTONE, keystoneServerEnv, keystoneUnavailable, pointNetworkEndpoint } from './helpers/keystone.js';
+import { ROOT, spawnAgent, spawnServer, stopProcess } from './helpers/server.js';
+import { rabbitctlSkipReason, testVhost } from './helpers/rabbitmq.js';
+import { ADMIN_PASSWORD, KEYSTONE, keystoneServerEnv, keystoneUnavailable, passwordToken, pointNetworkEndpoint } from './helpers/keystone.js';
 
 const REFERENCE = path.resolve(ROOT, '../shared/reference');
 const TEMPEST_SH = path.join(REFERENCE, 'tempest.sh');
@@ -21,7 +22,6 @@ const REFERENCE_PASS = path.join(REFERENCE, 'results/real-neutron-tempest-networ
 
 /** Tests that pass against the reference but cannot pass here yet, and why. */
 const KNOWN_GAPS: Record<string, string> = {
-  'tempest.api.network.admin.test_dhcp_agent_scheduler.DHCPAgentSchedulersTestJSON': 'needs a live DHCP agent; agents that serve DHCP come with the datapath (issue 6)',
   'tempest.api.network.admin.test_routers_dvr.RoutersTestDVR.test_centralized_router_update_to_dvr':
     'skipped without the l3-ha extension (HA routers are not implemented)',
 };
@@ -44,13 +44,34 @@ const ids = (file: string) =>
       .filter(Boolean),
   );
 
-test('tempest.api.network passes where the reference neutron-server passes', { timeout: 1_200_000, skip: await why() }, async (t) => {
+/** The DHCP scheduler tests that failed against the reference for want of a live DHCP agent. */
+const NEED_AGENTS = [
+  'tempest.api.network.admin.test_dhcp_agent_scheduler.DHCPAgentSchedulersTestJSON.test_add_remove_network_from_dhcp_agent',
+  'tempest.api.network.admin.test_dhcp_agent_scheduler.DHCPAgentSchedulersTestJSON.test_list_networks_hosted_by_one_dhcp',
+];
+
+test('tempest.api.network passes where the reference neutron-server passes', { timeout: 1_200_000, skip: (await why()) ?? (await rabbitctlSkipReason()) }, async (t) => {
   const state = fs.mkdtempSync(path.join(os.tmpdir(), 'nucleon-tempest-'));
+  // a DHCP and an L3 agent report to the server over RabbitMQ, as in a real deployment
+  const vhost = testVhost('tempest');
   const server = await spawnServer(
-    keystoneServerEnv(state, { NUCLEON_ML2_TYPE_VLAN__NETWORK_VLAN_RANGES: 'physnet1:1000:1999', NUCLEON_ML2_TYPE_VXLAN__VNI_RANGES: '1:100000' }),
+    keystoneServerEnv(state, {
+      NUCLEON_ML2_TYPE_VLAN__NETWORK_VLAN_RANGES: 'physnet1:1000:1999',
+      NUCLEON_ML2_TYPE_VXLAN__VNI_RANGES: '1:100000',
+      NUCLEON_DEFAULT__TRANSPORT_URL: vhost.url,
+    }),
   );
+  const agentEnv = { NUCLEON_DEFAULT__TRANSPORT_URL: vhost.url, NUCLEON_AGENT__REPORT_INTERVAL: '5' };
+  const agents = [spawnAgent('dhcp', 'tempest-net-1', agentEnv), spawnAgent('l3', 'tempest-net-1', agentEnv)];
   try {
     await pointNetworkEndpoint(server.url);
+    const { token } = await passwordToken('admin', ADMIN_PASSWORD, 'admin');
+    for (let i = 0; ; i++) {
+      const r = await fetch(`${server.url}/v2.0/agents?alive=true`, { headers: { 'X-Auth-Token': token } });
+      if (((await r.json()) as { agents?: unknown[] }).agents?.length === 2) break;
+      if (i > 120) throw new Error('the DHCP and L3 agents did not register within 60 s');
+      await new Promise((res) => setTimeout(res, 500));
+    }
     const out = path.join(state, 'results');
     const log = await new Promise<string>((resolve, reject) => {
       execFile(
@@ -69,11 +90,13 @@ test('tempest.api.network passes where the reference neutron-server passes', { t
     t.diagnostic(`tempest.api.network against Nucleon: ${JSON.stringify(counts)}`);
     const passed = ids(path.join(out, 'nucleon-pass.txt'));
     const gap = (id: string) => Object.keys(KNOWN_GAPS).some((k) => id === k || id.startsWith(`${k}.`));
-    const missing = [...ids(REFERENCE_PASS)].filter((id) => !passed.has(id) && !gap(id));
-    assert.deepEqual(missing, [], `tempest tests that pass against the reference but not here:\n${missing.join('\n')}\n\n${summary}\n${log.slice(-2000)}`);
+    const missing = [...ids(REFERENCE_PASS), ...NEED_AGENTS].filter((id) => !passed.has(id) && !gap(id));
+    assert.deepEqual(missing, [], `tempest tests that pass against the reference (or need agents) but not here:\n${missing.join('\n')}\n\n${summary}\n${log.slice(-2000)}`);
     assert.ok(counts.passed >= 200, `a real run: ${JSON.stringify(counts)}`);
   } finally {
+    await Promise.all(agents.map(stopProcess));
     await server.stop();
+    vhost.remove();
     fs.rmSync(state, { recursive: true, force: true });
   }
 });

@@ -5,6 +5,7 @@
  * `deleteNames` removes what a run declared.
  */
 import { randomBytes } from 'node:crypto';
+import { execFileSync } from 'node:child_process';
 import amqp from 'amqplib';
 import { parseTransportUrl, type RabbitHost } from '../../src/rpc/transport-url.js';
 
@@ -45,4 +46,40 @@ export async function deleteNames(names: { queues: string[]; exchanges: string[]
   for (const q of names.queues) await ch.deleteQueue(q);
   for (const x of names.exchanges) await ch.deleteExchange(x);
   await close();
+}
+
+/**
+ * A RabbitMQ virtual host of its own for a test run (`rabbitmqctl add_vhost`, guest allowed), so
+ * that servers and agents started by the test meet nobody else's; `remove()` deletes it with
+ * everything in it. Throws when rabbitmqctl is unusable.
+ */
+export function testVhost(what: string): { name: string; url: string; remove(): void } {
+  const name = runPrefix(what);
+  execFileSync('rabbitmqctl', ['-q', 'add_vhost', name], { timeout: 60_000 });
+  execFileSync('rabbitmqctl', ['-q', 'set_permissions', '-p', name, 'guest', '.*', '.*', '.*'], { timeout: 60_000 });
+  return {
+    name,
+    url: `rabbit://guest:guest@127.0.0.1:5672/${name}`,
+    remove() {
+      try {
+        execFileSync('rabbitmqctl', ['-q', 'delete_vhost', name], { timeout: 60_000 });
+      } catch {
+        /* already gone */
+      }
+    },
+  };
+}
+
+/** For `describe`/`test` skip: also needs rabbitmqctl (a virtual host per run); under CI a missing one fails. */
+export async function rabbitctlSkipReason(): Promise<string | undefined> {
+  const why = await rabbitSkipReason();
+  if (why) return why;
+  try {
+    execFileSync('rabbitmqctl', ['-q', 'status'], { stdio: 'ignore', timeout: 60_000 });
+    return undefined;
+  } catch (err) {
+    const reason = `rabbitmqctl not usable (a virtual host per run needs it): ${(err as Error).message}`;
+    if (process.env.CI === 'true') throw new Error(reason);
+    return reason;
+  }
 }

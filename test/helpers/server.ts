@@ -170,3 +170,21 @@ export function serverFixture(createDb: () => Promise<{ url: string; drop(): Pro
     },
   };
 }
+
+/** A real nucleon-agent process of `kind` as host `host` (through tsx); stop it with `stopProcess`. */
+export function spawnAgent(kind: string, host: string, env: Record<string, string>): ChildProcess {
+  return spawn(process.execPath, ['--import', 'tsx', path.join(ROOT, 'src/cli/nucleon-agent.ts'), kind], {
+    cwd: ROOT,
+    env: { ...process.env, NUCLEON_DEFAULT__HOST: host, ...env },
+    stdio: ['ignore', 'ignore', process.env.NUCLEON_TEST_LOG ? 'inherit' : 'ignore'],
+  });
+}
+
+/** SIGTERM, then SIGKILL after 5 s; resolves once the process is gone. */
+export const stopProcess = (p: ChildProcess): Promise<void> =>
+  new Promise<void>((resolve) => {
+    if (p.exitCode !== null || p.signalCode !== null) return resolve();
+    p.once('exit', () => resolve());
+    p.kill('SIGTERM');
+    setTimeout(() => p.kill('SIGKILL'), 5000).unref();
+  });

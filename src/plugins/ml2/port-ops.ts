@@ -24,6 +24,7 @@ import { listPages, type Resource, type ResourcePages, type ResourcePlugin } fro
 import { tagOps } from '../tag-ops.js';
 import { checkQuotas, runHooks } from './hooks.js';
 import type { Ml2Deps } from './ml2-plugin.js';
+import { prepared } from '../../db/repos/prepared.js';
 
 const COLUMNS: Record<string, string> = Object.fromEntries(
   ['id', 'name', 'network_id', 'admin_state_up', 'mac_address', 'device_id', 'device_owner', 'status', 'project_id', 'description', 'revision_number', 'created_at', 'updated_at'].map((c) => [c, c]),
@@ -35,6 +36,8 @@ type Pair = { ip_address: string; mac_address?: string };
 /** Router interfaces get only the addresses they ask for (no automatic SLAAC addresses), as in Neutron. */
 const isRouterInterface = (owner: string) => owner.startsWith('network:router_interface') || owner === 'network:ha_router_replicated_interface';
 type DhcpOpt = { opt_name: string; opt_value: string | null; ip_version?: number | string };
+
+const portById = prepared((trx, id: string) => trx.selectFrom('ports').selectAll().where('id', '=', id));
 
 export class PortOps implements ResourcePlugin {
   readonly tags;
@@ -155,7 +158,7 @@ export class PortOps implements ResourcePlugin {
 
   /** A port the caller may see: its own, or one on its own network (admins see all); else PortNotFound. */
   async visibleRow(trx: Executor, ctx: RequestContext, id: string): Promise<PortRow> {
-    const row = await trx.selectFrom('ports').selectAll().where('id', '=', id).executeTakeFirst();
+    const [row] = await portById(trx, id);
     if (!row) throw new PortNotFound({ port_id: id });
     if (!ctx.isAdmin && row.project_id !== ctx.projectId) {
       const net = await trx.selectFrom('networks').select('project_id').where('id', '=', row.network_id).executeTakeFirst();

@@ -1,5 +1,6 @@
 /** Rows of security groups, rules, default groups and port bindings (tables of migration 0002). */
 import type { Executor, StandardColumns } from '../../db/schema.js';
+import { prepared } from '../../db/repos/prepared.js';
 import { chunks } from '../../db/repos/listing.js';
 
 export interface SecurityGroupRow extends StandardColumns {
@@ -48,11 +49,16 @@ export async function rulesOf(trx: Executor, groupIds: string[]): Promise<Map<st
 }
 
 /** Security group ids of each port, in a stable order. */
+const groupsOfOnePort = prepared((trx, id: string) => trx.selectFrom('port_security_groups').selectAll().where('port_id', '=', id).orderBy('security_group_id'));
+
 export async function groupsOfPorts(trx: Executor, portIds: string[]): Promise<Map<string, string[]>> {
   const out = new Map<string, string[]>(portIds.map((id) => [id, []]));
   for (const part of chunks(portIds)) {
     if (!part.length) continue;
-    const rows = await trx.selectFrom('port_security_groups').selectAll().where('port_id', 'in', part).orderBy('security_group_id').execute();
+    const rows =
+      part.length === 1
+        ? await groupsOfOnePort(trx, part[0])
+        : await trx.selectFrom('port_security_groups').selectAll().where('port_id', 'in', part).orderBy('security_group_id').execute();
     for (const r of rows) out.get(r.port_id)?.push(r.security_group_id);
   }
   return out;
