@@ -65,7 +65,7 @@ export async function createApp(config: Config, opts: { logger?: Logger; migrate
   const database = new Database(config.database.connection, { poolSize: config.database.max_pool_size, maxRetries: config.database.max_retries });
   if (opts.migrate !== false) await database.migrateToLatest();
   const policy = Policy.forConfig(config);
-  const ml2 = new Ml2Plugin(database, config);
+  const ml2 = new Ml2Plugin(database, config, logger);
   let plugins: Record<string, ResourcePlugin> = {};
   const collection = (name: string) => {
     const p = plugins[name];

@@ -19,6 +19,7 @@ import * as m0005 from './migrations/0005-metering.js';
 import * as m0006 from './migrations/0006-router-distributed.js';
 import * as m0007 from './migrations/0007-subnetpools.js';
 import * as m0008 from './migrations/0008-agents.js';
+import * as m0009 from './migrations/0009-port-bindings.js';
 
 export const MIGRATIONS: Record<string, Migration> = {
   '0001-core-l2': m0001,
@@ -29,6 +30,7 @@ export const MIGRATIONS: Record<string, Migration> = {
   '0006-router-distributed': m0006,
   '0007-subnetpools': m0007,
   '0008-agents': m0008,
+  '0009-port-bindings': m0009,
 };
 
 const ADAPTERS: Record<string, DialectAdapter> = {

@@ -95,6 +95,9 @@ export interface PortRow extends StandardColumns {
   binding_host_id: string;
   binding_vnic_type: string;
   binding_profile: string;
+  /** What binding gave (migration 0009): `unbound`, `bridge`, `binding_failed`; details as JSON text. */
+  binding_vif_type: string;
+  binding_vif_details: string;
 }
 
 /** The primary key (subnet_id, ip_address) is what keeps two servers from handing out one address. */

@@ -9,6 +9,7 @@
 import type { Logger } from 'pino';
 import { makeContext } from '../../core/context.js';
 import type { Database } from '../../db/database.js';
+import type { PortRow } from '../../db/schema.js';
 import type { Ml2Plugin } from '../ml2/ml2-plugin.js';
 import { AGENT_NOTIFIER_API, type AgentNotifierApi } from '../../rpc/apis/agent-notifier-api.js';
 import { REPORTS_API } from '../../rpc/apis/reports-api.js';
@@ -57,9 +58,10 @@ export class AgentNotifier {
   attach(): void {
     const { agents, ml2, database } = this.deps;
     agents.onBindingChanges((changes) => void this.bindings(changes));
-    const portChanged = (trx: Parameters<Database['afterCommit']>[0], id: string) => database.afterCommit(trx, () => void this.portUpdated(id));
-    ml2.hooks.portCreated.push(async (trx, _ctx, _item, port) => portChanged(trx, port.id));
-    ml2.hooks.portUpdated.push(async (trx, _ctx, _changes, port) => portChanged(trx, port.id));
+    const portChanged = (trx: Parameters<Database['afterCommit']>[0], port: PortRow, host: unknown) =>
+      database.afterCommit(trx, () => void this.portUpdated(port.id, port.network_id, Boolean(host || port.binding_host_id)));
+    ml2.hooks.portCreated.push(async (trx, _ctx, _item, port) => portChanged(trx, port, port.binding_host_id));
+    ml2.hooks.portUpdated.push(async (trx, _ctx, changes, port) => portChanged(trx, port, changes['binding:host_id']));
     ml2.hooks.beforePortDelete.push(async (trx, _ctx, port) => database.afterCommit(trx, () => void this.portDeleted(port.id, port.network_id)));
   }
 
@@ -85,24 +87,31 @@ export class AgentNotifier {
     return (await this.deps.agents.scheduler.hosting(this.deps.database.db, 'network', networkId)).map((a) => a.host);
   }
 
-  /** A port as it is now, to the L2 agents (fanout) and the DHCP agents of its network. */
-  async portUpdated(id: string): Promise<void> {
+  /**
+   * A port as it is now, to the L2 agents (fanout, when it has a host) and the DHCP agents of its
+   * network. A port nobody needs to hear of (no host, no DHCP agent) costs one query.
+   */
+  async portUpdated(id: string, networkId: string, onHost: boolean): Promise<void> {
+    const dhcpHosts = await this.dhcpHosts(networkId);
+    if (!onHost && !dhcpHosts.length) return;
     let port;
     try {
       port = await this.deps.ml2.ports.get(ADMIN, id);
     } catch {
       return; // deleted since: its delete notification follows
     }
-    const net = await this.deps.ml2.networks.get(ADMIN, port.network_id as string).catch(() => undefined);
-    await this.send('port_update', () =>
-      this.portUpdates.fanout('port_update', {
-        port: port as never,
-        network_type: (net?.['provider:network_type'] as string) ?? '',
-        segmentation_id: (net?.['provider:segmentation_id'] as number | null) ?? null,
-        physical_network: (net?.['provider:physical_network'] as string | null) ?? null,
-      }),
-    );
-    for (const host of await this.dhcpHosts(port.network_id as string)) await this.send('port_update_end', () => this.dhcp.cast('port_update_end', { payload: { port } }, { server: host }));
+    if (onHost) {
+      const net = await this.deps.ml2.networks.get(ADMIN, networkId).catch(() => undefined);
+      await this.send('port_update', () =>
+        this.portUpdates.fanout('port_update', {
+          port: port as never,
+          network_type: (net?.['provider:network_type'] as string) ?? '',
+          segmentation_id: (net?.['provider:segmentation_id'] as number | null) ?? null,
+          physical_network: (net?.['provider:physical_network'] as string | null) ?? null,
+        }),
+      );
+    }
+    for (const host of dhcpHosts) await this.send('port_update_end', () => this.dhcp.cast('port_update_end', { payload: { port } }, { server: host }));
   }
 
   async portDeleted(id: string, networkId: string): Promise<void> {

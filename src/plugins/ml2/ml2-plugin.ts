@@ -15,6 +15,8 @@ import { SubnetOps } from './subnet-ops.js';
 import { TypeManager } from './type-manager.js';
 import { emptyHooks, runHooks, type Ml2Hooks } from './hooks.js';
 import type { RequestContext } from '../../core/context.js';
+import type { Logger } from 'pino';
+import { PortBinder } from './port-binding.js';
 
 /** What the three resource handlers share. */
 export interface Ml2Deps {
@@ -24,6 +26,8 @@ export interface Ml2Deps {
   ipam: DbIpam;
   networks: NetworkOps;
   hooks: Ml2Hooks;
+  /** Binds ports to hosts through the mechanism drivers (`[ml2] mechanism_drivers`). */
+  binder: PortBinder;
   /** Deletes a port on a plug-in's behalf (network delete, router interface removal), hooks included. */
   deletePort(trx: Executor, ctx: RequestContext, id: string): Promise<void>;
 }
@@ -35,9 +39,10 @@ export class Ml2Plugin {
 
   readonly hooks: Ml2Hooks = emptyHooks();
 
-  constructor(database: Database, config: Config) {
+  constructor(database: Database, config: Config, logger?: Logger) {
     const hooks = this.hooks;
     const deps = {
+      binder: new PortBinder(config.ml2.mechanism_drivers, config.DEFAULT.agent_down_time, logger),
       database,
       config,
       hooks: this.hooks,

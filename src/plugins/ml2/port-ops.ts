@@ -71,6 +71,8 @@ export class PortOps implements ResourcePlugin {
     const portSecurity = item.port_security_enabled === NOT_SPECIFIED ? bool(network.port_security_enabled) : (item.port_security_enabled as boolean);
     const pairs = item.allowed_address_pairs === NOT_SPECIFIED ? [] : (item.allowed_address_pairs as Pair[]);
     this.checkPairs(pairs, mac, portSecurity);
+    const hostId = item['binding:host_id'] === NOT_SPECIFIED ? '' : ((item['binding:host_id'] as string) ?? '');
+    const binding = await this.deps.binder.bind(trx, { id, network_id: network.id, binding_host_id: hostId, binding_vnic_type: item['binding:vnic_type'] as string });
     const row: PortRow = {
       id,
       project_id: item.project_id as string,
@@ -83,9 +85,11 @@ export class PortOps implements ResourcePlugin {
       device_owner: item.device_owner as string,
       port_security_enabled: dbBool(portSecurity),
       dns_name: (item.dns_name as string | undefined) ?? '',
-      binding_host_id: item['binding:host_id'] === NOT_SPECIFIED ? '' : ((item['binding:host_id'] as string) ?? ''),
+      binding_host_id: hostId,
       binding_vnic_type: item['binding:vnic_type'] as string,
       binding_profile: JSON.stringify(item['binding:profile'] === NOT_SPECIFIED ? {} : (item['binding:profile'] ?? {})),
+      binding_vif_type: binding.vif_type,
+      binding_vif_details: JSON.stringify(binding.vif_details),
       ...standardValues(item.description as string),
       revision_number: 1,
     };
@@ -216,6 +220,12 @@ export class PortOps implements ResourcePlugin {
       if ('binding:profile' in changes) set.binding_profile = JSON.stringify(changes['binding:profile'] ?? {});
       const portSecurity = 'port_security_enabled' in changes ? (changes.port_security_enabled as boolean) : bool(row.port_security_enabled);
       if ('port_security_enabled' in changes) set.port_security_enabled = dbBool(portSecurity);
+      // bind again when where or how changed, and retry a failed binding on any update (as ML2 does)
+      if ('binding:host_id' in changes || 'binding:vnic_type' in changes || row.binding_vif_type === 'binding_failed') {
+        const binding = await this.deps.binder.bind(trx, { ...row, ...set });
+        set.binding_vif_type = binding.vif_type;
+        set.binding_vif_details = JSON.stringify(binding.vif_details);
+      }
       const children = await portChildren(trx, [id]);
       const pairs =
         'allowed_address_pairs' in changes
@@ -283,8 +293,8 @@ export class PortOps implements ResourcePlugin {
       'binding:vnic_type': r.binding_vnic_type,
       'binding:profile': JSON.parse(r.binding_profile || '{}'),
       'binding:host_id': r.binding_host_id,
-      'binding:vif_type': 'unbound',
-      'binding:vif_details': {},
+      'binding:vif_type': r.binding_vif_type,
+      'binding:vif_details': JSON.parse(r.binding_vif_details || '{}'),
       allowed_address_pairs: pairs.map((p) => ({ ip_address: p.ip_address, mac_address: p.mac_address })),
       extra_dhcp_opts: opts.map((o) => ({ opt_name: o.opt_name, opt_value: o.opt_value, ip_version: Number(o.ip_version) })),
       dns_name: r.dns_name,
