@@ -49,6 +49,21 @@ for (const dialect of DIALECTS) {
       expectError(await srv.api.post('/v2.0/routers', { router: { distributed: 'x' } }), 400, 'InvalidInput', "Invalid input for operation: 'x' cannot be converted to boolean.");
     });
 
+    it('advertises l3-ha with ha always false: ha=false accepted, ha=true refused, admins only', async () => {
+      assert.equal((await srv.api.get('/v2.0/extensions/l3-ha')).body.extension.name, 'HA Router extension');
+      const r = await srv.api.post('/v2.0/routers', { router: { name: 'ha-no', ha: false, distributed: false, admin_state_up: false } });
+      assert.equal(r.status, 201);
+      assert.equal(r.body.router.ha, false);
+      const up = await srv.api.put(`/v2.0/routers/${r.body.router.id}`, { router: { distributed: true } });
+      assert.deepEqual([up.status, up.body.router.distributed, up.body.router.ha], [200, true, false]);
+      expectError(await srv.api.post('/v2.0/routers', { router: { name: 'ha-yes', ha: true } }), 400, 'InvalidInput');
+      expectError(await srv.api.put(`/v2.0/routers/${r.body.router.id}`, { router: { ha: true } }), 400, 'InvalidInput');
+      const p = MEMBER('proj-ha');
+      expectError(await srv.api.post('/v2.0/routers', { router: { name: 'ha-m', ha: false } }, p), 403, 'PolicyNotAuthorized');
+      const own = await srv.api.post('/v2.0/routers', { router: { name: 'ha-own' } }, p);
+      assert.ok(!('ha' in own.body.router));
+    });
+
     it('forbids non-admins to set it, and hides it from them', async () => {
       const p = MEMBER('proj-dvr');
       const r = await srv.api.post('/v2.0/routers', { router: { name: 't', distributed: true } }, p);

@@ -11,7 +11,7 @@ import { serverFixture, type Reply } from './helpers/server.js';
 
 const NOWHERE = '11111111-2222-3333-4444-555555555555';
 const MEMBER = (project: string) => ({ 'X-Project-Id': project, 'X-Roles': 'member' });
-const ROUTER_KEYS = ['id', 'name', 'tenant_id', 'admin_state_up', 'status', 'external_gateway_info', 'description', 'distributed', 'routes', 'tags', 'created_at', 'updated_at', 'revision_number', 'project_id', 'availability_zone_hints', 'availability_zones'];
+const ROUTER_KEYS = ['id', 'name', 'tenant_id', 'admin_state_up', 'status', 'external_gateway_info', 'description', 'distributed', 'ha', 'routes', 'tags', 'created_at', 'updated_at', 'revision_number', 'project_id', 'availability_zone_hints', 'availability_zones'];
 
 let cidrSeq = 0;
 

@@ -22,8 +22,6 @@ const REFERENCE_PASS = path.join(REFERENCE, 'results/real-neutron-tempest-networ
 
 /** Tests that pass against the reference but cannot pass here yet, and why. */
 const KNOWN_GAPS: Record<string, string> = {
-  'tempest.api.network.admin.test_routers_dvr.RoutersTestDVR.test_centralized_router_update_to_dvr':
-    'skipped without the l3-ha extension (HA routers are not implemented)',
 };
 
 async function why(): Promise<string | undefined> {

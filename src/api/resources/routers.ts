@@ -162,4 +162,24 @@ export const routerExtensions = (): ExtensionDef[] => [
       },
     },
   },
+  {
+    // HA routers need L3 agents running keepalived, which Nucleon's do not: `ha` is always false,
+    // and asking for true is refused (router-ops). Admins only, to set and to see (Neutron's policy).
+    alias: 'l3-ha',
+    name: 'HA Router extension',
+    description: 'Adds HA capability to routers.',
+    updated: '2014-04-26T00:00:00-00:00',
+    attributes: {
+      routers: {
+        ha: attr({
+          allowPost: true,
+          allowPut: true,
+          default: NOT_SPECIFIED,
+          convert: (v) => (v === null ? null : toBoolean(v)),
+          adminOnly: true,
+          adminVisible: true,
+        }),
+      },
+    },
+  },
 ];

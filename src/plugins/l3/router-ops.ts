@@ -4,7 +4,7 @@
  * 1 after create (3 with a gateway), +1 per update, more when the gateway port changes.
  */
 import { newId, type RequestContext } from '../../core/context.js';
-import { BadRequest, RouterExternalGatewayInUseByFloatingIp, RouterInUse, RouterNotFound } from '../../core/errors.js';
+import { BadRequest, InvalidInput, RouterExternalGatewayInUseByFloatingIp, RouterInUse, RouterNotFound } from '../../core/errors.js';
 import { type ListQuery, type ListSpec } from '../../db/repos/listing.js';
 import { bumpRevision, deleteTagsOf, standardValues, tagsOf } from '../../db/repos/standard-attr-repo.js';
 import { DEVICE_OWNER_ROUTER_INTF, bumpRevisionBy, gatewaysOf, lockRouter, routerPorts, routerRow, routesOf, type RouterRow } from '../../db/repos/l3-repo.js';
@@ -23,6 +23,11 @@ const COLUMNS: Record<string, string> = Object.fromEntries(
   ['id', 'name', 'admin_state_up', 'status', 'project_id', 'description', 'revision_number', 'created_at', 'updated_at'].map((c) => [c, c]),
 );
 COLUMNS.tenant_id = 'project_id';
+
+/** `ha: true` needs L3 agents that run keepalived (VRRP); Nucleon's do not, so it is refused. */
+function refuseHa(ha: unknown): void {
+  if (ha === true) throw new InvalidInput({ error_message: 'HA routers (ha=True) are not supported: no L3 agent of this deployment runs keepalived' });
+}
 
 export class RouterOps implements ResourcePlugin {
   readonly tags;
@@ -59,6 +64,7 @@ export class RouterOps implements ResourcePlugin {
       await checkQuotas(this.deps.ml2.hooks, trx, ctx, 'router', items);
       const out: string[] = [];
       for (const item of items) {
+        refuseHa(item.ha);
         const row: RouterRow = {
           id: newId(),
           project_id: item.project_id as string,
@@ -109,6 +115,7 @@ export class RouterOps implements ResourcePlugin {
       if ('name' in changes) set.name = changes.name as string;
       if ('description' in changes) set.description = changes.description as string;
       if ('admin_state_up' in changes) set.admin_state_up = dbBool(changes.admin_state_up);
+      refuseHa(changes.ha);
       if (typeof changes.distributed === 'boolean' && changes.distributed !== bool(row.distributed)) {
         // Neutron's _validate_router_migration: the router as it was before this update decides
         if (bool(row.admin_state_up))
@@ -182,6 +189,7 @@ export class RouterOps implements ResourcePlugin {
         external_gateway_info: gw ? { network_id: gw.network_id, external_fixed_ips: gw.external_fixed_ips, enable_snat: bool(r.enable_snat) } : null,
         description: r.description,
         distributed: bool(r.distributed),
+        ha: false,
         routes: routes.get(r.id) ?? [],
         tags: tags.get(r.id) ?? [],
         created_at: r.created_at,
