@@ -38,12 +38,21 @@ export type CanSee = (name: string, def: AttributeDef) => boolean;
  * asked for some.
  */
 export function selectFields(res: ResourceDef, item: Record<string, unknown>, fields?: string[], canSee?: CanSee): Record<string, unknown> {
-  const out: Record<string, unknown> = {};
-  for (const [k, v] of Object.entries(item)) {
+  const keep = (k: string) => {
     const def = res.attributes[k];
-    if (!def || !def.isVisible || (canSee && !canSee(k, def))) continue;
-    if (fields && !fields.includes(k)) continue;
-    out[k] = v;
+    return def !== undefined && def.isVisible && (!canSee || canSee(k, def)) && (!fields || fields.includes(k));
+  };
+  // the common case, every attribute shown: the item itself (it is serialized, never kept); a
+  // copy per item was a measurable share of listing 10,000 ports
+  let all = true;
+  for (const k in item) {
+    if (!keep(k)) {
+      all = false;
+      break;
+    }
   }
+  if (all) return item;
+  const out: Record<string, unknown> = {};
+  for (const k in item) if (keep(k)) out[k] = item[k];
   return out;
 }
