@@ -5,10 +5,12 @@
  * (`tunnel_types`), `local`, or `flat`/`vlan` on a physical network in its `bridge_mappings` or
  * `interface_mappings`, and a `normal` vNIC. Otherwise the port is `binding_failed`, and the
  * reason goes to the server log. Runs inside the port's transaction; pure but for reading agents.
+ * The drivers are in drivers/mech-*.ts.
  */
 import type { Logger } from 'pino';
 import type { Executor } from '../../db/schema.js';
 import { segmentsOf } from '../../db/repos/network-repo.js';
+import { linuxbridgeDriver } from './drivers/mech-linuxbridge.js';
 
 export interface Binding {
   vif_type: string;
@@ -18,12 +20,12 @@ export interface Binding {
 export const UNBOUND: Binding = { vif_type: 'unbound', vif_details: {} };
 export const FAILED: Binding = { vif_type: 'binding_failed', vif_details: {} };
 
-interface Segment {
+export interface Segment {
   network_type: string;
   physical_network: string | null;
 }
 
-interface AgentView {
+export interface AgentView {
   host: string;
   configurations: Record<string, unknown>;
 }
@@ -34,22 +36,6 @@ export interface BindingDriver {
   readonly agentType: string;
   tryBind(segment: Segment, vnicType: string, agent: AgentView): Binding | string;
 }
-
-export const linuxbridgeDriver: BindingDriver = {
-  name: 'linuxbridge',
-  agentType: 'Linux bridge agent',
-  tryBind(segment, vnicType, agent) {
-    if (vnicType !== 'normal') return `vnic_type ${vnicType} is not supported (only normal)`;
-    const c = agent.configurations;
-    const tunnels = Array.isArray(c.tunnel_types) ? (c.tunnel_types as string[]) : [];
-    const mappings = { ...((c.interface_mappings as Record<string, string>) ?? {}), ...((c.bridge_mappings as Record<string, string>) ?? {}) };
-    const type = segment.network_type;
-    if (![...tunnels, 'local', 'flat', 'vlan'].includes(type)) return `network type ${type} is not served by the agent (tunnel_types ${JSON.stringify(tunnels)})`;
-    if ((type === 'flat' || type === 'vlan') && !(segment.physical_network && segment.physical_network in mappings))
-      return `physical network ${segment.physical_network} is not in the agent's mappings ${JSON.stringify(Object.keys(mappings))}`;
-    return { vif_type: 'bridge', vif_details: { port_filter: true, connectivity: 'l2' } };
-  },
-};
 
 const DRIVERS: Record<string, BindingDriver> = { linuxbridge: linuxbridgeDriver };
 
