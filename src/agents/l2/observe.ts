@@ -1,0 +1,46 @@
+/**
+ * What a host has, for the Linux bridge agent: links from `ip -j -d link show` and flooding
+ * entries from `bridge -j fdb show`, parsed into the planner's L2HostState. `parseL2` is pure;
+ * `observeL2` reads through a CommandRunner (in namespace `netns` when given).
+ */
+import type { CommandRunner } from '../../linux/runner.js';
+import { emptyL2State, type L2HostState } from './plan.js';
+
+interface IpLink {
+  ifname: string;
+  mtu?: number;
+  master?: string;
+  linkinfo?: { info_kind?: string; info_data?: { id?: number; local?: string } };
+}
+
+interface FdbEntry {
+  mac?: string;
+  ifname?: string;
+  dst?: string;
+}
+
+/** Our bridges and VXLAN devices, every tap with its bridge, and our VXLAN devices' flooding entries. */
+export function parseL2(links: IpLink[], fdb: FdbEntry[]): L2HostState {
+  const s = emptyL2State();
+  for (const l of links) {
+    const kind = l.linkinfo?.info_kind;
+    if (kind === 'bridge' && l.ifname.startsWith('brq')) s.bridges.set(l.ifname, { mtu: l.mtu ?? 1500 });
+    else if (kind === 'vxlan' && l.ifname.startsWith('vxlan-')) {
+      s.vxlans.set(l.ifname, { vni: l.linkinfo?.info_data?.id ?? -1, local: l.linkinfo?.info_data?.local ?? '', mtu: l.mtu ?? 1500 });
+      s.masters.set(l.ifname, l.master ?? null);
+    }
+    if (l.ifname.startsWith('tap')) s.masters.set(l.ifname, l.master ?? null);
+  }
+  for (const e of fdb) {
+    if (e.mac === '00:00:00:00:00:00' && e.dst && e.ifname && s.vxlans.has(e.ifname)) s.floods.add(`${e.ifname} ${e.dst}`);
+  }
+  return s;
+}
+
+export async function observeL2(run: CommandRunner, netns?: string): Promise<L2HostState> {
+  const ns = netns ? ['-n', netns] : [];
+  const links = JSON.parse((await run.run(['ip', ...ns, '-j', '-d', 'link', 'show'], { read: true })) || '[]') as IpLink[];
+  const bridge = netns ? ['ip', 'netns', 'exec', netns, 'bridge'] : ['bridge'];
+  const fdb = JSON.parse((await run.run([...bridge, '-j', 'fdb', 'show'], { read: true })) || '[]') as FdbEntry[];
+  return parseL2(links, fdb);
+}

@@ -1,0 +1,23 @@
+/** The command runner: real runs report failures with the command; a dry run changes nothing but still reads. */
+import { describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import pino from 'pino';
+import { CommandFailed, DryRunRunner, ProcessRunner } from './runner.js';
+
+describe('command runner', () => {
+  const real = new ProcessRunner(pino({ level: 'silent' }), 5000);
+
+  it('returns what a command prints, and fails with the command and its stderr', async () => {
+    assert.equal(await real.run(['printf', 'a b'], { read: true }), 'a b');
+    await assert.rejects(real.run(['sh', '-c', 'echo nope >&2; exit 3']), (err: unknown) => err instanceof CommandFailed && /nope/.test(err.message) && err.argv[0] === 'sh');
+  });
+
+  it('in a dry run, prints changes instead of running them, and still reads', async () => {
+    const lines: string[] = [];
+    const dry = new DryRunRunner(real, (l) => lines.push(l));
+    assert.equal(await dry.run(['sh', '-c', 'exit 1']), '');
+    assert.equal(await dry.run(['printf', 'x'], { read: true }), 'x');
+    assert.deepEqual(lines, ['sh -c exit 1']);
+    assert.deepEqual(dry.planned, [['sh', '-c', 'exit 1']]);
+  });
+});

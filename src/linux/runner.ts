@@ -1,0 +1,57 @@
+/**
+ * The only code that runs datapath commands (`ip`, `bridge`, `nft`, `dnsmasq`): a CommandRunner
+ * takes an argv and returns its standard output. `ProcessRunner` runs it (no shell, bounded time,
+ * each command logged); `DryRunRunner` prints what would run and changes nothing (`--dry-run`);
+ * reads go through the runner too, so a dry run still observes the real host.
+ */
+import { execFile } from 'node:child_process';
+import type { Logger } from 'pino';
+
+export interface CommandRunner {
+  /** Runs `argv`; resolves with stdout, rejects with the command and its stderr. May block up to the timeout. */
+  run(argv: string[], opts?: { read?: boolean }): Promise<string>;
+}
+
+export class CommandFailed extends Error {
+  constructor(
+    readonly argv: string[],
+    readonly stderr: string,
+    readonly code: number | string | null,
+  ) {
+    super(`${argv.join(' ')} failed (${code}): ${stderr.trim()}`);
+  }
+}
+
+export class ProcessRunner implements CommandRunner {
+  constructor(
+    private readonly logger: Logger,
+    private readonly timeoutMs = 30_000,
+  ) {}
+
+  run(argv: string[], opts: { read?: boolean } = {}): Promise<string> {
+    if (!opts.read) this.logger.info({ argv }, 'run');
+    return new Promise((resolve, reject) => {
+      execFile(argv[0], argv.slice(1), { timeout: this.timeoutMs, maxBuffer: 64 * 1024 * 1024 }, (err, stdout, stderr) => {
+        if (err) reject(new CommandFailed(argv, String(stderr), (err as NodeJS.ErrnoException & { code?: number | string }).code ?? null));
+        else resolve(String(stdout));
+      });
+    });
+  }
+}
+
+/** Reads run for real; changes are written to `out` (one command per line) and not run. */
+export class DryRunRunner implements CommandRunner {
+  readonly planned: string[][] = [];
+
+  constructor(
+    private readonly reader: CommandRunner,
+    private readonly out: (line: string) => void = (l) => process.stdout.write(`${l}\n`),
+  ) {}
+
+  async run(argv: string[], opts: { read?: boolean } = {}): Promise<string> {
+    if (opts.read) return this.reader.run(argv, opts);
+    this.planned.push(argv);
+    this.out(argv.join(' '));
+    return '';
+  }
+}
