@@ -92,6 +92,10 @@ export function canonicalRoutes(routes: Array<{ destination: string; nexthop: st
   return routes.map((r) => ({ destination: formatCidr(parseCidr(r.destination)!), nexthop: canonicalIp(r.nexthop) }));
 }
 
+/** A boolean only admins set and see (`distributed`, `ha`); null passes through for the plug-in. */
+const adminFlag = () =>
+  attr({ allowPost: true, allowPut: true, default: NOT_SPECIFIED, convert: (v) => (v === null ? null : toBoolean(v)), adminOnly: true, adminVisible: true });
+
 export const routerResource = (): ResourceDef => ({
   member: 'router',
   collection: 'routers',
@@ -151,14 +155,7 @@ export const routerExtensions = (): ExtensionDef[] => [
     updated: '2014-06-1T10:00:00-00:00',
     attributes: {
       routers: {
-        distributed: attr({
-          allowPost: true,
-          allowPut: true,
-          default: NOT_SPECIFIED,
-          convert: (v) => (v === null ? null : toBoolean(v)),
-          adminOnly: true,
-          adminVisible: true,
-        }),
+        distributed: adminFlag(),
       },
     },
   },
@@ -171,14 +168,7 @@ export const routerExtensions = (): ExtensionDef[] => [
     updated: '2014-04-26T00:00:00-00:00',
     attributes: {
       routers: {
-        ha: attr({
-          allowPost: true,
-          allowPut: true,
-          default: NOT_SPECIFIED,
-          convert: (v) => (v === null ? null : toBoolean(v)),
-          adminOnly: true,
-          adminVisible: true,
-        }),
+        ha: adminFlag(),
       },
     },
   },
