@@ -21,6 +21,8 @@ export interface AgentDriver {
   configurations(): Record<string, unknown>;
   /** Fetches everything this host should have from the server and converges on it. */
   fullSync(): Promise<void>;
+  /** Set by the runtime: the driver calls it when a notification calls for a sync now. */
+  onChange?: () => void;
   /** What it serves: topic (host-specific when `server` is the host) → endpoints. */
   served(host: string): Array<{ topic: string; server: string; endpoints: Endpoint[] }>;
 }
@@ -51,6 +53,8 @@ export class AgentRuntime {
 
   constructor(private readonly opts: AgentRuntimeOptions) {
     this.host = hostOf(opts.config);
+    // a driver that says something changed gets a sync at once (event-driven), not at the next tick
+    opts.driver.onChange = () => void this.resync();
     this.reports = new RpcClient(opts.transport, REPORTS_API, REPORTS);
   }
 

@@ -11,6 +11,9 @@ import { AGENT_NOTIFIER_API } from '../rpc/apis/agent-notifier-api.js';
 import { agentNotifierTopic, DHCP_AGENT, L3_AGENT, METERING_AGENT, PLUGIN } from '../rpc/topics.js';
 import type { RpcTransport } from '../rpc/transport.js';
 import type { AgentDriver } from './agent-runtime.js';
+import type { CommandRunner } from '../linux/runner.js';
+import { observeL2 } from './l2/observe.js';
+import { desiredL2, planL2, renderL2, tapName, type BoundPort } from './l2/plan.js';
 import { DHCP_AGENT_API, L3_AGENT_API, SERVER_PLUGIN_API, type ServerPluginApi } from './server-api.js';
 
 type Dict = Record<string, unknown>;
@@ -157,21 +160,64 @@ export class L3Driver extends BaseDriver implements AgentDriver {
   }
 }
 
-/** L2 (Linux bridge): the ports of this host it has heard of through the notifier fanouts. */
+/**
+ * L2 (Linux bridge): the ports bound to this host. With a datapath (`[agent] datapath`), each sync
+ * observes the host (in `[agent] host_namespace` when set), plans (src/agents/l2/plan.ts) and runs
+ * the commands, then reports the joined taps' devices up. A command that fails stops the pass; the
+ * next sync plans again from what is there.
+ */
 export class L2Driver extends BaseDriver implements AgentDriver {
   readonly kind = 'l2' as const;
   readonly ports = new Map<string, Dict>();
+  private readonly up = new Set<string>();
+  /** Commands run by the last sync (0 when the host already matched). */
+  lastCommands = 0;
 
-  configurations(): Dict {
-    return { bridge_mappings: {}, interface_mappings: {}, tunnel_types: ['vxlan'], l2_population: true, devices: this.ports.size, datapath: 'none' };
+  constructor(
+    transport: RpcTransport,
+    host: string,
+    log: Logger,
+    private readonly datapath?: { runner: CommandRunner; netns?: string; localIp: string },
+  ) {
+    super(transport, host, log);
   }
 
-  /** The devices of this host come from Linux (taps); without a datapath there are none to ask about. */
+  configurations(): Dict {
+    return {
+      bridge_mappings: {},
+      interface_mappings: {},
+      tunnel_types: ['vxlan'],
+      l2_population: true,
+      devices: this.ports.size,
+      ...(this.datapath ? { tunneling_ip: this.datapath.localIp } : { datapath: 'none' }),
+    };
+  }
+
   async fullSync(): Promise<void> {
-    const devices = [...this.ports.keys()];
-    if (!devices.length) return;
-    const details = await this.server.call('get_devices_details_list', { devices, agent_id: `l2-${this.host}`, host: this.host });
-    for (const d of details) if (!d.port_id) this.ports.delete(String(d.device));
+    if (!this.datapath) {
+      const devices = [...this.ports.keys()];
+      if (!devices.length) return;
+      const details = await this.server.call('get_devices_details_list', { devices, agent_id: `l2-${this.host}`, host: this.host });
+      for (const d of details) if (!d.port_id) this.ports.delete(String(d.device));
+      return;
+    }
+    const { runner, netns, localIp } = this.datapath;
+    const state = (await this.server.call('get_l2_state', { host: this.host })) as unknown as { ports: BoundPort[]; peers: Record<string, string[]> };
+    const have = await observeL2(runner, netns);
+    const taps = new Set([...have.masters.keys()].filter((k) => k.startsWith('tap')));
+    const peers = new Map(Object.entries(state.peers).map(([vni, ips]) => [Number(vni), ips]));
+    const cmds = planL2(desiredL2(state.ports, taps, localIp, peers), have);
+    for (const c of cmds) await runner.run(renderL2(c, netns));
+    this.lastCommands = cmds.length;
+    this.ports.clear();
+    for (const p of state.ports) this.ports.set(p.id, p as unknown as Dict);
+    for (const p of state.ports) {
+      const tap = tapName(p.id);
+      if (!taps.has(tap) || this.up.has(p.id)) continue;
+      await this.server.call('update_device_up', { device: tap, agent_id: `l2-${this.host}`, host: this.host });
+      this.up.add(p.id);
+    }
+    for (const id of [...this.up]) if (!this.ports.has(id)) this.up.delete(id);
   }
 
   served(host: string) {
@@ -184,6 +230,10 @@ export class L2Driver extends BaseDriver implements AgentDriver {
           endpoint(AGENT_NOTIFIER_API, {
             port_update: ({ port }) => {
               if (!this.fresh('port', port)) return;
+              if (this.datapath) {
+                if (ours(port) || this.ports.has(port.id)) this.onChange?.();
+                return;
+              }
               if (ours(port)) this.ports.set(port.id, port);
               else this.ports.delete(port.id);
             },
@@ -193,10 +243,20 @@ export class L2Driver extends BaseDriver implements AgentDriver {
       {
         topic: agentNotifierTopic('port', 'delete'),
         server: host,
-        endpoints: [endpoint(AGENT_NOTIFIER_API, { port_delete: ({ port_id }) => void this.ports.delete(port_id) })],
+        endpoints: [
+          endpoint(AGENT_NOTIFIER_API, {
+            port_delete: ({ port_id }) => {
+              if (this.datapath && this.ports.has(port_id)) this.onChange?.();
+              else this.ports.delete(port_id);
+            },
+          }),
+        ],
       },
     ];
   }
+
+  /** Set by the runtime: a change worth a sync now (event-driven, the periodic resync is the net). */
+  onChange?: () => void;
 }
 
 /** Metering: the labels and rules to count. */
@@ -217,14 +277,14 @@ export class MeteringDriver extends BaseDriver implements AgentDriver {
   }
 }
 
-export function driverFor(kind: string, transport: RpcTransport, host: string, log: Logger): AgentDriver {
+export function driverFor(kind: string, transport: RpcTransport, host: string, log: Logger, datapath?: { runner: CommandRunner; netns?: string; localIp: string }): AgentDriver {
   switch (kind) {
     case 'dhcp':
       return new DhcpDriver(transport, host, log);
     case 'l3':
       return new L3Driver(transport, host, log);
     case 'l2':
-      return new L2Driver(transport, host, log);
+      return new L2Driver(transport, host, log, datapath);
     case 'metering':
       return new MeteringDriver(transport, host, log);
     default:

@@ -10,6 +10,7 @@ import { createTransport } from '../rpc/create-transport.js';
 import { AgentRuntime, hostOf } from '../agents/agent-runtime.js';
 import { driverFor } from '../agents/drivers.js';
 import { configFiles } from './args.js';
+import { ProcessRunner } from '../linux/runner.js';
 
 async function main(): Promise<void> {
   const argv = process.argv.slice(2);
@@ -21,7 +22,11 @@ async function main(): Promise<void> {
   const config = loadConfig(configFiles(argv));
   const logger = pino({ level: config.DEFAULT.debug ? 'debug' : 'info', base: { pid: process.pid, name: `nucleon-agent-${kind}`, host: hostOf(config) } });
   const transport = createTransport(config, logger, `nucleon-agent ${kind}`);
-  const runtime = new AgentRuntime({ config, transport, driver: driverFor(kind, transport, hostOf(config), logger), logger });
+  const datapath = config.agent.datapath
+    ? { runner: new ProcessRunner(logger), netns: config.agent.host_namespace || undefined, localIp: config.vxlan.local_ip }
+    : undefined;
+  if (!datapath) logger.warn('[agent] datapath = false: the agent follows the server but changes nothing on this host');
+  const runtime = new AgentRuntime({ config, transport, driver: driverFor(kind, transport, hostOf(config), logger, datapath), logger });
   await runtime.start();
   const stop = async () => {
     await runtime.stop();

@@ -56,6 +56,11 @@ export const OPTIONS = {
     report_interval: opt('int', 30, 'Seconds between an agent\'s heartbeats.'),
     availability_zone: opt('string', 'nova', 'Availability zone an agent reports.'),
     namespace_prefix: opt('string', '', 'Prefix of the namespaces and devices an agent makes (several simulated hosts on one machine).'),
+    datapath: opt('bool', false, 'Apply the desired state to Linux (today: the Linux bridge agent\'s bridges and VXLAN devices).'),
+    host_namespace: opt('string', '', 'Network namespace holding this host\'s devices (a simulated host); empty: the agent\'s own.'),
+  },
+  vxlan: {
+    local_ip: opt('string', '', 'This host\'s tunnel (underlay) address for VXLAN.'),
   },
   oslo_messaging_rabbit: {
     rabbit_retry_interval: opt('int', 1, 'Seconds before the first reconnection attempt to RabbitMQ; doubles per attempt, jittered.'),

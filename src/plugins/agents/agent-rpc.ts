@@ -75,6 +75,7 @@ export class AgentRpc {
       },
       update_device_up: async (args) => this.setDeviceStatus(str(args, 'device'), 'ACTIVE'),
       update_device_down: async (args) => this.setDeviceStatus(str(args, 'device'), 'DOWN'),
+      get_l2_state: async (args) => this.l2State(str(args, 'host')),
       get_active_networks_info: async (args) => {
         const host = str(args, 'host');
         const agent = await this.agentOn('DHCP agent', host);
@@ -112,6 +113,36 @@ export class AgentRpc {
         return all.map((l) => ({ ...l, rules: allRules.filter((r) => r.metering_label_id === l.id) }));
       },
     };
+  }
+
+  /**
+   * What a Linux bridge agent needs for its host: the ports bound there (network type, VNI, MTU)
+   * and, per VNI, the tunnel IPs of the other hosts' agents with ports on that network (Neutron's
+   * l2population: flooding goes only where the network is).
+   */
+  private async l2State(host: string): Promise<Resource> {
+    const db = this.deps.database.db;
+    const rows = await db
+      .selectFrom('ports')
+      .innerJoin('network_segments', 'network_segments.network_id', 'ports.network_id')
+      .innerJoin('networks', 'networks.id', 'ports.network_id')
+      .select(['ports.id', 'ports.network_id', 'ports.binding_host_id', 'network_segments.network_type', 'network_segments.segmentation_id', 'networks.mtu'])
+      .where('ports.binding_vif_type', '=', 'bridge')
+      .execute();
+    const agents = await db.selectFrom('agents').select(['host', 'configurations']).where('agent_type', '=', 'Linux bridge agent').execute();
+    const tunnelOf = new Map(agents.map((a) => [a.host, (JSON.parse(a.configurations || '{}') as { tunneling_ip?: string }).tunneling_ip]));
+    const ports = rows
+      .filter((r) => r.binding_host_id === host)
+      .map((r) => ({ id: r.id, network_id: r.network_id, network_type: r.network_type, segmentation_id: r.segmentation_id === null ? null : Number(r.segmentation_id), mtu: Number(r.mtu) }));
+    const mine = new Set(ports.filter((p) => p.network_type === 'vxlan').map((p) => p.network_id));
+    const peers: Record<string, string[]> = {};
+    for (const r of rows) {
+      const ip = tunnelOf.get(r.binding_host_id);
+      if (r.binding_host_id === host || !mine.has(r.network_id) || r.network_type !== 'vxlan' || !ip) continue;
+      const key = String(r.segmentation_id);
+      peers[key] = [...new Set([...(peers[key] ?? []), ip])].sort();
+    }
+    return { ports, peers };
   }
 
   private async agentOn(type: string, host: string) {
