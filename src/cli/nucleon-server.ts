@@ -47,7 +47,7 @@ async function main(): Promise<void> {
   logger.info({ bind: `${config.DEFAULT.bind_host}:${config.DEFAULT.bind_port}`, database: app.database.adapter.name, rpc_host: app.host }, 'listening');
   logger.warn(
     { transport: config.DEFAULT.transport_url || 'inproc://' },
-    'no agent runs inside this process: the agents have no Linux datapath yet (bridges, dnsmasq, router namespaces), so an in-process agent would report alive and do nothing. ' +
+    'no agent runs inside this process: the DHCP, L3 and metering agents have no Linux datapath yet (dnsmasq, router namespaces, counters), so in-process agents would report alive and leave networks without DHCP or routing. ' +
       'Agents register when nucleon-agent processes report over a shared transport_url (rabbit://…).',
   );
   const stop = async () => {
