@@ -141,7 +141,7 @@ describe('random requests against the API', () => {
           created[coll] += out.length;
         }
       }),
-      { numRuns: Number(process.env.NUCLEON_FUZZ_RUNS ?? 400) },
+      { numRuns: Number(process.env.NUCLEON_FUZZ_RUNS ?? 1000) },
     );
   });
 
