@@ -10,6 +10,7 @@ import assert from 'node:assert/strict';
 import { DIALECTS, skipReason } from './helpers/dialects.js';
 import { serverFixture } from './helpers/server.js';
 import type { AgentState } from '../src/plugins/agents/agent-ops.js';
+import { agentStamp } from '../src/plugins/agents/agents-repo.js';
 
 const MEMBER = { 'X-Project-Id': 'proj-a', 'X-Roles': 'member' };
 const MISSING = '11111111-1111-1111-1111-111111111111';
@@ -27,7 +28,7 @@ for (const dialect of DIALECTS) {
     const agentId = async (type: string, host: string) => (await srv.api.get(`/v2.0/agents?agent_type=${encodeURIComponent(type)}&host=${host}`)).body.agents[0].id as string;
     /** Makes an agent look silent since `seconds` ago (as if it had stopped). */
     const age = async (id: string, seconds: number) => {
-      const stamp = new Date(Date.now() - seconds * 1000).toISOString().slice(0, 19).replace('T', ' ');
+      const stamp = agentStamp(new Date(Date.now() - seconds * 1000));
       await srv.running.app.database.db.updateTable('agents').set({ heartbeat_timestamp: stamp }).where('id', '=', id).execute();
     };
     const network = async (name: string, extra: Record<string, unknown> = {}) => {

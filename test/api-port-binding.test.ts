@@ -8,6 +8,7 @@ import assert from 'node:assert/strict';
 import { DIALECTS, skipReason } from './helpers/dialects.js';
 import { serverFixture } from './helpers/server.js';
 import type { AgentState } from '../src/plugins/agents/agent-ops.js';
+import { agentStamp } from '../src/plugins/agents/agents-repo.js';
 
 const l2 = (host: string, configurations: Record<string, unknown>): AgentState => ({
   agent_type: 'Linux bridge agent',
@@ -63,7 +64,7 @@ for (const dialect of DIALECTS) {
       assert.deepEqual(vif(unset), ['unbound', {}]);
       // an agent silent for longer than agent_down_time binds nothing
       const id = (await report(l2('bind-dead', { tunnel_types: ['vxlan'] }))).agent.id;
-      const stamp = new Date(Date.now() - 60_000).toISOString().slice(0, 19).replace('T', ' ');
+      const stamp = agentStamp(new Date(Date.now() - 60_000));
       await srv.running.app.database.db.updateTable('agents').set({ heartbeat_timestamp: stamp }).where('id', '=', id).execute();
       assert.equal((await port(vx, { 'binding:host_id': 'bind-dead' }))['binding:vif_type'], 'binding_failed');
       // the binding is what a show and a list return too
