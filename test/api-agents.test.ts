@@ -166,6 +166,10 @@ for (const dialect of DIALECTS) {
       assert.deepEqual((await srv.api.get(path)).body.networks.map((n: { id: string }) => n.id), [net]);
       let r = await srv.api.post(path, { network_id: net });
       assert.deepEqual([r.status, r.body.NeutronError.type, r.body.NeutronError.message], [409, 'NetworkHostedByDHCPAgent', `The network ${net} has been already hosted by the DHCP Agent ${agent}.`]);
+      r = await srv.api.post(path, { network_id: 'x' });
+      assert.deepEqual([r.status, r.body.NeutronError.type, r.body.NeutronError.message], [400, 'HTTPBadRequest', "Invalid input for network_id. Reason: 'x' is not a valid UUID."]);
+      r = await srv.api.post(path, 'not json');
+      assert.equal(r.status, 400);
       r = await srv.api.post(path, { network_id: MISSING });
       assert.deepEqual([r.status, r.body.NeutronError.type], [404, 'NetworkNotFound']);
       r = await srv.api.post(path, { network_id: net }, MEMBER);

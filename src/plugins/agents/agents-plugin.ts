@@ -12,7 +12,7 @@ import {
   AvailabilityZoneNotFound,
   InvalidDHCPAgent,
   InvalidL3Agent,
-  InvalidInput,
+  HTTPBadRequest,
   NetworkHostedByDHCPAgent,
   NetworkNotHostedByDhcpAgent,
   PolicyRulesNotAuthorized,
@@ -218,7 +218,8 @@ export function agentsPlugin(deps: ServiceDeps): ServicePlugin & { service: Agen
   };
   const bodyId = (body: unknown, key: string): string => {
     const v = body && typeof body === 'object' && !Array.isArray(body) ? (body as Record<string, unknown>)[key] : undefined;
-    if (typeof v !== 'string' || !isUuidText(v)) throw new InvalidInput({ error_message: `Invalid input for ${key}. Reason: '${v ?? ''}' is not a valid UUID.` });
+    // worded as the controller words attribute failures (webob's HTTPBadRequest), as Neutron does
+    if (typeof v !== 'string' || !isUuidText(v)) throw new HTTPBadRequest({ msg: `Invalid input for ${key}. Reason: '${v ?? ''}' is not a valid UUID.` });
     return v;
   };
 
