@@ -169,7 +169,12 @@ for (const dialect of DIALECTS) {
       );
 
       const base = `10.${t.n}.0.`;
-      const p2 = await t.port({ name: 'two', fixed_ips: [{ subnet_id: t.subnet.id, ip_address: `${base}20` }, { subnet_id: t.subnet.id, ip_address: `${base}21` }] });
+      // two addresses no port holds yet (earlier ports took random ones), neither of them .99
+      const taken = new Set(
+        (await srv.api.get(`/v2.0/ports?network_id=${t.net.id}`)).body.ports.flatMap((p: { fixed_ips: Array<{ ip_address: string }> }) => p.fixed_ips.map((ip) => ip.ip_address)),
+      );
+      const [ipA, ipB] = Array.from({ length: 70 }, (_, i) => `${base}${20 + i}`).filter((ip) => !taken.has(ip));
+      const p2 = await t.port({ name: 'two', fixed_ips: [{ subnet_id: t.subnet.id, ip_address: ipA }, { subnet_id: t.subnet.id, ip_address: ipB }] });
       expectError(
         await put(other.id, { port_id: p2.id }),
         400,
@@ -177,17 +182,17 @@ for (const dialect of DIALECTS) {
         `Bad floatingip request: Port ${p2.id} has multiple fixed IPv4 addresses.  Must provide a specific IPv4 address when assigning a floating IP.`,
       );
       expectError(await put(other.id, { port_id: p2.id, fixed_ip_address: `${base}99` }), 400, 'BadRequest', `Bad floatingip request: Port ${p2.id} does not have fixed ip ${base}99.`);
-      const on21 = await put(other.id, { port_id: p2.id, fixed_ip_address: `${base}21` });
+      const on21 = await put(other.id, { port_id: p2.id, fixed_ip_address: ipB });
       assert.equal(on21.status, 200);
-      assert.deepEqual([on21.body.floatingip.fixed_ip_address, on21.body.floatingip.router_id, on21.body.floatingip.port_details.name, on21.body.floatingip.revision_number], [`${base}21`, t.router.id, 'two', 1]);
-      const on20 = await put(other.id, { port_id: p2.id, fixed_ip_address: `${base}20` });
-      assert.deepEqual([on20.body.floatingip.fixed_ip_address, on20.body.floatingip.revision_number], [`${base}20`, 2]);
+      assert.deepEqual([on21.body.floatingip.fixed_ip_address, on21.body.floatingip.router_id, on21.body.floatingip.port_details.name, on21.body.floatingip.revision_number], [ipB, t.router.id, 'two', 1]);
+      const on20 = await put(other.id, { port_id: p2.id, fixed_ip_address: ipA });
+      assert.deepEqual([on20.body.floatingip.fixed_ip_address, on20.body.floatingip.revision_number], [ipA, 2]);
       const described = await put(other.id, { description: 'kept' });
-      assert.deepEqual([described.body.floatingip.port_id, described.body.floatingip.fixed_ip_address, described.body.floatingip.revision_number], [p2.id, `${base}20`, 3], 'an update without port_id keeps the association');
-      expectError(await put(other.id, { fixed_ip_address: `${base}21` }), 400, 'BadRequest', 'Bad floatingip request: fixed_ip_address cannot be specified without a port_id.');
+      assert.deepEqual([described.body.floatingip.port_id, described.body.floatingip.fixed_ip_address, described.body.floatingip.revision_number], [p2.id, ipA, 3], 'an update without port_id keeps the association');
+      expectError(await put(other.id, { fixed_ip_address: ipB }), 400, 'BadRequest', 'Bad floatingip request: fixed_ip_address cannot be specified without a port_id.');
       const emptied = await put(other.id, {});
       assert.deepEqual([emptied.body.floatingip.port_id, emptied.body.floatingip.router_id, emptied.body.floatingip.port_details, emptied.body.floatingip.revision_number], [null, null, null, 4], 'an empty update disassociates, as in Neutron');
-      await put(other.id, { port_id: p2.id, fixed_ip_address: `${base}21` });
+      await put(other.id, { port_id: p2.id, fixed_ip_address: ipB });
       const cleared = await put(other.id, { port_id: null });
       assert.deepEqual([cleared.body.floatingip.port_id, cleared.body.floatingip.fixed_ip_address, cleared.body.floatingip.router_id], [null, null, null]);
       expectError(await put(other.id, { floating_ip_address: '172.16.0.9' }), 400, 'HTTPBadRequest', 'Cannot update read-only attribute floating_ip_address');
