@@ -27,8 +27,10 @@ start_nucleon() {
   local state="$WORK/state-${STATE_NAME:-$name}" logf="$WORK/$name.log" pidf="$WORK/$name.pgid"
   mkdir -p "$state"
   if curl -s -o /dev/null --max-time 1 "http://127.0.0.1:$PORT/"; then die "port $PORT is already in use"; fi
-  local entry=(--import tsx src/cli/nucleon-server.ts) dir="$SRC"
-  if [[ "$RUNTIME" == dist ]]; then entry=(src/cli/nucleon-server.js); dir="$DIST"; fi
+  # the V8 flags nucleon-server's own shebang (and `npm start`) run it with
+  local flags; read -ra flags <<< "$(sed -n '1s|^#!/usr/bin/env -S node||p' "$SRC/src/cli/nucleon-server.ts")"
+  local entry=("${flags[@]}" --import tsx src/cli/nucleon-server.ts) dir="$SRC"
+  if [[ "$RUNTIME" == dist ]]; then entry=("${flags[@]}" src/cli/nucleon-server.js); dir="$DIST"; fi
   # bash -c's $$ is the session (and process-group) leader whether or not setsid had to fork
   (cd "$dir" && NUCLEON_DEFAULT__BIND_PORT="$PORT" NUCLEON_DEFAULT__BIND_HOST=127.0.0.1 \
      NUCLEON_DEFAULT__STATE_PATH="$state" NUCLEON_DATABASE__CONNECTION="$conn" \

@@ -1,4 +1,4 @@
-#!/usr/bin/env node
+#!/usr/bin/env -S node --max-semi-space-size=8
 /**
  * nucleon-server: the Networking API. `--config-file FILE` (repeatable); environment overrides as
  * described in config/config.ts. With `api_workers > 1` the primary forks that many workers that

@@ -11,7 +11,7 @@
  * may arrive twice. The outbox is bounded (`bufferSize`): past that, `publish` throws
  * MessageDeliveryFailure at once, rather than holding memory for a broker that may be gone for long.
  */
-import amqp, { type ChannelModel, type ConfirmChannel, type Message, type Options } from 'amqplib';
+import type { ChannelModel, ConfirmChannel, Message, Options } from 'amqplib';
 import type { Logger } from 'pino';
 import { MessageDeliveryFailure } from './rpc-errors.js';
 import { describeHost, type RabbitHost } from './transport-url.js';
@@ -183,6 +183,8 @@ export class RabbitConnection {
       const where = describeHost(host, this.opts.vhost);
       conn = undefined;
       try {
+        // loaded on first use: a server on the in-process bus never needs the AMQP client
+        const { default: amqp } = await import('amqplib');
         conn = await amqp.connect(
           { protocol: 'amqp', hostname: host.hostname, port: host.port, username: host.username, password: host.password, vhost: this.opts.vhost },
           { timeout: CONNECT_TIMEOUT_MS, clientProperties: { connection_name: this.opts.name } },
