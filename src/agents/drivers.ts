@@ -231,7 +231,8 @@ export class L2Driver extends BaseDriver implements AgentDriver {
             port_update: ({ port }) => {
               if (!this.fresh('port', port)) return;
               if (this.datapath) {
-                if (ours(port) || this.ports.has(port.id)) this.onChange?.();
+                // a port of ours, or any port on one of our networks: where its host is changes our tunnels' peers
+                if (ours(port) || this.ports.has(port.id) || this.onNetwork(port.network_id)) this.onChange?.();
                 return;
               }
               if (ours(port)) this.ports.set(port.id, port);
@@ -245,14 +246,19 @@ export class L2Driver extends BaseDriver implements AgentDriver {
         server: host,
         endpoints: [
           endpoint(AGENT_NOTIFIER_API, {
-            port_delete: ({ port_id }) => {
-              if (this.datapath && this.ports.has(port_id)) this.onChange?.();
+            port_delete: ({ port_id, network_id }) => {
+              if (this.datapath && (this.ports.has(port_id) || this.onNetwork(network_id))) this.onChange?.();
               else this.ports.delete(port_id);
             },
           }),
         ],
       },
     ];
+  }
+
+  private onNetwork(networkId: unknown): boolean {
+    for (const p of this.ports.values()) if (p.network_id === networkId) return true;
+    return false;
   }
 
   /** Set by the runtime: a change worth a sync now (event-driven, the periodic resync is the net). */

@@ -1,8 +1,10 @@
 #!/usr/bin/env node
 /**
- * nucleon-agent <l2|dhcp|l3|metering> [--config-file FILE]…: one agent process. It reports to the
- * servers through `[DEFAULT] transport_url` (RabbitMQ when the servers are on other hosts), as
- * host `[DEFAULT] host`, every `[agent] report_interval` seconds.
+ * nucleon-agent <l2|dhcp|l3|metering> [--config-file FILE]… [--dry-run]: one agent process. It
+ * reports to the servers through `[DEFAULT] transport_url` (RabbitMQ when the servers are on other
+ * hosts), as host `[DEFAULT] host`, every `[agent] report_interval` seconds. `--dry-run` asks the
+ * servers once what this host should have, prints the commands that would take it there, and
+ * exits without changing anything (nor reporting, so the servers do not count it as an agent).
  */
 import pino from 'pino';
 import { loadConfig } from '../config/config.js';
@@ -10,25 +12,37 @@ import { createTransport } from '../rpc/create-transport.js';
 import { AgentRuntime, hostOf } from '../agents/agent-runtime.js';
 import { driverFor } from '../agents/drivers.js';
 import { configFiles } from './args.js';
-import { ProcessRunner } from '../linux/runner.js';
+import { DryRunRunner, ProcessRunner } from '../linux/runner.js';
+import { watchTaps } from '../agents/l2/tap-watch.js';
 
 async function main(): Promise<void> {
   const argv = process.argv.slice(2);
   const kind = argv.find((a, i) => !a.startsWith('-') && argv[i - 1] !== '--config-file');
   if (!kind || !['l2', 'dhcp', 'l3', 'metering'].includes(kind)) {
-    process.stderr.write('usage: nucleon-agent <l2|dhcp|l3|metering> [--config-file FILE]...\n');
+    process.stderr.write('usage: nucleon-agent <l2|dhcp|l3|metering> [--config-file FILE]... [--dry-run]\n');
     process.exit(2);
   }
   const config = loadConfig(configFiles(argv));
   const logger = pino({ level: config.DEFAULT.debug ? 'debug' : 'info', base: { pid: process.pid, name: `nucleon-agent-${kind}`, host: hostOf(config) } });
   const transport = createTransport(config, logger, `nucleon-agent ${kind}`);
-  const datapath = config.agent.datapath
-    ? { runner: new ProcessRunner(logger), netns: config.agent.host_namespace || undefined, localIp: config.vxlan.local_ip }
-    : undefined;
+  const dryRun = argv.includes('--dry-run');
+  const real = new ProcessRunner(logger);
+  const runner = dryRun ? new DryRunRunner(real) : real;
+  const netns = config.agent.host_namespace || undefined;
+  const datapath = config.agent.datapath || dryRun ? { runner, netns, localIp: config.vxlan.local_ip } : undefined;
   if (!datapath) logger.warn('[agent] datapath = false: the agent follows the server but changes nothing on this host');
-  const runtime = new AgentRuntime({ config, transport, driver: driverFor(kind, transport, hostOf(config), logger, datapath), logger });
+  const driver = driverFor(kind, transport, hostOf(config), logger, datapath);
+  if (dryRun) {
+    await driver.fullSync();
+    await transport.close();
+    process.exit(0);
+  }
+  const runtime = new AgentRuntime({ config, transport, driver, logger });
   await runtime.start();
+  // a VM's tap appearing or going away in the host is a change to converge at once
+  const taps = kind === 'l2' && datapath ? watchTaps(runner, netns, () => void runtime.resync()) : undefined;
   const stop = async () => {
+    taps?.stop();
     await runtime.stop();
     await transport.close();
     process.exit(0);

@@ -20,4 +20,16 @@ describe('command runner', () => {
     assert.deepEqual(lines, ['sh -c exit 1']);
     assert.deepEqual(dry.planned, [['sh', '-c', 'exit 1']]);
   });
+
+  it('watches a command line by line, and says when it ended by itself', async () => {
+    const lines: string[] = [];
+    const code = await new Promise<number | null>((resolve) => real.watch(['sh', '-c', 'echo one; echo two; exit 4'], (l) => lines.push(l), resolve));
+    assert.deepEqual(lines, ['one', 'two']);
+    assert.equal(code, 4);
+    let ended = false;
+    const w = real.watch(['sleep', '30'], () => {}, () => (ended = true));
+    w.stop();
+    await new Promise((r) => setTimeout(r, 100));
+    assert.equal(ended, false, 'a watch stopped on purpose does not report an end');
+  });
 });

@@ -4,12 +4,20 @@
  * each command logged); `DryRunRunner` prints what would run and changes nothing (`--dry-run`);
  * reads go through the runner too, so a dry run still observes the real host.
  */
-import { execFile } from 'node:child_process';
+import { execFile, spawn } from 'node:child_process';
+import readline from 'node:readline';
 import type { Logger } from 'pino';
+
+/** A long-running read (`ip monitor link`): its output lines until `stop()`. */
+export interface Watch {
+  stop(): void;
+}
 
 export interface CommandRunner {
   /** Runs `argv`; resolves with stdout, rejects with the command and its stderr. May block up to the timeout. */
   run(argv: string[], opts?: { read?: boolean }): Promise<string>;
+  /** Starts a command that only reads (a monitor) and hands over each line of its output; `onExit` when it ends by itself. */
+  watch(argv: string[], onLine: (line: string) => void, onExit?: (code: number | null) => void): Watch;
 }
 
 export class CommandFailed extends Error {
@@ -37,6 +45,22 @@ export class ProcessRunner implements CommandRunner {
       });
     });
   }
+
+  watch(argv: string[], onLine: (line: string) => void, onExit?: (code: number | null) => void): Watch {
+    const child = spawn(argv[0], argv.slice(1), { stdio: ['ignore', 'pipe', 'ignore'] });
+    let stopped = false;
+    readline.createInterface({ input: child.stdout }).on('line', onLine);
+    child.on('error', (err) => this.logger.warn({ argv, err: err.message }, 'watch failed to start'));
+    child.on('exit', (code) => {
+      if (!stopped) onExit?.(code);
+    });
+    return {
+      stop() {
+        stopped = true;
+        child.kill();
+      },
+    };
+  }
 }
 
 /** Reads run for real; changes are written to `out` (one command per line) and not run. */
@@ -53,5 +77,9 @@ export class DryRunRunner implements CommandRunner {
     this.planned.push(argv);
     this.out(argv.join(' '));
     return '';
+  }
+
+  watch(argv: string[], onLine: (line: string) => void, onExit?: (code: number | null) => void): Watch {
+    return this.reader.watch(argv, onLine, onExit);
   }
 }

@@ -115,7 +115,7 @@ export class AgentNotifier {
   }
 
   async portDeleted(id: string, networkId: string): Promise<void> {
-    await this.send('port_delete', () => this.portDeletes.fanout('port_delete', { port_id: id }));
+    await this.send('port_delete', () => this.portDeletes.fanout('port_delete', { port_id: id, network_id: networkId }));
     for (const host of await this.dhcpHosts(networkId)) await this.send('port_delete_end', () => this.dhcp.cast('port_delete_end', { payload: { port_id: id, network_id: networkId } }, { server: host }));
   }
 

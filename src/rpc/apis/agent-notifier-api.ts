@@ -14,7 +14,7 @@ export interface NotifiedResource {
 
 export type AgentNotifierApi = {
   port_update(args: { port: NotifiedResource; network_type: string; segmentation_id: number | null; physical_network: string | null }): void;
-  port_delete(args: { port_id: string }): void;
+  port_delete(args: { port_id: string; network_id?: string }): void;
   network_update(args: { network: NotifiedResource }): void;
   network_delete(args: { network_id: string }): void;
 };
