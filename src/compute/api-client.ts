@@ -66,7 +66,13 @@ export function apiClient(opts: ApiOptions = {}): ApiClient {
     })());
   const call = async (method: string, path: string, body?: unknown): Promise<ApiResponse> => {
     const s = await open();
-    const r = await fetch(`${s.base}${path}`, { method, headers: s.headers, body: body === undefined ? undefined : JSON.stringify(body), signal: AbortSignal.timeout(30_000) });
+    let r: Response;
+    try {
+      r = await fetch(`${s.base}${path}`, { method, headers: s.headers, body: body === undefined ? undefined : JSON.stringify(body), signal: AbortSignal.timeout(30_000) });
+    } catch (err) {
+      const cause = (err as { cause?: { code?: string; message?: string } }).cause;
+      throw new Error(`cannot reach the Networking API at ${s.base} (${cause?.code ?? cause?.message ?? (err as Error).message}); set --url or NUCLEON_URL`);
+    }
     const text = await r.text();
     return { status: r.status, body: text ? JSON.parse(text) : {} };
   };

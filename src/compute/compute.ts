@@ -260,7 +260,7 @@ export class Compute {
         addresses = (a[0]?.addr_info ?? []).filter((i) => i.scope === 'global').map((i) => `${i.local}/${i.prefixlen}`);
       }
       const p = await this.api.get(`/v2.0/ports/${r.portId}`).catch(() => undefined);
-      out.push({ ...r, running, addresses, status: p?.status === 200 ? String(p.body.port.status) : 'port missing' });
+      out.push({ ...r, running, addresses, status: !p ? 'API unreachable' : p.status === 200 ? String(p.body.port.status) : 'port missing' });
     }
     return out;
   }
