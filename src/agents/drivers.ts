@@ -13,7 +13,7 @@ import type { RpcTransport } from '../rpc/transport.js';
 import type { AgentDriver } from './agent-runtime.js';
 import type { CommandRunner } from '../linux/runner.js';
 import { observeL2 } from './l2/observe.js';
-import { desiredL2, planL2, renderL2, tapName, type BoundPort } from './l2/plan.js';
+import { desiredL2, planL2, renderL2, tapName, type BoundPort, type L2Mappings, type RemotePort } from './l2/plan.js';
 import { DHCP_AGENT_API, L3_AGENT_API, SERVER_PLUGIN_API, type ServerPluginApi } from './server-api.js';
 
 type Dict = Record<string, unknown>;
@@ -177,15 +177,15 @@ export class L2Driver extends BaseDriver implements AgentDriver {
     transport: RpcTransport,
     host: string,
     log: Logger,
-    private readonly datapath?: { runner: CommandRunner; netns?: string; localIp: string },
+    private readonly datapath?: L2Datapath,
   ) {
     super(transport, host, log);
   }
 
   configurations(): Dict {
     return {
-      bridge_mappings: {},
-      interface_mappings: {},
+      bridge_mappings: this.datapath?.mappings?.bridges ?? {},
+      interface_mappings: this.datapath?.mappings?.interfaces ?? {},
       tunnel_types: ['vxlan'],
       l2_population: true,
       devices: this.ports.size,
@@ -201,12 +201,13 @@ export class L2Driver extends BaseDriver implements AgentDriver {
       for (const d of details) if (!d.port_id) this.ports.delete(String(d.device));
       return;
     }
-    const { runner, netns, localIp } = this.datapath;
-    const state = (await this.server.call('get_l2_state', { host: this.host })) as unknown as { ports: BoundPort[]; peers: Record<string, string[]> };
-    const have = await observeL2(runner, netns);
+    const { runner, netns, localIp, mappings } = this.datapath;
+    const state = (await this.server.call('get_l2_state', { host: this.host })) as unknown as { ports: BoundPort[]; peers: Record<string, string[]>; remote?: Record<string, RemotePort[]> };
+    const have = await observeL2(runner, netns, new Set(Object.values(mappings?.interfaces ?? {})));
     const taps = new Set([...have.masters.keys()].filter((k) => k.startsWith('tap')));
     const peers = new Map(Object.entries(state.peers).map(([vni, ips]) => [Number(vni), ips]));
-    const cmds = planL2(desiredL2(state.ports, taps, localIp, peers), have);
+    const remote = new Map(Object.entries(state.remote ?? {}).map(([vni, ps]) => [Number(vni), ps]));
+    const cmds = planL2(desiredL2(state.ports, taps, localIp, peers, { mappings, remote }), have);
     for (const c of cmds) await runner.run(renderL2(c, netns));
     this.lastCommands = cmds.length;
     this.ports.clear();
@@ -283,7 +284,15 @@ export class MeteringDriver extends BaseDriver implements AgentDriver {
   }
 }
 
-export function driverFor(kind: string, transport: RpcTransport, host: string, log: Logger, datapath?: { runner: CommandRunner; netns?: string; localIp: string }): AgentDriver {
+/** What an agent that changes its host needs: the runner, the host's namespace, the tunnel address, the physical mappings. */
+export interface L2Datapath {
+  runner: CommandRunner;
+  netns?: string;
+  localIp: string;
+  mappings?: L2Mappings;
+}
+
+export function driverFor(kind: string, transport: RpcTransport, host: string, log: Logger, datapath?: L2Datapath): AgentDriver {
   switch (kind) {
     case 'dhcp':
       return new DhcpDriver(transport, host, log);

@@ -12,8 +12,8 @@ export type ServerPluginApi = {
   get_devices_details_list(args: { devices: string[]; agent_id: string; host: string }): Dict[];
   update_device_up(args: { device: string; agent_id: string; host: string }): Dict;
   update_device_down(args: { device: string; agent_id: string; host: string }): Dict;
-  /** The ports bound to a host and, per VNI, the other hosts' tunnel IPs (l2population). */
-  get_l2_state(args: { host: string }): { ports: Dict[]; peers: Record<string, string[]> };
+  /** The ports bound to a host and, per VNI, the other hosts' tunnel IPs and ports (l2population). */
+  get_l2_state(args: { host: string }): { ports: Dict[]; peers: Record<string, string[]>; remote?: Record<string, Array<{ mac: string; dst: string }>> };
   get_active_networks_info(args: { host: string }): Dict[];
   get_network_info(args: { network_id: string; host: string }): Dict;
   sync_routers(args: { host: string; router_ids?: string[] }): Dict[];

@@ -14,6 +14,7 @@ import { driverFor } from '../agents/drivers.js';
 import { configFiles } from './args.js';
 import { DryRunRunner, ProcessRunner } from '../linux/runner.js';
 import { watchTaps } from '../agents/l2/tap-watch.js';
+import { parseMappings } from '../agents/l2/plan.js';
 
 async function main(): Promise<void> {
   const argv = process.argv.slice(2);
@@ -29,7 +30,11 @@ async function main(): Promise<void> {
   const real = new ProcessRunner(logger);
   const runner = dryRun ? new DryRunRunner(real) : real;
   const netns = config.agent.host_namespace || undefined;
-  const datapath = config.agent.datapath || dryRun ? { runner, netns, localIp: config.vxlan.local_ip } : undefined;
+  const mappings = {
+    interfaces: parseMappings(config.linux_bridge.physical_interface_mappings, 'physical_interface_mappings'),
+    bridges: parseMappings(config.linux_bridge.bridge_mappings, 'bridge_mappings'),
+  };
+  const datapath = config.agent.datapath || dryRun ? { runner, netns, localIp: config.vxlan.local_ip, mappings } : undefined;
   if (!datapath) logger.warn('[agent] datapath = false: the agent follows the server but changes nothing on this host');
   const driver = driverFor(kind, transport, hostOf(config), logger, datapath);
   if (dryRun) {

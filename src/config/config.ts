@@ -62,6 +62,10 @@ export const OPTIONS = {
   vxlan: {
     local_ip: opt('string', '', 'This host\'s tunnel (underlay) address for VXLAN.'),
   },
+  linux_bridge: {
+    physical_interface_mappings: opt('list', [], '`physnet:interface` entries: the interface is joined to the bridge of each flat network on that physical network.'),
+    bridge_mappings: opt('list', [], '`physnet:bridge` entries: ports of flat networks on that physical network join this existing bridge.'),
+  },
   oslo_messaging_rabbit: {
     rabbit_retry_interval: opt('int', 1, 'Seconds before the first reconnection attempt to RabbitMQ; doubles per attempt, jittered.'),
     rabbit_interval_max: opt('int', 30, 'Longest wait between reconnection attempts, in seconds.'),

@@ -116,6 +116,10 @@ describe('L2 agent datapath: two hosts, VXLAN, two VMs', { skip: why() }, () => 
     assert.ok(links.some((l) => l.ifname === br));
     assert.equal(links.find((l) => l.ifname === vx)?.master, br);
     assert.equal(links.find((l) => l.ifname === tapName(vms[0].port.id))?.master, br);
+    // l2population: hv1 knows vm2's MAC is behind hv2's tunnel address, and floods only to hv2
+    const fdb = JSON.parse(sh('ip', 'netns', 'exec', ns('hv1'), 'bridge', '-j', 'fdb', 'show', 'dev', vx)) as Array<{ mac: string; dst?: string }>;
+    assert.ok(fdb.some((e) => e.mac === vms[1].port.mac_address && e.dst === '198.51.100.2'), 'a unicast entry for the remote port');
+    assert.ok(fdb.some((e) => e.mac === '00:00:00:00:00:00' && e.dst === '198.51.100.2'), 'a flooding entry toward the peer');
     // VM 1 on hv1 pings VM 2 on hv2 through the VXLAN tunnel
     sh('ip', 'netns', 'exec', vms[0].name, 'ping', '-c', '3', '-i', '0.2', '-W', '2', vms[1].ip);
     for (const rt of runtimes) await rt.resync();

@@ -19,8 +19,11 @@ interface FdbEntry {
   dst?: string;
 }
 
-/** Our bridges and VXLAN devices, every tap with its bridge, and our VXLAN devices' flooding entries. */
-export function parseL2(links: IpLink[], fdb: FdbEntry[]): L2HostState {
+/**
+ * Our bridges and VXLAN devices, every tap with its bridge, the mapped physical interfaces (`also`)
+ * with theirs, and our VXLAN devices' flooding and unicast entries.
+ */
+export function parseL2(links: IpLink[], fdb: FdbEntry[], also: ReadonlySet<string> = new Set()): L2HostState {
   const s = emptyL2State();
   for (const l of links) {
     const kind = l.linkinfo?.info_kind;
@@ -29,18 +32,20 @@ export function parseL2(links: IpLink[], fdb: FdbEntry[]): L2HostState {
       s.vxlans.set(l.ifname, { vni: l.linkinfo?.info_data?.id ?? -1, local: l.linkinfo?.info_data?.local ?? '', mtu: l.mtu ?? 1500 });
       s.masters.set(l.ifname, l.master ?? null);
     }
-    if (l.ifname.startsWith('tap')) s.masters.set(l.ifname, l.master ?? null);
+    if (l.ifname.startsWith('tap') || also.has(l.ifname)) s.masters.set(l.ifname, l.master ?? null);
   }
   for (const e of fdb) {
-    if (e.mac === '00:00:00:00:00:00' && e.dst && e.ifname && s.vxlans.has(e.ifname)) s.floods.add(`${e.ifname} ${e.dst}`);
+    if (!e.dst || !e.ifname || !s.vxlans.has(e.ifname)) continue;
+    if (e.mac === '00:00:00:00:00:00') s.floods.add(`${e.ifname} ${e.dst}`);
+    else if (e.mac) s.fdb.add(`${e.ifname} ${e.mac} ${e.dst}`);
   }
   return s;
 }
 
-export async function observeL2(run: CommandRunner, netns?: string): Promise<L2HostState> {
+export async function observeL2(run: CommandRunner, netns?: string, also?: ReadonlySet<string>): Promise<L2HostState> {
   const ns = netns ? ['-n', netns] : [];
   const links = JSON.parse((await run.run(['ip', ...ns, '-j', '-d', 'link', 'show'], { read: true })) || '[]') as IpLink[];
   const bridge = netns ? ['ip', 'netns', 'exec', netns, 'bridge'] : ['bridge'];
   const fdb = JSON.parse((await run.run([...bridge, '-j', 'fdb', 'show'], { read: true })) || '[]') as FdbEntry[];
-  return parseL2(links, fdb);
+  return parseL2(links, fdb, also);
 }

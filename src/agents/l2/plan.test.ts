@@ -2,7 +2,7 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import fc from 'fast-check';
-import { applyL2, desiredL2, emptyL2State, planL2, renderL2, type BoundPort, type L2HostState } from './plan.js';
+import { applyL2, desiredL2, emptyL2State, parseMappings, planL2, renderL2, type BoundPort, type L2HostState } from './plan.js';
 
 const NET_A = 'aaaaaaaa-aaaa-4aaa-8aaa-aaaaaaaaaaaa';
 const NET_B = 'bbbbbbbb-bbbb-4bbb-8bbb-bbbbbbbbbbbb';
@@ -92,6 +92,53 @@ describe('L2 planner', () => {
       want: desiredL2([{ ...port(PORT_1, NET_B, 0), network_type: 'local', segmentation_id: null }, { ...port(PORT_2, NET_B, 0), network_type: 'local', segmentation_id: null }], new Set(['tap11111111-11']), '192.0.2.1', new Map()),
       commands: ['ip link add brqbbbbbbbb-bb mtu 1450 type bridge', 'ip link set tap11111111-11 master brqbbbbbbbb-bb', 'ip link set brqbbbbbbbb-bb up', 'ip link del brqaaaaaaaa-aa'],
     },
+    {
+      name: 'unicast entries per remote port (l2population): added, a moved MAC replaced, a gone port removed',
+      have: state({
+        bridges: new Map([['brqaaaaaaaa-aa', { mtu: 1450 }]]),
+        vxlans: new Map([['vxlan-101', { vni: 101, local: '192.0.2.1', mtu: 1450 }]]),
+        masters: new Map([['vxlan-101', 'brqaaaaaaaa-aa']]),
+        floods: new Set(['vxlan-101 192.0.2.2', 'vxlan-101 192.0.2.3']),
+        fdb: new Set(['vxlan-101 fa:16:3e:00:00:02 192.0.2.2', 'vxlan-101 fa:16:3e:00:00:09 192.0.2.3']),
+      }),
+      want: desiredL2([port(PORT_1, NET_A, 101)], new Set(), '192.0.2.1', new Map([[101, ['192.0.2.2', '192.0.2.3']]]), {
+        remote: new Map([
+          [
+            101,
+            [
+              { mac: 'fa:16:3e:00:00:02', dst: '192.0.2.3' },
+              { mac: 'fa:16:3e:00:00:03', dst: '192.0.2.2' },
+            ],
+          ],
+        ]),
+      }),
+      commands: [
+        'bridge fdb del fa:16:3e:00:00:09 dev vxlan-101 dst 192.0.2.3',
+        'bridge fdb replace fa:16:3e:00:00:02 dev vxlan-101 dst 192.0.2.3',
+        'bridge fdb replace fa:16:3e:00:00:03 dev vxlan-101 dst 192.0.2.2',
+      ],
+    },
+    {
+      name: 'a flat network through physical_interface_mappings: its bridge with the interface joined; through bridge_mappings: the existing bridge',
+      have: state({ bridges: new Map([['br-prov', { mtu: 1500 }]]), masters: new Map([['tap11111111-11', null], ['tap22222222-22', null], ['ext0', null]]) }),
+      want: desiredL2(
+        [
+          { ...port(PORT_1, NET_A, 0, 1500), network_type: 'flat', segmentation_id: null, physical_network: 'public' },
+          { ...port(PORT_2, NET_B, 0, 1500), network_type: 'flat', segmentation_id: null, physical_network: 'prov' },
+        ],
+        new Set(['tap11111111-11', 'tap22222222-22']),
+        '192.0.2.1',
+        new Map(),
+        { mappings: { interfaces: { public: 'ext0' }, bridges: { prov: 'br-prov' } } },
+      ),
+      commands: [
+        'ip link add brqaaaaaaaa-aa mtu 1500 type bridge',
+        'ip link set ext0 master brqaaaaaaaa-aa',
+        'ip link set tap11111111-11 master brqaaaaaaaa-aa',
+        'ip link set tap22222222-22 master br-prov',
+        'ip link set brqaaaaaaaa-aa up',
+      ],
+    },
   ];
   for (const c of cases) {
     it(c.name, () => {
@@ -102,6 +149,13 @@ describe('L2 planner', () => {
     });
   }
 
+  it('reads physnet:name mappings and refuses bad ones, naming the option', () => {
+    assert.deepEqual(parseMappings(['public:ext0', 'prov:br-prov'], 'x'), { public: 'ext0', prov: 'br-prov' });
+    assert.throws(() => parseMappings(['public'], 'physical_interface_mappings'), /physical_interface_mappings: 'public' is not physnet:name/);
+    assert.throws(() => parseMappings(['a:averyveryverylongname'], 'bridge_mappings'), /at most 15 characters/);
+    assert.throws(() => parseMappings(['a:x', 'a:y'], 'bridge_mappings'), /mapped twice/);
+  });
+
   it('renders commands inside a namespace', () => {
     assert.deepEqual(renderL2({ op: 'set-up', name: 'vxlan-7' }, 'hv1'), ['ip', '-n', 'hv1', 'link', 'set', 'vxlan-7', 'up']);
     assert.deepEqual(renderL2({ op: 'add-flood', dev: 'vxlan-7', dst: '10.0.0.2' }, 'hv1'), ['ip', 'netns', 'exec', 'hv1', 'bridge', 'fdb', 'append', '00:00:00:00:00:00', 'dev', 'vxlan-7', 'dst', '10.0.0.2']);
@@ -111,6 +165,7 @@ describe('L2 planner', () => {
     const nets = [NET_A, NET_B, 'cccccccc-cccc-4ccc-8ccc-cccccccccccc'];
     const portIds = [PORT_1, PORT_2, '33333333-3333-4333-8333-333333333333', '44444444-4444-4444-8444-444444444444'];
     const ips = ['192.0.2.1', '192.0.2.2', '192.0.2.3'];
+    const macs = ['fa:16:3e:00:00:01', 'fa:16:3e:00:00:02', 'fa:16:3e:00:00:03'];
     const arbPort = fc.record({
       id: fc.constantFrom(...portIds),
       network: fc.integer({ min: 0, max: 2 }),
@@ -121,9 +176,11 @@ describe('L2 planner', () => {
       vxlans: fc.uniqueArray(fc.record({ net: fc.integer({ min: 0, max: 2 }), local: fc.constantFrom(...ips), mtu: fc.constantFrom(1450, 1500) }), { selector: (v) => v.net }),
       taps: fc.uniqueArray(fc.record({ port: fc.integer({ min: 0, max: 3 }), master: fc.option(fc.integer({ min: 0, max: 2 })) }), { selector: (t) => t.port }),
       floods: fc.array(fc.record({ net: fc.integer({ min: 0, max: 2 }), dst: fc.constantFrom(...ips) })),
+      fdb: fc.array(fc.record({ net: fc.integer({ min: 0, max: 2 }), mac: fc.constantFrom(...macs), dst: fc.constantFrom(...ips) })),
     });
+    const arbRemote = fc.array(fc.record({ net: fc.integer({ min: 0, max: 2 }), mac: fc.constantFrom(...macs), dst: fc.constantFrom(...ips) }));
     fc.assert(
-      fc.property(arbHave, fc.array(arbPort, { maxLength: 4 }), fc.constantFrom(...ips), (h, ps, local) => {
+      fc.property(arbHave, fc.array(arbPort, { maxLength: 4 }), fc.constantFrom(...ips), arbRemote, (h, ps, local, rs) => {
         const have = emptyL2State();
         for (const b of h.bridges) have.bridges.set(`brq${nets[b.net].slice(0, 11)}`, { mtu: b.mtu });
         for (const v of h.vxlans) {
@@ -135,6 +192,19 @@ describe('L2 planner', () => {
           have.masters.set(`tap${portIds[t.port].slice(0, 11)}`, br && have.bridges.has(br) ? br : null);
         }
         for (const f of h.floods) if (have.vxlans.has(`vxlan-${100 + f.net}`)) have.floods.add(`vxlan-${100 + f.net} ${f.dst}`);
+        // the kernel keeps one unicast entry per MAC and device
+        const seen = new Set<string>();
+        for (const f of h.fdb) if (have.vxlans.has(`vxlan-${100 + f.net}`) && !seen.has(`${f.net} ${f.mac}`)) {
+          seen.add(`${f.net} ${f.mac}`);
+          have.fdb.add(`vxlan-${100 + f.net} ${f.mac} ${f.dst}`);
+        }
+        // a MAC is behind one host per network
+        const remote = new Map<number, Array<{ mac: string; dst: string }>>();
+        const placed = new Set<string>();
+        for (const r of rs) if (!placed.has(`${r.net} ${r.mac}`)) {
+          placed.add(`${r.net} ${r.mac}`);
+          remote.set(100 + r.net, [...(remote.get(100 + r.net) ?? []), { mac: r.mac, dst: r.dst }]);
+        }
         // one network per port id, as in reality
         const bound = new Map<string, BoundPort>();
         for (const p of ps) bound.set(p.id, port(p.id, nets[p.network], 100 + p.network, p.mtu));
@@ -142,13 +212,14 @@ describe('L2 planner', () => {
         const mtus = new Map<string, number>();
         const ports = [...bound.values()].map((p) => ({ ...p, mtu: mtus.get(p.network_id) ?? (mtus.set(p.network_id, p.mtu), p.mtu) }));
         const taps = new Set([...have.masters.keys()].filter((k) => k.startsWith('tap')));
-        const want = desiredL2(ports, taps, local, new Map(ips.map((_, i) => [100 + i, ips])));
+        const want = desiredL2(ports, taps, local, new Map(ips.map((_, i) => [100 + i, ips])), { remote });
         const after = applyL2(have, planL2(want, have));
         assert.deepEqual(planL2(want, after), []);
         assert.deepEqual(new Map([...after.bridges].filter(([k]) => k.startsWith('brq'))), want.bridges);
         assert.deepEqual(after.vxlans, want.vxlans);
         for (const [dev, master] of want.masters) assert.equal(after.masters.get(dev), master);
         assert.deepEqual(after.floods, want.floods);
+        assert.deepEqual(after.fdb, want.fdb);
       }),
       { numRuns: 300 },
     );

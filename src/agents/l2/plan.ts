@@ -1,7 +1,10 @@
 /**
  * The Linux bridge agent's host state and its planner: what a host should have for the ports bound
  * to it (a bridge `brq<net-id[:11]>` per network, a VXLAN device `vxlan-<vni>` with flooding
- * entries toward the other hosts' tunnel IPs, the taps of VMs joined to their bridge), and the
+ * entries toward the other hosts' tunnel IPs and a unicast entry per remote port (Neutron's
+ * l2population), a flat network's physical interface joined to its bridge (`[linux_bridge]
+ * physical_interface_mappings`) or its ports joined to an existing bridge (`bridge_mappings`), the
+ * taps of VMs joined to their bridge), and the
  * ordered commands that take the observed state there. Pure and deterministic: the runner
  * (src/linux/) executes the commands, observe.ts reads the state. Only objects whose names we own
  * (`brq…`, `vxlan-…`) are ever deleted; taps belong to whoever plugged them.
@@ -25,6 +28,8 @@ export interface L2HostState {
   masters: Map<string, string | null>;
   /** Flooding entries: `<vxlan device> <remote tunnel IP>`. */
   floods: Set<string>;
+  /** Unicast entries toward remote ports: `<vxlan device> <mac> <remote tunnel IP>`. */
+  fdb: Set<string>;
 }
 
 export type L2Command =
@@ -35,6 +40,8 @@ export type L2Command =
   | { op: 'set-up'; name: string }
   | { op: 'add-flood'; dev: string; dst: string }
   | { op: 'del-flood'; dev: string; dst: string }
+  | { op: 'add-fdb'; dev: string; mac: string; dst: string }
+  | { op: 'del-fdb'; dev: string; mac: string; dst: string }
   | { op: 'del-link'; name: string };
 
 /** A port bound to this host, as the agent learns it from the server. */
@@ -43,7 +50,32 @@ export interface BoundPort {
   network_id: string;
   network_type: string;
   segmentation_id: number | null;
+  physical_network?: string | null;
   mtu: number;
+}
+
+/** A port on another host of one of our VXLAN networks: its MAC behind that host's tunnel IP. */
+export interface RemotePort {
+  mac: string;
+  dst: string;
+}
+
+/** `[linux_bridge]` mappings: physical network → interface to join to the network's bridge, or → existing bridge. */
+export interface L2Mappings {
+  interfaces: Record<string, string>;
+  bridges: Record<string, string>;
+}
+
+/** `physnet:name` entries of a `[linux_bridge]` option; throws naming the option on a bad entry. */
+export function parseMappings(entries: string[], option: string): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const e of entries) {
+    const m = /^([^:\s]+):([^:\s]{1,15})$/.exec(e);
+    if (!m) throw new Error(`[linux_bridge] ${option}: '${e}' is not physnet:name (a device name has at most 15 characters)`);
+    if (m[1] in out) throw new Error(`[linux_bridge] ${option}: physical network '${m[1]}' is mapped twice`);
+    out[m[1]] = m[2];
+  }
+  return out;
 }
 
 export const bridgeName = (networkId: string) => `brq${networkId.slice(0, 11)}`;
@@ -51,25 +83,45 @@ export const tapName = (portId: string) => `tap${portId.slice(0, 11)}`;
 export const vxlanName = (vni: number) => `vxlan-${vni}`;
 const OWNED = /^(brq|vxlan-)/;
 
-export const emptyL2State = (): L2HostState => ({ bridges: new Map(), vxlans: new Map(), masters: new Map(), floods: new Set() });
+export const emptyL2State = (): L2HostState => ({ bridges: new Map(), vxlans: new Map(), masters: new Map(), floods: new Set(), fdb: new Set() });
 
 /**
  * What the host should have. `taps`: the taps present on the host (a port whose tap is not
- * plugged yet gets its bridge, not a membership). `peers`: the other hosts' tunnel IPs per VNI.
+ * plugged yet gets its bridge, not a membership). `peers`: the other hosts' tunnel IPs per VNI;
+ * `remote`: the other hosts' ports per VNI. A flat network is served through `mappings` (a port
+ * of a physical network without one is skipped: its binding failed anyway); vlan is not served.
  */
-export function desiredL2(ports: BoundPort[], taps: Set<string>, tunnelIp: string, peers: Map<number, string[]>): L2HostState {
+export function desiredL2(
+  ports: BoundPort[],
+  taps: Set<string>,
+  tunnelIp: string,
+  peers: Map<number, string[]>,
+  opts: { mappings?: L2Mappings; remote?: Map<number, RemotePort[]> } = {},
+): L2HostState {
   const want = emptyL2State();
+  const mappings = opts.mappings ?? { interfaces: {}, bridges: {} };
   for (const p of [...ports].sort((a, b) => (a.id < b.id ? -1 : 1))) {
-    if (p.network_type !== 'vxlan' && p.network_type !== 'local') continue; // flat/vlan: bridge_mappings, not here yet
-    const br = bridgeName(p.network_id);
-    want.bridges.set(br, { mtu: p.mtu });
-    if (p.network_type === 'vxlan' && p.segmentation_id !== null) {
-      const vx = vxlanName(p.segmentation_id);
-      want.vxlans.set(vx, { vni: p.segmentation_id, local: tunnelIp, mtu: p.mtu });
-      want.masters.set(vx, br);
-      for (const dst of peers.get(p.segmentation_id) ?? []) if (dst !== tunnelIp) want.floods.add(`${vx} ${dst}`);
-    }
     const tap = tapName(p.id);
+    let br = bridgeName(p.network_id);
+    if (p.network_type === 'flat') {
+      const physnet = p.physical_network ?? '';
+      const existing = mappings.bridges[physnet];
+      const iface = mappings.interfaces[physnet];
+      if (existing) br = existing; // someone else's bridge: join it, never make or delete it
+      else if (iface) {
+        want.bridges.set(br, { mtu: p.mtu });
+        want.masters.set(iface, br);
+      } else continue;
+    } else if (p.network_type === 'vxlan' || p.network_type === 'local') {
+      want.bridges.set(br, { mtu: p.mtu });
+      if (p.network_type === 'vxlan' && p.segmentation_id !== null) {
+        const vx = vxlanName(p.segmentation_id);
+        want.vxlans.set(vx, { vni: p.segmentation_id, local: tunnelIp, mtu: p.mtu });
+        want.masters.set(vx, br);
+        for (const dst of peers.get(p.segmentation_id) ?? []) if (dst !== tunnelIp) want.floods.add(`${vx} ${dst}`);
+        for (const r of opts.remote?.get(p.segmentation_id) ?? []) if (r.dst !== tunnelIp) want.fdb.add(`${vx} ${r.mac} ${r.dst}`);
+      }
+    } else continue; // vlan: not served by this agent
     if (taps.has(tap)) want.masters.set(tap, br);
   }
   return want;
@@ -117,6 +169,16 @@ export function planL2(want: L2HostState, have: L2HostState): L2Command[] {
     const [dev, dst] = f.split(' ');
     if (!want.floods.has(f) && want.vxlans.has(dev) && !recreate.has(dev)) cmds.push({ op: 'del-flood', dev, dst });
   }
+  // unicast entries: stale ones first (a MAC that moved to another host is replaced below)
+  const wantMac = new Set([...want.fdb].map((f) => f.split(' ').slice(0, 2).join(' ')));
+  for (const f of [...have.fdb].sort()) {
+    const [dev, mac, dst] = f.split(' ');
+    if (!want.fdb.has(f) && want.vxlans.has(dev) && !recreate.has(dev) && !wantMac.has(`${dev} ${mac}`)) cmds.push({ op: 'del-fdb', dev, mac, dst });
+  }
+  for (const f of [...want.fdb].sort()) {
+    const [dev, mac, dst] = f.split(' ');
+    if (!have.fdb.has(f) || recreate.has(dev)) cmds.push({ op: 'add-fdb', dev, mac, dst });
+  }
   const owned = [...have.vxlans.keys(), ...have.bridges.keys()].filter((n) => OWNED.test(n));
   for (const name of owned.sort()) if (!want.vxlans.has(name) && !want.bridges.has(name)) cmds.push({ op: 'del-link', name });
   return cmds;
@@ -124,7 +186,7 @@ export function planL2(want: L2HostState, have: L2HostState): L2Command[] {
 
 /** What the commands do to a host, as a model (for tests and dry runs): the state after them. */
 export function applyL2(state: L2HostState, cmds: L2Command[]): L2HostState {
-  const s: L2HostState = { bridges: new Map(state.bridges), vxlans: new Map(state.vxlans), masters: new Map(state.masters), floods: new Set(state.floods) };
+  const s: L2HostState = { bridges: new Map(state.bridges), vxlans: new Map(state.vxlans), masters: new Map(state.masters), floods: new Set(state.floods), fdb: new Set(state.fdb) };
   for (const c of cmds) {
     switch (c.op) {
       case 'add-bridge':
@@ -156,12 +218,21 @@ export function applyL2(state: L2HostState, cmds: L2Command[]): L2HostState {
       case 'del-flood':
         s.floods.delete(`${c.dev} ${c.dst}`);
         break;
+      case 'add-fdb':
+        if (!s.vxlans.has(c.dev)) throw new Error(`no ${c.dev}`);
+        for (const f of [...s.fdb]) if (f.startsWith(`${c.dev} ${c.mac} `)) s.fdb.delete(f); // replace
+        s.fdb.add(`${c.dev} ${c.mac} ${c.dst}`);
+        break;
+      case 'del-fdb':
+        s.fdb.delete(`${c.dev} ${c.mac} ${c.dst}`);
+        break;
       case 'del-link':
         s.bridges.delete(c.name);
         s.vxlans.delete(c.name);
         s.masters.delete(c.name);
         for (const [dev, m] of s.masters) if (m === c.name) s.masters.set(dev, null);
         for (const f of [...s.floods]) if (f.startsWith(`${c.name} `)) s.floods.delete(f);
+        for (const f of [...s.fdb]) if (f.startsWith(`${c.name} `)) s.fdb.delete(f);
         break;
     }
   }
@@ -187,6 +258,10 @@ export function renderL2(c: L2Command, netns?: string): string[] {
       return [...bridge, 'fdb', 'append', '00:00:00:00:00:00', 'dev', c.dev, 'dst', c.dst];
     case 'del-flood':
       return [...bridge, 'fdb', 'del', '00:00:00:00:00:00', 'dev', c.dev, 'dst', c.dst];
+    case 'add-fdb':
+      return [...bridge, 'fdb', 'replace', c.mac, 'dev', c.dev, 'dst', c.dst];
+    case 'del-fdb':
+      return [...bridge, 'fdb', 'del', c.mac, 'dev', c.dev, 'dst', c.dst];
     case 'del-link':
       return [...ip, 'link', 'del', c.name];
   }

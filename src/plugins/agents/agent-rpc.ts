@@ -126,23 +126,32 @@ export class AgentRpc {
       .selectFrom('ports')
       .innerJoin('network_segments', 'network_segments.network_id', 'ports.network_id')
       .innerJoin('networks', 'networks.id', 'ports.network_id')
-      .select(['ports.id', 'ports.network_id', 'ports.binding_host_id', 'network_segments.network_type', 'network_segments.segmentation_id', 'networks.mtu'])
+      .select(['ports.id', 'ports.network_id', 'ports.mac_address', 'ports.binding_host_id', 'network_segments.network_type', 'network_segments.segmentation_id', 'network_segments.physical_network', 'networks.mtu'])
       .where('ports.binding_vif_type', '=', 'bridge')
       .execute();
     const agents = await db.selectFrom('agents').select(['host', 'configurations']).where('agent_type', '=', 'Linux bridge agent').execute();
     const tunnelOf = new Map(agents.map((a) => [a.host, (JSON.parse(a.configurations || '{}') as { tunneling_ip?: string }).tunneling_ip]));
     const ports = rows
       .filter((r) => r.binding_host_id === host)
-      .map((r) => ({ id: r.id, network_id: r.network_id, network_type: r.network_type, segmentation_id: r.segmentation_id === null ? null : Number(r.segmentation_id), mtu: Number(r.mtu) }));
+      .map((r) => ({
+        id: r.id,
+        network_id: r.network_id,
+        network_type: r.network_type,
+        segmentation_id: r.segmentation_id === null ? null : Number(r.segmentation_id),
+        physical_network: r.physical_network,
+        mtu: Number(r.mtu),
+      }));
     const mine = new Set(ports.filter((p) => p.network_type === 'vxlan').map((p) => p.network_id));
     const peers: Record<string, string[]> = {};
+    const remote: Record<string, Array<{ mac: string; dst: string }>> = {};
     for (const r of rows) {
       const ip = tunnelOf.get(r.binding_host_id);
       if (r.binding_host_id === host || !mine.has(r.network_id) || r.network_type !== 'vxlan' || !ip) continue;
       const key = String(r.segmentation_id);
       peers[key] = [...new Set([...(peers[key] ?? []), ip])].sort();
+      (remote[key] ??= []).push({ mac: r.mac_address, dst: ip });
     }
-    return { ports, peers };
+    return { ports, peers, remote };
   }
 
   private async agentOn(type: string, host: string) {

@@ -1,0 +1,208 @@
+/**
+ * End to end on one machine shaped like many: a nucleon-server process on PostgreSQL, agents over
+ * RabbitMQ (a virtual host of this run), a lab of two hypervisors and a network node built by
+ * `nucleon-lab`, and VMs booted by `nucleon-compute`. Checks what a cloud user relies on: VMs get
+ * the API's addresses from dnsmasq and reach each other across hosts over VXLAN, another network
+ * does not reach them, changes converge, an agent that was stopped catches up while the VMs keep
+ * working, a boot that cannot bind says so and leaves nothing behind, and the lab leaves nothing
+ * behind either. Needs root, RabbitMQ and PostgreSQL; CI runs it and it must not skip there.
+ */
+import { describe, it, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { execFile, execFileSync } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import fs from 'node:fs';
+import path from 'node:path';
+import { promisify } from 'node:util';
+import { postgres, skipReason } from '../helpers/dialects.js';
+import { client, ROOT, spawnServer, type Spawned } from '../helpers/server.js';
+import { rabbitctlSkipReason, testVhost } from '../helpers/rabbitmq.js';
+import { labStateDir, readLab, startAgent } from '../../src/lab/lab.js';
+import { bridgeName } from '../../src/agents/l2/plan.js';
+
+const run = promisify(execFile);
+const PREFIX = `e2e${randomBytes(2).toString('hex')}`;
+const DOWN_TIME = 6;
+const sh = (...argv: string[]) => execFileSync(argv[0], argv.slice(1), { stdio: ['ignore', 'pipe', 'pipe'], timeout: 30_000 }).toString();
+
+function why(): string | undefined {
+  let reason: string | undefined;
+  if (process.getuid?.() !== 0) reason = 'the end-to-end tests need root (network namespaces)';
+  else {
+    for (const tool of [['ip', '-V'], ['busybox'], ['dnsmasq', '--version']]) {
+      try {
+        sh(...tool);
+      } catch {
+        reason = `${tool[0]} is not installed`;
+      }
+    }
+  }
+  if (reason && process.env.CI === 'true') throw new Error(`under CI: ${reason}`);
+  return reason;
+}
+
+const cli = (name: string) => [process.execPath, '--import', 'tsx', path.join(ROOT, `src/cli/${name}.ts`)];
+
+/** Removes labs of killed earlier runs of this test (`e2e????`), by their names alone. */
+async function cleanupStale(): Promise<void> {
+  const labs = new Set<string>();
+  for (const n of sh('ip', 'netns', 'list').split('\n')) {
+    const m = /^(e2e[0-9a-f]{4})-/.exec(n);
+    if (m) labs.add(m[1]);
+  }
+  if (fs.existsSync('/run/nucleon-lab')) for (const d of fs.readdirSync('/run/nucleon-lab')) if (/^e2e[0-9a-f]{4}$/.test(d)) labs.add(d);
+  for (const p of labs) {
+    const [cmd, ...args] = cli('nucleon-lab');
+    await run(cmd, [...args, 'down', '--prefix', p]).catch(() => undefined);
+  }
+}
+
+const until = async (what: string, f: () => Promise<boolean> | boolean, ms = 30_000) => {
+  const deadline = Date.now() + ms;
+  while (!(await f())) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 200));
+  }
+};
+
+describe('end to end: nucleon-lab, nucleon-compute, agents over RabbitMQ, server on PostgreSQL', { skip: why() ?? (await skipReason(postgres)) ?? (await rabbitctlSkipReason()) }, () => {
+  let vhost: ReturnType<typeof testVhost>;
+  let db: { url: string; drop(): Promise<void> };
+  let server: Spawned;
+  let api: ReturnType<typeof client>;
+  const compute = async (...args: string[]) => {
+    const [cmd, ...pre] = cli('nucleon-compute');
+    return run(cmd, [...pre, '--lab', PREFIX, '--url', server.url, ...args], { timeout: 120_000 });
+  };
+  const inVm = (vm: string, ...argv: string[]) => compute('console', vm, '--', ...argv);
+  const pings = (vm: string, ip: string) =>
+    inVm(vm, 'ping', '-c', '2', '-i', '0.2', '-W', '1', ip).then(
+      () => true,
+      () => false,
+    );
+  const vmAddress = (vm: string) => {
+    const a = JSON.parse(sh('ip', '-n', `${PREFIX}-vm-${vm}`, '-j', 'addr', 'show', 'dev', 'eth0')) as Array<{ addr_info: Array<{ family: string; local: string; scope: string }> }>;
+    return a[0].addr_info.find((i) => i.family === 'inet' && i.scope === 'global')?.local;
+  };
+  const links = (host: string) => (JSON.parse(sh('ip', '-n', `${PREFIX}-${host}`, '-j', 'link', 'show')) as Array<{ ifname: string }>).map((l) => l.ifname);
+  const portOf = async (vm: string) => {
+    const rec = JSON.parse(fs.readFileSync(path.join(labStateDir(PREFIX), 'vms', `${vm}.json`), 'utf8')) as { portId: string };
+    return (await api.get(`/v2.0/ports/${rec.portId}`)).body.port;
+  };
+
+  before(async () => {
+    await cleanupStale();
+    vhost = testVhost('e2e');
+    db = await postgres.create();
+    server = await spawnServer({ NUCLEON_DATABASE__CONNECTION: db.url, NUCLEON_DEFAULT__TRANSPORT_URL: vhost.url, NUCLEON_DEFAULT__AGENT_DOWN_TIME: String(DOWN_TIME) });
+    api = client(server.url);
+    const [cmd, ...args] = cli('nucleon-lab');
+    const up = await run(cmd, [...args, 'up', '--prefix', PREFIX, '--url', server.url, '--transport-url', vhost.url, '--report-interval', '1'], { timeout: 120_000 });
+    assert.match(up.stdout, /all 6 agents report/);
+  });
+
+  after(async () => {
+    const [cmd, ...args] = cli('nucleon-lab');
+    await run(cmd, [...args, 'down', '--prefix', PREFIX]).catch((err) => assert.fail(`nucleon-lab down: ${err}`));
+    await server?.stop();
+    await db?.drop();
+    vhost?.remove();
+    // nothing of the run is left: no namespace, no process working for it
+    assert.deepEqual(
+      sh('ip', 'netns', 'list')
+        .split('\n')
+        .filter((n) => n.startsWith(`${PREFIX}-`)),
+      [],
+    );
+    const procs = fs.readdirSync('/proc').filter((d) => /^\d+$/.test(d) && (() => { try { return fs.readFileSync(`/proc/${d}/cmdline`, 'utf8').includes(`/run/nucleon-lab/${PREFIX}/`); } catch { return false; } })()); // prettier-ignore
+    assert.deepEqual(procs, [], 'no agent or dnsmasq of the lab is left');
+  });
+
+  let netA: Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any
+  let netB: Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any
+
+  it('VMs on two hypervisors get the API-assigned addresses from dnsmasq and ping each other over VXLAN', async () => {
+    netA = (await api.post('/v2.0/networks', { network: { name: 'net-a' } })).body.network;
+    const sub = (await api.post('/v2.0/subnets', { subnet: { network_id: netA.id, cidr: '10.61.0.0/24', ip_version: 4, dns_nameservers: ['10.61.0.53'] } })).body.subnet;
+    assert.equal(sub.enable_dhcp, true);
+    await compute('boot', '--host', 'hv1', '--network', 'net-a', 'vm1');
+    await compute('boot', '--host', 'hv2', '--network', 'net-a', 'vm2');
+    for (const vm of ['vm1', 'vm2']) {
+      const port = await portOf(vm);
+      assert.equal(port.status, 'ACTIVE');
+      assert.equal(vmAddress(vm), port.fixed_ips[0].ip_address, `${vm} has exactly the address the API gave its port`);
+    }
+    const lease = Object.fromEntries(
+      fs
+        .readFileSync(path.join(labStateDir(PREFIX), 'vms', 'vm1.lease'), 'utf8')
+        .trim()
+        .split('\n')
+        .map((l) => l.split('=')),
+    );
+    assert.equal(lease.router, '10.61.0.1');
+    assert.equal(lease.dns, '10.61.0.53');
+    assert.equal(lease.mtu, String(netA.mtu));
+    assert.ok(await pings('vm1', (await portOf('vm2')).fixed_ips[0].ip_address), 'vm1 on hv1 reaches vm2 on hv2');
+    const list = (await compute('list')).stdout;
+    assert.match(list, /vm1\s+hv1\s+running/);
+  });
+
+  it('a VM on another network does not reach them, even with the same addresses', async () => {
+    netB = (await api.post('/v2.0/networks', { network: { name: 'net-b' } })).body.network;
+    await api.post('/v2.0/subnets', { subnet: { network_id: netB.id, cidr: '10.61.0.0/24', ip_version: 4 } });
+    await compute('boot', '--host', 'hv2', '--network', 'net-b', 'vmb');
+    assert.equal(vmAddress('vmb'), (await portOf('vmb')).fixed_ips[0].ip_address);
+    assert.equal(await pings('vmb', (await portOf('vm1')).fixed_ips[0].ip_address), false, 'net-b is its own broadcast domain');
+    assert.ok(await pings('vm2', (await portOf('vm1')).fixed_ips[0].ip_address), 'net-a still works');
+  });
+
+  it("changing a port's address converges: the next lease is the new address", async () => {
+    const port = await portOf('vm2');
+    const subnet = port.fixed_ips[0].subnet_id;
+    const upd = await api.put(`/v2.0/ports/${port.id}`, { port: { fixed_ips: [{ subnet_id: subnet, ip_address: '10.61.0.222' }] } });
+    assert.equal(upd.status, 200);
+    const script = path.join(labStateDir(PREFIX), 'vms', 'udhcpc.sh');
+    await until('the new lease', async () => {
+      await inVm('vm2', 'env', `LEASE_FILE=${path.join(labStateDir(PREFIX), 'vms', 'vm2.lease')}`, 'busybox', 'udhcpc', '-i', 'eth0', '-f', '-q', '-n', '-t', '3', '-T', '1', '-A', '1', '-s', script).catch(() => undefined);
+      return vmAddress('vm2') === '10.61.0.222';
+    });
+    assert.ok(await pings('vm1', '10.61.0.222'));
+  });
+
+  it('an agent stopped while things change catches up when started again; the VMs keep working meanwhile', async () => {
+    const lab = readLab(PREFIX);
+    assert.ok(lab);
+    const agent = lab.agents.find((a) => a.host === 'hv2' && a.kind === 'l2');
+    assert.ok(agent);
+    process.kill(agent.pid, 'SIGTERM');
+    await until('the agent to exit', () => !fs.existsSync(`/proc/${agent.pid}`) || fs.readFileSync(`/proc/${agent.pid}/stat`, 'utf8').split(' ')[2] === 'Z');
+    // meanwhile: net-b's VM and network go away; hv2 still has net-b's bridge, nobody removes it yet
+    await compute('delete', 'vmb');
+    assert.equal((await api.del(`/v2.0/networks/${netB.id}`)).status, 204);
+    assert.ok(links('hv2').includes(bridgeName(netB.id)));
+    assert.ok(await pings('vm1', '10.61.0.222'), 'the datapath keeps working without its agent');
+    // once the server calls hv2's agent dead, a boot there cannot bind: a clear error, nothing left behind
+    await until('hv2 agent down', async () => !(await api.get('/v2.0/agents?host=hv2&agent_type=Linux%20bridge%20agent')).body.agents[0].alive, (DOWN_TIME + 5) * 1000);
+    const failed = await compute('boot', '--host', 'hv2', '--network', 'net-a', 'vmx').then(
+      () => undefined,
+      (err: { stderr: string }) => err.stderr,
+    );
+    assert.match(failed ?? 'it booted', /could not be bound on host hv2 \(binding:vif_type binding_failed\)/);
+    assert.ok(!sh('ip', 'netns', 'list').includes(`${PREFIX}-vm-vmx`), 'no namespace of the failed boot');
+    assert.equal((await api.get(`/v2.0/ports?name=vmx`)).body.ports.length, 0, 'no port of the failed boot');
+    // started again: it reports, resyncs, and removes what is no longer wanted
+    startAgent(lab, 'hv2', 'l2', agent.config);
+    await until('hv2 converged', () => !links('hv2').includes(bridgeName(netB.id)));
+    assert.ok(await pings('vm1', '10.61.0.222'));
+    assert.equal((await portOf('vm2')).status, 'ACTIVE');
+  });
+
+  it('deleting the VMs and the network converges every host, and the DHCP namespace goes away', async () => {
+    await compute('delete', 'vm1');
+    await compute('delete', 'vm2');
+    assert.equal((await api.del(`/v2.0/networks/${netA.id}`)).status, 204);
+    await until('bridges gone', () => ['hv1', 'hv2', 'net1'].every((h) => !links(h).includes(bridgeName(netA.id))));
+    await until('qdhcp namespace gone', () => !sh('ip', 'netns', 'list').includes(`qdhcp-${netA.id}`));
+    assert.equal((await compute('list')).stdout.trim(), '');
+  });
+});
