@@ -3,7 +3,7 @@
  * (`<prefix>-hv1`, `<prefix>-net1`), joined to the others through an underlay bridge that lives in
  * a namespace of its own (`<prefix>-underlay`, 198.18.0.0/24, the benchmarking range); the network
  * node also has a link (`ext0`) to `<prefix>-outside`, a namespace that plays the outside world
- * (203.0.113.1/24). Agents run as processes of the machine that act inside their host's namespace
+ * (203.0.113.1/24), mapped as the flat physical network `public`. Agents run as processes of the machine that act inside their host's namespace
  * (`[agent] host_namespace`), so that they reach the servers and RabbitMQ on the machine's loopback;
  * the namespaces they make themselves (`qdhcp-…`) carry the host's prefix. Nothing is made in, or
  * changed about, the machine's own namespace.
@@ -78,7 +78,7 @@ function agentCommand(): string[] {
   return [process.execPath, ...process.execArgv, path.join(path.dirname(here), '..', 'cli', `nucleon-agent${ext}`)];
 }
 
-function agentConfig(o: LabOptions, host: string, ip: string): string {
+function agentConfig(o: LabOptions, host: string, ip: string, role: 'compute' | 'network'): string {
   return [
     '[DEFAULT]',
     `host = ${host}`,
@@ -94,6 +94,8 @@ function agentConfig(o: LabOptions, host: string, ip: string): string {
     '[vxlan]',
     `local_ip = ${ip}`,
     '',
+    // the network node reaches the outside world through ext0: the flat physical network `public`
+    ...(role === 'network' ? ['[linux_bridge]', 'physical_interface_mappings = public:ext0', ''] : []),
   ].join('\n');
 }
 
@@ -155,7 +157,7 @@ export async function labUp(o: LabOptions, run: CommandRunner, say: (line: strin
   for (const [host, role] of hosts) {
     const kinds: LabAgent['kind'][] = role === 'network' ? ['l2', 'dhcp', 'l3', 'metering'] : ['l2'];
     const conf = path.join(o.stateDir, `${host}.ini`);
-    fs.writeFileSync(conf, agentConfig(o, host, state.hosts[host].underlayIp));
+    fs.writeFileSync(conf, agentConfig(o, host, state.hosts[host].underlayIp, role));
     for (const kind of kinds) {
       const agent = startAgent(o, host, kind, conf);
       state.agents.push(agent);

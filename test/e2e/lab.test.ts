@@ -156,6 +156,16 @@ describe('end to end: nucleon-lab, nucleon-compute, agents over RabbitMQ, server
     assert.ok(await pings('vm2', (await portOf('vm1')).fixed_ips[0].ip_address), 'net-a still works');
   });
 
+  it('a VM on the flat physical network `public` of the network node reaches the outside world', async () => {
+    const pub = (await api.post('/v2.0/networks', { network: { name: 'public', 'provider:network_type': 'flat', 'provider:physical_network': 'public', 'router:external': true } })).body.network;
+    assert.equal(pub['provider:network_type'], 'flat');
+    await api.post('/v2.0/subnets', { subnet: { network_id: pub.id, cidr: '203.0.113.0/24', ip_version: 4, enable_dhcp: false, gateway_ip: '203.0.113.1' } });
+    await compute('boot', '--host', 'net1', '--network', 'public', 'vmpub');
+    assert.ok(await pings('vmpub', '203.0.113.1'), 'through ext0, joined to the flat network\'s bridge on net1');
+    await compute('delete', 'vmpub');
+    assert.equal((await api.del(`/v2.0/networks/${pub.id}`)).status, 204);
+  });
+
   it("changing a port's address converges: the next lease is the new address", async () => {
     const port = await portOf('vm2');
     const subnet = port.fixed_ips[0].subnet_id;
