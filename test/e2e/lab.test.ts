@@ -160,6 +160,14 @@ describe('end to end: nucleon-lab, nucleon-compute, agents over RabbitMQ, server
     const pub = (await api.post('/v2.0/networks', { network: { name: 'public', 'provider:network_type': 'flat', 'provider:physical_network': 'public', 'router:external': true } })).body.network;
     assert.equal(pub['provider:network_type'], 'flat');
     await api.post('/v2.0/subnets', { subnet: { network_id: pub.id, cidr: '203.0.113.0/24', ip_version: 4, enable_dhcp: false, gateway_ip: '203.0.113.1' } });
+    // hv1 has no mapping for `public`: the port cannot bind there, and the boot leaves nothing behind
+    const refused = await compute('boot', '--host', 'hv1', '--network', 'public', 'vmbad').then(
+      () => 'it booted',
+      (err: { stderr: string }) => err.stderr,
+    );
+    assert.match(refused, /could not be bound on host hv1 \(binding:vif_type binding_failed\)/);
+    assert.ok(!sh('ip', 'netns', 'list').includes(`${PREFIX}-vm-vmbad`));
+    assert.equal((await api.get('/v2.0/ports?name=vmbad')).body.ports.length, 0);
     await compute('boot', '--host', 'net1', '--network', 'public', 'vmpub');
     assert.ok(await pings('vmpub', '203.0.113.1'), 'through ext0, joined to the flat network\'s bridge on net1');
     await compute('delete', 'vmpub');
