@@ -34,7 +34,7 @@ start_nucleon() {
   # bash -c's $$ is the session (and process-group) leader whether or not setsid had to fork
   (cd "$dir" && NUCLEON_DEFAULT__BIND_PORT="$PORT" NUCLEON_DEFAULT__BIND_HOST=127.0.0.1 \
      NUCLEON_DEFAULT__STATE_PATH="$state" NUCLEON_DATABASE__CONNECTION="$conn" \
-     NUCLEON_DEFAULT__API_WORKERS="$API_WORKERS" \
+     NUCLEON_DEFAULT__API_WORKERS="$API_WORKERS" NUCLEON_DEFAULT__ALL_IN_ONE_AGENTS=false \
      setsid bash -c 'echo $$ > "$0"; exec node "$@"' "$pidf" "$@" "${entry[@]}" >"$logf" 2>&1 < /dev/null &)
   local i
   for i in $(seq 1 300); do

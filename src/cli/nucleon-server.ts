@@ -10,6 +10,7 @@ import { loadConfig } from '../config/config.js';
 import { createApp } from '../app.js';
 import { Database } from '../db/database.js';
 import { configFiles } from './args.js';
+import { allInOneBlocker, startAllInOneAgents, systemProbe } from '../agents/all-in-one.js';
 
 
 async function main(): Promise<void> {
@@ -42,15 +43,25 @@ async function main(): Promise<void> {
     logger.info({ workers, bind: `${config.DEFAULT.bind_host}:${config.DEFAULT.bind_port}` }, 'nucleon-server started');
     return;
   }
+  const mode = config.DEFAULT.all_in_one_agents;
+  if (!['auto', 'true', 'false'].includes(mode)) throw new Error(`[DEFAULT] all_in_one_agents = ${mode}: auto, true or false`);
+  const blocker = cluster.isPrimary ? allInOneBlocker(config, systemProbe) : 'an API worker process';
+  if (blocker && mode === 'true') throw new Error(`[DEFAULT] all_in_one_agents = true, but ${blocker}`);
   const app = await createApp(config, { logger, migrate: workers === 1 });
   await app.server.listen({ host: config.DEFAULT.bind_host, port: config.DEFAULT.bind_port });
   logger.info({ bind: `${config.DEFAULT.bind_host}:${config.DEFAULT.bind_port}`, database: app.database.adapter.name, rpc_host: app.host }, 'listening');
-  logger.warn(
-    { transport: config.DEFAULT.transport_url || 'inproc://' },
-    'no agent runs inside this process: the DHCP, L3 and metering agents have no Linux datapath yet (dnsmasq, router namespaces, counters), so in-process agents would report alive and leave networks without DHCP or routing. ' +
-      'Agents register when nucleon-agent processes report over a shared transport_url (rabbit://…).',
-  );
+  let stopAgents: (() => Promise<void>) | undefined;
+  if (blocker) {
+    if (cluster.isPrimary) logger.warn({ all_in_one_agents: mode }, `no agent runs inside this process: ${blocker}. Agents register when nucleon-agent processes report over a shared transport_url (rabbit://…).`);
+  } else {
+    stopAgents = await startAllInOneAgents(config, app.transport, logger);
+    logger.info(
+      { host: app.host, namespace: config.agent.host_namespace || '(this one)', local_ip: config.vxlan.local_ip || '(none: one host)' },
+      'all-in-one: the Linux bridge, DHCP, L3 and metering agents run inside this process and change this machine\'s networking ([DEFAULT] all_in_one_agents = false to stop that)',
+    );
+  }
   const stop = async () => {
+    await stopAgents?.();
     await app.close();
     logger.flush();
     process.exit(0);

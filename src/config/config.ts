@@ -51,6 +51,11 @@ export const OPTIONS = {
     rpc_response_timeout: opt('int', 60, 'Seconds an RPC call waits for its reply.'),
     control_exchange: opt('string', 'neutron', 'RabbitMQ topic exchange that RPC casts and calls go through.'),
     executor_thread_pool_size: opt('int', 64, 'RPC messages one server handles at once (the RabbitMQ prefetch).'),
+    all_in_one_agents: opt(
+      'string',
+      'auto',
+      'The four agents inside nucleon-server (auto: when running as root with iproute2 and dnsmasq, on the in-process bus with one API process; true: refuse to start without them; false: never).',
+    ),
   },
   agent: {
     report_interval: opt('int', 30, 'Seconds between an agent\'s heartbeats.'),

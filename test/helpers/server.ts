@@ -49,7 +49,8 @@ export async function spawnServer(env: Record<string, string>): Promise<Spawned>
   const port = await freePort();
   const proc = spawn(process.execPath, ['--import', 'tsx', path.join(ROOT, 'src/cli/nucleon-server.ts')], {
     cwd: ROOT,
-    env: { ...process.env, NUCLEON_DEFAULT__BIND_PORT: String(port), ...env },
+    // never agents inside a test's server: they would change this machine's networking (tests opt in)
+    env: { ...process.env, NUCLEON_DEFAULT__BIND_PORT: String(port), NUCLEON_DEFAULT__ALL_IN_ONE_AGENTS: 'false', ...env },
     stdio: ['ignore', 'ignore', 'pipe'],
   });
   let stderr = '';

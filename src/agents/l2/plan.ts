@@ -247,7 +247,8 @@ export function renderL2(c: L2Command, netns?: string): string[] {
     case 'add-bridge':
       return [...ip, 'link', 'add', c.name, 'mtu', String(c.mtu), 'type', 'bridge'];
     case 'add-vxlan':
-      return [...ip, 'link', 'add', c.name, 'mtu', String(c.mtu), 'type', 'vxlan', 'id', String(c.vni), 'local', c.local, 'dstport', '4789', 'nolearning'];
+      // no tunnel address (a single host): a device without `local`, which floods nowhere
+      return [...ip, 'link', 'add', c.name, 'mtu', String(c.mtu), 'type', 'vxlan', 'id', String(c.vni), ...(c.local ? ['local', c.local] : []), 'dstport', '4789', 'nolearning'];
     case 'set-mtu':
       return [...ip, 'link', 'set', c.name, 'mtu', String(c.mtu)];
     case 'set-master':
