@@ -50,7 +50,11 @@ async function main(): Promise<number> {
   if (process.getuid?.() !== 0) throw new ComputeError('nucleon-compute needs root (VMs are network namespaces)');
   const say = (l: string) => process.stdout.write(`${l}\n`);
   const api = apiClient({ url: values.url, projectId: values['project-id'] });
-  const compute = Compute.forLab(api, new ProcessRunner(pino({ level: process.env.NUCLEON_COMPUTE_LOG ?? 'warn' })), values.lab as string, (l) => process.stderr.write(`${l}\n`));
+  const timeoutMs = Number(values.timeout) * 1000;
+  if (!(timeoutMs > 0)) throw new ComputeError(`--timeout ${values.timeout}: a number of seconds`);
+  // a command may take as long as the boot may (udhcpc retries for that long)
+  const runner = new ProcessRunner(pino({ level: process.env.NUCLEON_COMPUTE_LOG ?? 'warn' }), timeoutMs + 5000);
+  const compute = Compute.forLab(api, runner, values.lab as string, (l) => process.stderr.write(`${l}\n`));
   switch (cmd) {
     case 'boot': {
       if (!values.host) throw new ComputeError('boot needs --host');
@@ -60,7 +64,7 @@ async function main(): Promise<number> {
         network: values.network,
         port: values.port,
         securityGroups: values['security-group'] as string[],
-        timeoutMs: Number(values.timeout) * 1000,
+        timeoutMs,
       });
       const ips = (port.fixed_ips as Array<{ ip_address: string }>).map((i) => i.ip_address).join(', ');
       say(`${record.name}: ACTIVE on ${record.host}, port ${record.portId}, mac ${port.mac_address}, ${lease ? `DHCP lease ${lease.ip}/${lease.mask} router ${lease.router || '-'} mtu ${lease.mtu || '-'}` : `static ${ips}`}`);
