@@ -11,6 +11,7 @@ import { AgentRuntime, hostOf } from '../agents/agent-runtime.js';
 import { driverFor } from '../agents/drivers.js';
 import { configFiles } from './args.js';
 import { ProcessRunner } from '../linux/runner.js';
+import { dhcpLayout } from '../agents/dhcp/dhcp-agent.js';
 
 async function main(): Promise<void> {
   const argv = process.argv.slice(2);
@@ -23,7 +24,7 @@ async function main(): Promise<void> {
   const logger = pino({ level: config.DEFAULT.debug ? 'debug' : 'info', base: { pid: process.pid, name: `nucleon-agent-${kind}`, host: hostOf(config) } });
   const transport = createTransport(config, logger, `nucleon-agent ${kind}`);
   const datapath = config.agent.datapath
-    ? { runner: new ProcessRunner(logger), netns: config.agent.host_namespace || undefined, localIp: config.vxlan.local_ip }
+    ? { runner: new ProcessRunner(logger), netns: config.agent.host_namespace || undefined, localIp: config.vxlan.local_ip, dhcp: dhcpLayout(config) }
     : undefined;
   if (!datapath) logger.warn('[agent] datapath = false: the agent follows the server but changes nothing on this host');
   const runtime = new AgentRuntime({ config, transport, driver: driverFor(kind, transport, hostOf(config), logger, datapath), logger });

@@ -158,7 +158,7 @@ describe('DHCP observation parsing', () => {
   it('a pid is our dnsmasq only when its command line is dnsmasq with our pid file', () => {
     assert.deepEqual(parseCmdline('dnsmasq\0--pid-file=/s/n/pid\0--bind-interfaces\0', '/s/n'), ['dnsmasq', '--pid-file=/s/n/pid', '--bind-interfaces']);
     assert.equal(parseCmdline('dnsmasq\0--pid-file=/s/other/pid\0', '/s/n'), null);
-    assert.equal(parseCmdline('sleep\0100\0', '/s/n'), null);
+    assert.equal(parseCmdline('sleep\x00100\x00', '/s/n'), null);
     assert.equal(parseCmdline('', '/s/n'), null);
   });
 });

@@ -66,8 +66,8 @@ export function dhcpPortHandlers(deps: { database: Database; ml2: Ml2Plugin }): 
       const subnets = subnetIds(spec);
       const [found] = await existing(networkId, deviceId);
       if (found) return reuse(found.id, host, subnets);
+      const net = await ml2.networks.get(ADMIN, networkId);
       return database.transaction(async (trx) => {
-        const net = await ml2.networks.get(ADMIN, networkId);
         const item = prepareItem(portDef, { network_id: networkId, device_id: deviceId, device_owner: OWNER, name: '', admin_state_up: true, port_security_enabled: false, 'binding:host_id': host }, 'post');
         item.project_id = net.project_id;
         item.fixed_ips = subnets.length ? subnets.map((subnet_id) => ({ subnet_id })) : NOT_SPECIFIED;
