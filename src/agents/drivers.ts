@@ -1,8 +1,8 @@
 /**
  * The agents' view of what their host should have: each driver keeps the desired state it
  * learns from the server (full syncs and notifications, stale revisions dropped) and reports it
- * in its heartbeat. Applying that state to Linux (bridges, dnsmasq, router namespaces, counters)
- * is the datapath's work and is not here yet: these drivers are the RPC half of the agents.
+ * in its heartbeat. With `[agent] datapath`, the L2 and DHCP drivers also apply it to Linux
+ * (src/agents/l2/, src/agents/dhcp/); router namespaces and counters are not here yet.
  */
 import type { Logger } from 'pino';
 import { endpoint, RpcClient } from '../rpc/rpc-api.js';

@@ -11,13 +11,13 @@
  */
 import { describe, it, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { execFileSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { chmodSync, existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import pino from 'pino';
 import { serverFixture } from '../helpers/server.js';
+import { datapathSkipReason, namespaces, removeNamespaces, sh } from '../helpers/netns.js';
 import { sqlite } from '../helpers/dialects.js';
 import { AgentRuntime } from '../../src/agents/agent-runtime.js';
 import { DhcpDriver, L2Driver } from '../../src/agents/drivers.js';
@@ -25,49 +25,16 @@ import { dhcpLayout } from '../../src/agents/dhcp/dhcp-agent.js';
 import { ProcessRunner } from '../../src/linux/runner.js';
 import { loadConfig } from '../../src/config/config.js';
 import { tapName } from '../../src/agents/l2/plan.js';
+import { DHCP_AGENT_API } from '../../src/agents/server-api.js';
+import { RpcClient } from '../../src/rpc/rpc-api.js';
+import { DHCP_AGENT } from '../../src/rpc/topics.js';
 
 const PREFIX = `nd${randomBytes(2).toString('hex')}`;
 const ns = (n: string) => `${PREFIX}-${n}`;
-const sh = (...argv: string[]) => execFileSync(argv[0], argv.slice(1), { stdio: ['ignore', 'pipe', 'pipe'], timeout: 30_000 }).toString();
-
-function why(): string | undefined {
-  let reason: string | undefined;
-  if (process.getuid?.() !== 0) reason = 'datapath tests need root (network namespaces)';
-  else {
-    try {
-      sh('ip', '-V');
-      sh('busybox', 'true');
-      sh('dnsmasq', '--version');
-    } catch {
-      reason = 'iproute2, busybox or dnsmasq is not installed';
-    }
-  }
-  if (reason && process.env.CI === 'true') throw new Error(`under CI: ${reason}`);
-  return reason;
-}
-
-/**
- * Removes the namespaces of this run (or, with `all`, of any killed earlier run of this test:
- * `nd????-…`), after killing the processes inside them (dnsmasq, udhcpc): nothing else is touched.
- */
-function cleanup(all = false): void {
-  const list = sh('ip', 'netns', 'list')
-    .split('\n')
-    .map((l) => l.split(' ')[0])
-    .filter((n) => (all ? /^nd[0-9a-f]{4}-/.test(n) : n.startsWith(`${PREFIX}-`)));
-  for (const n of list) {
-    try {
-      for (const pid of sh('ip', 'netns', 'pids', n).split('\n').filter(Boolean)) process.kill(Number(pid), 'SIGKILL');
-    } catch {
-      /* gone */
-    }
-    try {
-      sh('ip', 'netns', 'del', n);
-    } catch {
-      /* gone */
-    }
-  }
-}
+const MISSING = '11111111-1111-4111-8111-111111111111';
+const probes = [['ip', '-V'], ['busybox', 'true'], ['dnsmasq', '--version']];
+/** This run's namespaces, or with `all` those of any killed earlier run of this test (`nd????-…`). */
+const cleanup = (all = false) => removeNamespaces((n) => (all ? /^nd[0-9a-f]{4}-/.test(n) : n.startsWith(`${PREFIX}-`)));
 
 /** Whether a pid is a live process (a zombie nobody reaped is not). */
 const alive = (pid: number) => {
@@ -78,7 +45,7 @@ const alive = (pid: number) => {
   }
 };
 
-describe('DHCP agent datapath: dnsmasq in a qdhcp namespace serves a VM', { skip: why() }, () => {
+describe('DHCP agent datapath: dnsmasq in a qdhcp namespace serves a VM', { skip: datapathSkipReason(probes) }, () => {
   const srv = serverFixture(() => sqlite.create(), { NUCLEON_DEFAULT__AGENT_DOWN_TIME: '75' });
   const hv = ns('hv1');
   const vm = ns('vm1');
@@ -119,7 +86,7 @@ describe('DHCP agent datapath: dnsmasq in a qdhcp namespace serves a VM', { skip
     await srv.stop();
     cleanup();
     if (state) rmSync(state, { recursive: true, force: true });
-    const left = sh('ip', 'netns', 'list').split('\n').filter((l) => l.startsWith(`${PREFIX}-`));
+    const left = namespaces().filter((n) => n.startsWith(`${PREFIX}-`));
     assert.deepEqual(left, [], 'no namespace of this run is left');
   });
 
@@ -155,7 +122,6 @@ describe('DHCP agent datapath: dnsmasq in a qdhcp namespace serves a VM', { skip
     );
   }
   const pidOf = (netId: string) => Number(readFileSync(path.join(state, 'dhcp', netId, 'pid'), 'utf8').trim());
-  const namespaces = () => sh('ip', 'netns', 'list').split('\n').map((l) => l.split(' ')[0]);
 
   it('a VM gets the API’s address, gateway, DNS server and MTU from dnsmasq; a killed dnsmasq is restarted; a new fixed IP is reloaded; deleting the network removes it all', async () => {
     const net = (await srv.api.post('/v2.0/networks', { network: { name: `${PREFIX}-net` } })).body.network;
@@ -204,6 +170,16 @@ describe('DHCP agent datapath: dnsmasq in a qdhcp namespace serves a VM', { skip
     const addrs = JSON.parse(sh('ip', '-n', vm, '-j', 'addr', 'show', 'dev', 'eth0')) as Array<{ addr_info: Array<{ local: string; family: string }> }>;
     assert.deepEqual(addrs[0].addr_info.filter((a) => a.family === 'inet').map((a) => a.local), [port.fixed_ips[0].ip_address]);
     assert.match(sh('ip', '-n', vm, 'route', 'show', 'default'), /default via 10\.124\.0\.1 dev eth0/);
+
+    // malformed and stale notifications are dropped; the agent keeps serving as it was
+    const notify = new RpcClient(srv.running.app.transport, DHCP_AGENT_API, DHCP_AGENT);
+    await notify.cast('network_create_end', { payload: {} } as never, { server: hv });
+    await notify.cast('port_update_end', { payload: { port: { ...port, revision_number: 0 } } }, { server: hv });
+    await notify.cast('port_delete_end', { payload: 'nonsense' } as never, { server: hv });
+    await notify.cast('network_delete_end', { payload: { network_id: MISSING } }, { server: hv });
+    await new Promise((r) => setTimeout(r, 200));
+    await dhcp.resync();
+    assert.equal(dhcpDriver.lastCommands, 0, 'nothing changed for them');
 
     // dnsmasq killed: the next sync starts it again
     const first = pidOf(net.id);
