@@ -144,6 +144,11 @@ describe('DHCP agent datapath: dnsmasq in a qdhcp namespace serves a VM', { skip
     assert.equal(dhcpPorts[0]['binding:vif_type'], 'bridge');
     assert.match(dhcpPorts[0].device_id, new RegExp(`^dhcp[0-9a-f-]{36}-${net.id}$`));
     assert.ok(alive(pidOf(net.id)), 'dnsmasq runs');
+    // the L2 agent hears of the new tap (an update of the DHCP port) and joins it, no sync asked here
+    const br = `brq${net.id.slice(0, 11)}`;
+    const masterOf = (dev: string) => (JSON.parse(sh('ip', '-n', hv, '-j', 'link', 'show')) as Array<{ ifname: string; master?: string }>).find((l) => l.ifname === dev)?.master;
+    for (let i = 0; i < 100 && masterOf(tapName(dhcpPorts[0].id)) !== br; i++) await new Promise((r) => setTimeout(r, 50));
+    assert.equal(masterOf(tapName(dhcpPorts[0].id)), br, 'the DHCP port’s tap is on the bridge');
 
     // the VM's port, bound to the host, and the VM plugged: its eth0 is the other end of the tap
     const port = (await srv.api.post('/v2.0/ports', { port: { network_id: net.id, 'binding:host_id': hv, device_owner: 'compute:nova' } })).body.port;
@@ -154,10 +159,7 @@ describe('DHCP agent datapath: dnsmasq in a qdhcp namespace serves a VM', { skip
     sh('ip', '-n', vm, 'link', 'set', 'eth0', 'up');
     await l2.resync();
     await dhcp.resync();
-    const links = JSON.parse(sh('ip', '-n', hv, '-j', 'link', 'show')) as Array<{ ifname: string; master?: string }>;
-    const br = `brq${net.id.slice(0, 11)}`;
-    assert.equal(links.find((l) => l.ifname === tapName(dhcpPorts[0].id))?.master, br, 'the DHCP port’s tap is on the bridge');
-    assert.equal(links.find((l) => l.ifname === tapName(port.id))?.master, br, 'the VM’s tap is on the bridge');
+    assert.equal(masterOf(tapName(port.id)), br, 'the VM’s tap is on the bridge');
     await dhcp.resync();
     assert.equal(dhcpDriver.lastCommands, 0, 'a second pass with nothing changed runs no command');
 

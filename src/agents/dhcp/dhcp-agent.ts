@@ -1,8 +1,8 @@
 /**
  * The DHCP agent's datapath pass, called by DhcpDriver on every sync when `[agent] datapath` is
  * on: make sure each served network has this host's DHCP port (`create_dhcp_port`, idempotent on
- * the server), observe the host, plan (plan.ts) and apply, then release the DHCP ports of networks
- * the host no longer serves. A network whose port could not be had is left as it is this pass.
+ * the server), observe the host, plan (plan.ts) and apply, tell the L2 agent of new taps (an update
+ * of their port), then release the DHCP ports of networks the host no longer serves. A network whose port could not be had is left as it is this pass.
  * `applyDhcp` is the only side effect: commands through the CommandRunner (a dry run prints them,
  * files included), files written whole and renamed into place, a stopped dnsmasq awaited.
  */
@@ -15,7 +15,7 @@ import type { RpcClient } from '../../rpc/rpc-api.js';
 import type { ServerPluginApi } from '../server-api.js';
 import { observeDhcp } from './observe.js';
 import { desiredDhcp, planDhcp, renderDhcpCommand, type DhcpCommand, type DhcpLayout } from './plan.js';
-import { dhcpDeviceId, servedSubnets, type DhcpNetwork, type DhcpPort } from './render.js';
+import { dhcpDeviceId, nsDeviceName, servedSubnets, type DhcpNetwork, type DhcpPort } from './render.js';
 
 export interface DhcpDatapath {
   runner: CommandRunner;
@@ -97,6 +97,16 @@ export async function syncDhcp(server: RpcClient<ServerPluginApi>, host: string,
   for (const id of skipped) have.delete(id);
   const cmds = planDhcp(want, have);
   await applyDhcp(dp.runner, cmds, dp.netns);
+  // a new tap: its port is updated so that the L2 agent hears of it now (Neutron's polls its taps)
+  for (const c of cmds) {
+    if (c.op !== 'add-veth') continue;
+    const port = [...ports.values()].find((p) => nsDeviceName(p.id) === c.name)!;
+    try {
+      await server.call('update_dhcp_port', { host, port_id: port.id, port: { port: { 'binding:host_id': host } } });
+    } catch (err) {
+      log.warn({ port_id: port.id, err: (err as Error).message }, 'DHCP port not updated; its tap joins the bridge at the L2 agent’s next sync');
+    }
+  }
   for (const id of have.keys()) {
     if (want.has(id)) continue;
     try {
