@@ -11,6 +11,9 @@ import { DIALECTS, skipReason } from './helpers/dialects.js';
 import { serverFixture } from './helpers/server.js';
 import type { AgentState } from '../src/plugins/agents/agent-ops.js';
 import { agentStamp } from '../src/plugins/agents/agents-repo.js';
+import { SERVER_PLUGIN_API } from '../src/agents/server-api.js';
+import { RpcClient } from '../src/rpc/rpc-api.js';
+import { PLUGIN } from '../src/rpc/topics.js';
 
 const MEMBER = { 'X-Project-Id': 'proj-a', 'X-Roles': 'member' };
 const MISSING = '11111111-1111-1111-1111-111111111111';
@@ -243,5 +246,34 @@ for (const dialect of DIALECTS) {
       assert.deepEqual(await hosts(), [d2]);
     });
 
+    it('gives a DHCP agent one DHCP port per network over RPC: reused, extended to new subnets, moved with the host, released', async () => {
+      const plugin = new RpcClient(srv.running.app.transport, SERVER_PLUGIN_API, PLUGIN);
+      const net = await network('agt-dhcp-port');
+      const s1 = await subnet(net, '10.79.0.0/24');
+      const deviceId = `dhcp00000000-0000-5000-8000-000000000000-${net}`;
+      const ask = (host: string, subnets: string[]) =>
+        plugin.call('create_dhcp_port', { host, port: { port: { network_id: net, device_id: deviceId, fixed_ips: subnets.map((subnet_id) => ({ subnet_id })) } } });
+      const made = await ask('agt-dp1', [s1.id]);
+      assert.equal(made.device_owner, 'network:dhcp');
+      assert.equal(made['binding:host_id'], 'agt-dp1');
+      assert.equal(made.port_security_enabled, false);
+      assert.equal(made.project_id, (await srv.api.get(`/v2.0/networks/${net}`)).body.network.project_id);
+      assert.deepEqual((made.fixed_ips as Array<{ subnet_id: string }>).map((ip) => ip.subnet_id), [s1.id]);
+      const again = await ask('agt-dp1', [s1.id]);
+      assert.equal(again.id, made.id, 'the existing port is reused');
+      assert.deepEqual(again.fixed_ips, made.fixed_ips);
+      const s2 = await subnet(net, '10.80.0.0/24');
+      const grown = await ask('agt-dp2', [s1.id, s2.id]);
+      assert.equal(grown.id, made.id);
+      assert.equal(grown['binding:host_id'], 'agt-dp2', 'bound to the asking host');
+      assert.deepEqual((grown.fixed_ips as Array<{ subnet_id: string; ip_address: string }>).map((ip) => ip.subnet_id).sort(), [s1.id, s2.id].sort());
+      assert.ok((grown.fixed_ips as unknown[]).some((ip) => JSON.stringify(ip) === JSON.stringify((made.fixed_ips as unknown[])[0])), 'its first address is kept');
+      const listed = (await srv.api.get(`/v2.0/ports?network_id=${net}&device_owner=network:dhcp`)).body.ports;
+      assert.deepEqual(listed.map((p: { id: string }) => p.id), [made.id]);
+      await assert.rejects(plugin.call('create_dhcp_port', { host: 'agt-dp1', port: {} as never }), (err: Error) => /InvalidInput/.test(`${(err as { excType?: string }).excType} ${err.message}`));
+      assert.equal(await plugin.call('release_dhcp_port', { host: 'agt-dp2', network_id: net, device_id: deviceId }), null);
+      assert.equal((await srv.api.get(`/v2.0/ports/${made.id}`)).status, 404);
+      assert.equal(await plugin.call('release_dhcp_port', { host: 'agt-dp2', network_id: net, device_id: deviceId }), null, 'releasing again is nothing');
+    });
   });
 }

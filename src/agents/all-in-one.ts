@@ -14,6 +14,7 @@ import { AgentRuntime, hostOf } from './agent-runtime.js';
 import { driverFor } from './drivers.js';
 import { parseMappings } from './l2/plan.js';
 import { watchTaps } from './l2/tap-watch.js';
+import { dhcpLayout } from './dhcp/dhcp-agent.js';
 
 export const AGENT_KINDS = ['l2', 'dhcp', 'l3', 'metering'] as const;
 const TOOLS: Array<[string, string[]]> = [
@@ -58,6 +59,7 @@ export async function startAllInOneAgents(config: Config, transport: RpcTranspor
       interfaces: parseMappings(config.linux_bridge.physical_interface_mappings, 'physical_interface_mappings'),
       bridges: parseMappings(config.linux_bridge.bridge_mappings, 'bridge_mappings'),
     },
+    dhcp: dhcpLayout(config),
   };
   const runtimes: AgentRuntime[] = [];
   const stops: Array<() => void> = [];

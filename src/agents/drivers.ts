@@ -1,8 +1,8 @@
 /**
  * The agents' view of what their host should have: each driver keeps the desired state it
  * learns from the server (full syncs and notifications, stale revisions dropped) and reports it
- * in its heartbeat. Applying that state to Linux (bridges, dnsmasq, router namespaces, counters)
- * is the datapath's work and is not here yet: these drivers are the RPC half of the agents.
+ * in its heartbeat. With `[agent] datapath`, the L2 and DHCP drivers also apply it to Linux
+ * (src/agents/l2/, src/agents/dhcp/); router namespaces and counters are not here yet.
  */
 import type { Logger } from 'pino';
 import { endpoint, RpcClient } from '../rpc/rpc-api.js';
@@ -14,6 +14,8 @@ import type { AgentDriver } from './agent-runtime.js';
 import type { CommandRunner } from '../linux/runner.js';
 import { observeL2 } from './l2/observe.js';
 import { desiredL2, planL2, renderL2, tapName, type BoundPort, type L2Mappings, type RemotePort } from './l2/plan.js';
+import { syncDhcp, type DhcpDatapath } from './dhcp/dhcp-agent.js';
+import type { DhcpLayout } from './dhcp/plan.js';
 import { DHCP_AGENT_API, L3_AGENT_API, SERVER_PLUGIN_API, type ServerPluginApi } from './server-api.js';
 
 type Dict = Record<string, unknown>;
@@ -39,10 +41,25 @@ abstract class BaseDriver {
   }
 }
 
-/** DHCP: the networks scheduled on this host, with their subnets and ports. */
+/**
+ * DHCP: the networks scheduled on this host, with their subnets and ports. With a datapath, each
+ * sync also runs dnsmasq for them (src/agents/dhcp/dhcp-agent.ts), and a notification about one of
+ * them asks for a sync.
+ */
 export class DhcpDriver extends BaseDriver implements AgentDriver {
   readonly kind = 'dhcp' as const;
   readonly networks = new Map<string, Dict>();
+  /** Commands run by the last sync (0 when the host already matched). */
+  lastCommands = 0;
+
+  constructor(
+    transport: RpcTransport,
+    host: string,
+    log: Logger,
+    private readonly datapath?: DhcpDatapath,
+  ) {
+    super(transport, host, log);
+  }
 
   configurations(): Dict {
     let subnets = 0;
@@ -51,7 +68,8 @@ export class DhcpDriver extends BaseDriver implements AgentDriver {
       subnets += (n.subnets as unknown[]).length;
       ports += (n.ports as unknown[]).length;
     }
-    return { networks: this.networks.size, subnets, ports, dhcp_lease_duration: 86400, datapath: 'none' };
+    const lease = this.datapath?.layout.leaseDuration ?? 86400;
+    return { networks: this.networks.size, subnets, ports, dhcp_lease_duration: lease, ...(this.datapath ? {} : { datapath: 'none' }) };
   }
 
   async fullSync(): Promise<void> {
@@ -59,9 +77,11 @@ export class DhcpDriver extends BaseDriver implements AgentDriver {
     this.networks.clear();
     for (const n of nets) if (this.fresh('network', n)) this.networks.set(String(n.id), n);
     this.log.info({ networks: this.networks.size }, 'DHCP full sync');
+    if (this.datapath) this.lastCommands = await syncDhcp(this.server, this.host, [...this.networks.values()], this.datapath, this.log);
   }
 
   private async refresh(id: string): Promise<void> {
+    if (this.datapath) return this.onChange?.(); // the sync reads everything again
     try {
       const n = await this.server.call('get_network_info', { network_id: id, host: this.host });
       if (this.fresh('network', n)) this.networks.set(id, n);
@@ -86,6 +106,7 @@ export class DhcpDriver extends BaseDriver implements AgentDriver {
             network_update_end: ({ payload }) => void this.refresh(netId(payload)),
             network_delete_end: ({ payload }) => {
               this.networks.delete(String(payload?.network_id));
+              if (this.datapath) this.onChange?.();
             },
             port_update_end: ({ payload }) => {
               const port = payload?.port as Dict | undefined;
@@ -99,6 +120,9 @@ export class DhcpDriver extends BaseDriver implements AgentDriver {
       },
     ];
   }
+
+  /** Set by the runtime: a change worth a sync now. */
+  onChange?: () => void;
 }
 
 /** L3: the routers scheduled on this host. */
@@ -177,7 +201,7 @@ export class L2Driver extends BaseDriver implements AgentDriver {
     transport: RpcTransport,
     host: string,
     log: Logger,
-    private readonly datapath?: L2Datapath,
+    private readonly datapath?: AgentDatapath,
   ) {
     super(transport, host, log);
   }
@@ -284,18 +308,22 @@ export class MeteringDriver extends BaseDriver implements AgentDriver {
   }
 }
 
-/** What an agent that changes its host needs: the runner, the host's namespace, the tunnel address, the physical mappings. */
-export interface L2Datapath {
+/**
+ * What an agent that changes its host needs: the runner, the host's namespace, the tunnel address
+ * and physical mappings (L2), where the DHCP agent keeps its files and names its namespaces.
+ */
+export interface AgentDatapath {
   runner: CommandRunner;
   netns?: string;
   localIp: string;
   mappings?: L2Mappings;
+  dhcp?: DhcpLayout;
 }
 
-export function driverFor(kind: string, transport: RpcTransport, host: string, log: Logger, datapath?: L2Datapath): AgentDriver {
+export function driverFor(kind: string, transport: RpcTransport, host: string, log: Logger, datapath?: AgentDatapath): AgentDriver {
   switch (kind) {
     case 'dhcp':
-      return new DhcpDriver(transport, host, log);
+      return new DhcpDriver(transport, host, log, datapath?.dhcp && { runner: datapath.runner, netns: datapath.netns, layout: datapath.dhcp });
     case 'l3':
       return new L3Driver(transport, host, log);
     case 'l2':

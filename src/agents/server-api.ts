@@ -16,6 +16,11 @@ export type ServerPluginApi = {
   get_l2_state(args: { host: string }): { ports: Dict[]; peers: Record<string, string[]>; remote?: Record<string, Array<{ mac: string; dst: string }>> };
   get_active_networks_info(args: { host: string }): Dict[];
   get_network_info(args: { network_id: string; host: string }): Dict;
+  /** This host's DHCP port on a network (`port.port`: network_id, device_id, fixed_ips): the existing one, updated to cover them, or a new one bound here. */
+  create_dhcp_port(args: { host: string; port: { port: Dict } }): Dict;
+  update_dhcp_port(args: { host: string; port_id: string; port: { port: Dict } }): Dict;
+  /** Deletes the DHCP port(s) of `device_id` on the network; nothing when there is none. */
+  release_dhcp_port(args: { host: string; network_id: string; device_id: string }): null;
   sync_routers(args: { host: string; router_ids?: string[] }): Dict[];
   update_floatingip_statuses(args: { router_id: string; fip_statuses: Record<string, string> }): null;
   security_group_info_for_devices(args: { devices: string[] }): Dict;

@@ -15,6 +15,7 @@ import { configFiles } from './args.js';
 import { DryRunRunner, ProcessRunner } from '../linux/runner.js';
 import { watchTaps } from '../agents/l2/tap-watch.js';
 import { parseMappings } from '../agents/l2/plan.js';
+import { dhcpLayout } from '../agents/dhcp/dhcp-agent.js';
 
 async function main(): Promise<void> {
   const argv = process.argv.slice(2);
@@ -34,7 +35,7 @@ async function main(): Promise<void> {
     interfaces: parseMappings(config.linux_bridge.physical_interface_mappings, 'physical_interface_mappings'),
     bridges: parseMappings(config.linux_bridge.bridge_mappings, 'bridge_mappings'),
   };
-  const datapath = config.agent.datapath || dryRun ? { runner, netns, localIp: config.vxlan.local_ip, mappings } : undefined;
+  const datapath = config.agent.datapath || dryRun ? { runner, netns, localIp: config.vxlan.local_ip, mappings, dhcp: dhcpLayout(config) } : undefined;
   if (!datapath) logger.warn('[agent] datapath = false: the agent follows the server but changes nothing on this host');
   const driver = driverFor(kind, transport, hostOf(config), logger, datapath);
   if (dryRun) {

@@ -27,6 +27,7 @@ export const OPTIONS = {
     state_path: opt('string', './state', 'Where the embedded database and other state live.'),
     auth_strategy: opt('string', 'noauth', 'noauth (request context from X-Project-Id/X-Roles headers) or keystone.'),
     base_mac: opt('string', 'fa:16:3e:00:00:00', 'MAC prefix for ports; zero octets are randomised.'),
+    dhcp_lease_duration: opt('int', 86400, 'Seconds a DHCP lease lasts (-1: infinite).'),
     dns_domain: opt('string', 'openstacklocal', 'Domain of the host names handed out by DHCP.'),
     global_physnet_mtu: opt('int', 1500, 'MTU of the underlying physical network.'),
     max_request_body_size: opt('int', 114688, 'Largest request body accepted, in bytes.'),
@@ -61,7 +62,7 @@ export const OPTIONS = {
     report_interval: opt('int', 30, 'Seconds between an agent\'s heartbeats.'),
     availability_zone: opt('string', 'nova', 'Availability zone an agent reports.'),
     namespace_prefix: opt('string', '', 'Prefix of the namespaces and devices an agent makes (several simulated hosts on one machine).'),
-    datapath: opt('bool', false, 'Apply the desired state to Linux (today: the Linux bridge agent\'s bridges and VXLAN devices).'),
+    datapath: opt('bool', false, 'Apply the desired state to Linux (the Linux bridge agent\'s bridges and VXLAN devices, the DHCP agent\'s namespaces and dnsmasq).'),
     host_namespace: opt('string', '', 'Network namespace holding this host\'s devices (a simulated host); empty: the agent\'s own.'),
   },
   vxlan: {

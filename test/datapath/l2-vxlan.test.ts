@@ -9,10 +9,10 @@
  */
 import { describe, it, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { execFileSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import pino from 'pino';
 import { serverFixture } from '../helpers/server.js';
+import { datapathSkipReason, namespaces, removeNamespaces, sh } from '../helpers/netns.js';
 import { sqlite } from '../helpers/dialects.js';
 import { AgentRuntime } from '../../src/agents/agent-runtime.js';
 import { L2Driver } from '../../src/agents/drivers.js';
@@ -22,38 +22,10 @@ import { tapName } from '../../src/agents/l2/plan.js';
 
 const PREFIX = `nt${randomBytes(2).toString('hex')}`;
 const ns = (n: string) => `${PREFIX}-${n}`;
-const sh = (...argv: string[]) => execFileSync(argv[0], argv.slice(1), { stdio: ['ignore', 'pipe', 'pipe'], timeout: 30_000 }).toString();
+/** This run's namespaces, or with `all` those of any killed earlier run (`nt????-hv1`, `…-vm2`). */
+const cleanup = (all = false) => removeNamespaces((n) => (all ? /^nt[0-9a-f]{4}-(hv|vm)\d$/.test(n) : n.startsWith(`${PREFIX}-`)));
 
-function why(): string | undefined {
-  let reason: string | undefined;
-  if (process.getuid?.() !== 0) reason = 'datapath tests need root (network namespaces)';
-  else {
-    try {
-      sh('ip', '-V');
-    } catch {
-      reason = 'iproute2 (ip) is not installed';
-    }
-  }
-  if (reason && process.env.CI === 'true') throw new Error(`under CI: ${reason}`);
-  return reason;
-}
-
-/** Removes every namespace of a test run, this one's or a killed earlier one's (`nt????-…`). */
-function cleanup(all = false): void {
-  const list = sh('ip', 'netns', 'list')
-    .split('\n')
-    .map((l) => l.split(' ')[0])
-    .filter((n) => (all ? /^nt[0-9a-f]{4}-(hv|vm)\d$/.test(n) : n.startsWith(`${PREFIX}-`)));
-  for (const n of list) {
-    try {
-      sh('ip', 'netns', 'del', n);
-    } catch {
-      /* gone */
-    }
-  }
-}
-
-describe('L2 agent datapath: two hosts, VXLAN, two VMs', { skip: why() }, () => {
+describe('L2 agent datapath: two hosts, VXLAN, two VMs', { skip: datapathSkipReason([['ip', '-V']]) }, () => {
   const srv = serverFixture(() => sqlite.create(), { NUCLEON_DEFAULT__AGENT_DOWN_TIME: '75' });
   const runtimes: AgentRuntime[] = [];
   const drivers: L2Driver[] = [];
@@ -84,7 +56,7 @@ describe('L2 agent datapath: two hosts, VXLAN, two VMs', { skip: why() }, () => 
     for (const rt of runtimes) await rt.stop();
     await srv.stop();
     cleanup();
-    const left = sh('ip', 'netns', 'list').split('\n').filter((l) => l.startsWith(`${PREFIX}-`));
+    const left = namespaces().filter((n) => n.startsWith(`${PREFIX}-`));
     assert.deepEqual(left, [], 'no namespace of this run is left');
   });
 

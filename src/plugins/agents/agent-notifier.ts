@@ -1,7 +1,7 @@
 /**
  * The server's side of RPC: it serves what agents ask (`q-reports-plugin`, `q-plugin`, as this
  * server's host) and tells agents what changed, after commit: a network added to or removed from a
- * DHCP agent, a router to or from an L3 agent (to that agent's host queue), and port changes
+ * DHCP agent or deleted, a router to or from an L3 agent (to that agent's host queue), and port changes
  * (fanout `q-agent-notifier-port-update|delete` for L2 agents, `port_update_end` /
  * `port_delete_end` to the DHCP agents of the port's network). A notification that cannot be sent
  * is logged and dropped: agents heal it with their periodic full sync.
@@ -63,6 +63,11 @@ export class AgentNotifier {
     ml2.hooks.portCreated.push(async (trx, _ctx, _item, port) => portChanged(trx, port, port.binding_host_id));
     ml2.hooks.portUpdated.push(async (trx, _ctx, changes, port) => portChanged(trx, port, changes['binding:host_id']));
     ml2.hooks.beforePortDelete.push(async (trx, _ctx, port) => database.afterCommit(trx, () => void this.portDeleted(port.id, port.network_id)));
+    // the bindings go with the network: whom to tell is read before
+    ml2.hooks.beforeNetworkDelete.push(async (trx, _ctx, network) => {
+      const hosts = (await agents.scheduler.hosting(trx, 'network', network.id)).map((a) => a.host);
+      database.afterCommit(trx, () => void this.networkDeleted(network.id, hosts));
+    });
   }
 
   private async send(what: string, fn: () => Promise<void>): Promise<void> {
@@ -117,6 +122,11 @@ export class AgentNotifier {
   async portDeleted(id: string, networkId: string): Promise<void> {
     await this.send('port_delete', () => this.portDeletes.fanout('port_delete', { port_id: id, network_id: networkId }));
     for (const host of await this.dhcpHosts(networkId)) await this.send('port_delete_end', () => this.dhcp.cast('port_delete_end', { payload: { port_id: id, network_id: networkId } }, { server: host }));
+  }
+
+  /** A deleted network, to the DHCP agents that hosted it (Neutron's `network.delete.end`). */
+  async networkDeleted(id: string, hosts: string[]): Promise<void> {
+    for (const host of hosts) await this.send('network_delete_end', () => this.dhcp.cast('network_delete_end', { payload: { network_id: id } }, { server: host }));
   }
 
   /** Routers changed (interfaces, gateway, floating IPs): their L3 agent refreshes them. */

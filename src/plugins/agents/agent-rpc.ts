@@ -1,7 +1,7 @@
 /**
  * What agents ask the server over RPC (Neutron's method names and arguments): heartbeats on
  * `q-reports-plugin`, and on `q-plugin` the device details of ports, device up/down (port status),
- * the networks a DHCP agent serves, the routers of an L3 agent, floating IP statuses, the security
+ * the networks a DHCP agent serves and its DHCP ports (dhcp-port-rpc.ts), the routers of an L3 agent, floating IP statuses, the security
  * groups of devices and the metering labels. Transport-free: each handler takes the message's
  * arguments and returns a JSON value; src/rpc/ serves them. Everything runs as an admin.
  */
@@ -14,6 +14,7 @@ import type { Ml2Plugin } from '../ml2/ml2-plugin.js';
 import type { Resource, ResourcePlugin } from '../plugin-api.js';
 import type { AgentService } from './agents-plugin.js';
 import type { AgentState } from './agent-ops.js';
+import { dhcpPortHandlers } from './dhcp-port-rpc.js';
 
 export type RpcHandler = (args: Record<string, unknown>) => Promise<unknown>;
 
@@ -84,6 +85,7 @@ export class AgentRpc {
         return Promise.all(ids.map((id) => this.networkInfo(id)));
       },
       get_network_info: async (args) => this.networkInfo(str(args, 'network_id')),
+      ...dhcpPortHandlers(this.deps),
       sync_routers: async (args) => {
         const host = str(args, 'host');
         const agent = await this.agentOn('L3 agent', host);
