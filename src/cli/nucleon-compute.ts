@@ -5,6 +5,7 @@
  *   nucleon-compute [--lab lab] [--url http://127.0.0.1:9696] [--project-id P] boot --host hv1 --network NET
  *                   [--port PORT] [--security-group SG]... [--timeout 60] NAME
  *   nucleon-compute list
+ *   nucleon-compute renew NAME            (runs the VM's DHCP client again)
  *   nucleon-compute delete NAME
  *   nucleon-compute console NAME -- CMD [ARG]...
  * Credentials: OS_AUTH_URL/OS_USERNAME/OS_PASSWORD/OS_PROJECT_NAME for Keystone, else noauth.
@@ -19,6 +20,7 @@ import { Compute, ComputeError } from '../compute/compute.js';
 const USAGE = `usage: nucleon-compute [--lab P] [--url API] [--project-id ID] boot --host HOST (--network NET | --port PORT)
                        [--security-group SG]... [--timeout S] NAME
        nucleon-compute [--lab P] list
+       nucleon-compute [--lab P] renew NAME
        nucleon-compute [--lab P] delete NAME
        nucleon-compute [--lab P] console NAME -- CMD [ARG]...
 `;
@@ -43,7 +45,7 @@ async function main(): Promise<number> {
     },
   });
   const [cmd, name] = positionals;
-  if (values.help || !cmd || !['boot', 'list', 'delete', 'console'].includes(cmd) || (cmd !== 'list' && !name)) {
+  if (values.help || !cmd || !['boot', 'list', 'renew', 'delete', 'console'].includes(cmd) || (cmd !== 'list' && !name)) {
     process.stderr.write(USAGE);
     return values.help ? 0 : 2;
   }
@@ -75,6 +77,11 @@ async function main(): Promise<number> {
         say(`${vm.name.padEnd(16)} ${vm.host.padEnd(11)} ${vm.running ? 'running' : 'GONE   '} port ${vm.portId} ${vm.status.padEnd(6)} ${vm.addresses.join(' ') || '-'}`);
       }
       return 0;
+    case 'renew': {
+      const lease = await compute.dhcp(name, timeoutMs);
+      say(`${name}: DHCP lease ${lease?.ip}/${lease?.mask} router ${lease?.router || '-'} mtu ${lease?.mtu || '-'}`);
+      return 0;
+    }
     case 'delete':
       await compute.delete(name);
       say(`${name}: deleted`);

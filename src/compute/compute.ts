@@ -191,12 +191,8 @@ export class Compute {
     }
     const v4 = subnets.find((s) => s.ip_version === 4);
     if (v4?.enable_dhcp) {
-      const script = path.join(this.vmDir, 'udhcpc.sh');
-      fs.writeFileSync(script, UDHCPC_SCRIPT, { mode: 0o755 });
-      const tries = String(Math.max(1, Math.round(timeoutMs / 1000)));
       this.say(`${r.name}: asking for an address (udhcpc)`);
-      await this.run.run(['ip', 'netns', 'exec', r.namespace, 'env', `LEASE_FILE=${this.leasePath(r.name)}`, 'busybox', 'udhcpc', '-i', 'eth0', '-f', '-q', '-n', '-t', tries, '-T', '1', '-A', '1', '-s', script]);
-      const lease = this.lease(r.name);
+      const lease = await this.dhcp(r.name, timeoutMs);
       if (lease?.ip !== v4.address) throw new ComputeError(`${r.name}: DHCP gave ${lease?.ip ?? 'nothing'}, the API assigned ${v4.address}`);
       return lease;
     }
@@ -205,6 +201,22 @@ export class Compute {
       if (s.gateway_ip && s.ip_version === 4) await this.run.run(['ip', '-n', r.namespace, 'route', 'replace', 'default', 'via', s.gateway_ip, 'dev', 'eth0']);
     }
     return undefined;
+  }
+
+  /**
+   * Runs the VM's DHCP client once (until it has a lease, or gives up after `timeoutMs`), asking
+   * for the MTU and classless static routes beside the default options; returns the lease.
+   */
+  async dhcp(name: string, timeoutMs = 10_000): Promise<Record<string, string> | undefined> {
+    const r = this.record(name);
+    if (!r) throw new ComputeError(`no VM named '${name}'`);
+    const script = path.join(this.vmDir, 'udhcpc.sh');
+    fs.writeFileSync(script, UDHCPC_SCRIPT, { mode: 0o755 });
+    fs.rmSync(this.leasePath(name), { force: true });
+    const tries = String(Math.max(1, Math.round(timeoutMs / 1000)));
+    const udhcpc = ['busybox', 'udhcpc', '-i', 'eth0', '-f', '-q', '-n', '-t', tries, '-T', '1', '-A', '1', '-O', 'mtu', '-O', 'staticroutes', '-s', script];
+    await this.run.run(['ip', 'netns', 'exec', r.namespace, 'env', `LEASE_FILE=${this.leasePath(name)}`, ...udhcpc]);
+    return this.lease(name);
   }
 
   lease(name: string): Record<string, string> | undefined {

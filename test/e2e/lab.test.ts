@@ -179,9 +179,8 @@ describe('end to end: nucleon-lab, nucleon-compute, agents over RabbitMQ, server
     const subnet = port.fixed_ips[0].subnet_id;
     const upd = await api.put(`/v2.0/ports/${port.id}`, { port: { fixed_ips: [{ subnet_id: subnet, ip_address: '10.61.0.222' }] } });
     assert.equal(upd.status, 200);
-    const script = path.join(labStateDir(PREFIX), 'vms', 'udhcpc.sh');
     await until('the new lease', async () => {
-      await inVm('vm2', 'env', `LEASE_FILE=${path.join(labStateDir(PREFIX), 'vms', 'vm2.lease')}`, 'busybox', 'udhcpc', '-i', 'eth0', '-f', '-q', '-n', '-t', '3', '-T', '1', '-A', '1', '-s', script).catch(() => undefined);
+      await compute('renew', '--timeout', '3', 'vm2').catch(() => undefined);
       return vmAddress('vm2') === '10.61.0.222';
     });
     assert.ok(await pings('vm1', '10.61.0.222'));
@@ -201,11 +200,12 @@ describe('end to end: nucleon-lab, nucleon-compute, agents over RabbitMQ, server
     assert.ok(await pings('vm1', '10.61.0.222'), 'the datapath keeps working without its agent');
     // once the server calls hv2's agent dead, a boot there cannot bind: a clear error, nothing left behind
     await until('hv2 agent down', async () => !(await api.get('/v2.0/agents?host=hv2&agent_type=Linux%20bridge%20agent')).body.agents[0].alive, (DOWN_TIME + 5) * 1000);
-    const failed = await compute('boot', '--host', 'hv2', '--network', 'net-a', 'vmx').then(
-      () => undefined,
+    const failed = await compute('boot', '--host', 'hv2', '--network', 'net-a', '--timeout', '5', 'vmx').then(
+      () => 'it booted',
       (err: { stderr: string }) => err.stderr,
     );
-    assert.match(failed ?? 'it booted', /could not be bound on host hv2 \(binding:vif_type binding_failed\)/);
+    const agents = (await api.get('/v2.0/agents?host=hv2')).body.agents;
+    assert.match(failed, /could not be bound on host hv2 \(binding:vif_type binding_failed\)/, `agents of hv2 then: ${JSON.stringify(agents)}`);
     assert.ok(!sh('ip', 'netns', 'list').includes(`${PREFIX}-vm-vmx`), 'no namespace of the failed boot');
     assert.equal((await api.get(`/v2.0/ports?name=vmx`)).body.ports.length, 0, 'no port of the failed boot');
     // started again: it reports, resyncs, and removes what is no longer wanted

@@ -3,6 +3,7 @@
  * processes (`spawnServer`) for the tests that need several. Plus a tiny JSON client.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
+import fs from 'node:fs';
 import net from 'node:net';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -51,7 +52,8 @@ export async function spawnServer(env: Record<string, string>): Promise<Spawned>
     cwd: ROOT,
     // never agents inside a test's server: they would change this machine's networking (tests opt in)
     env: { ...process.env, NUCLEON_DEFAULT__BIND_PORT: String(port), NUCLEON_DEFAULT__ALL_IN_ONE_AGENTS: 'false', ...env },
-    stdio: ['ignore', 'ignore', 'pipe'],
+    // NUCLEON_TEST_SERVER_LOG=FILE keeps the servers' logs (appended) for a failing test
+    stdio: ['ignore', process.env.NUCLEON_TEST_SERVER_LOG ? fs.openSync(process.env.NUCLEON_TEST_SERVER_LOG, 'a') : 'ignore', 'pipe'],
   });
   let stderr = '';
   proc.stderr?.on('data', (d) => (stderr += d));

@@ -10,7 +10,7 @@ import type { Database } from '../../db/database.js';
 import type { ListQuery, ListSpec } from '../../db/repos/listing.js';
 import { bool, type Executor } from '../../db/schema.js';
 import { listPages, type Resource, type ResourcePages, type ResourcePlugin } from '../plugin-api.js';
-import { agentStamp, isDown, type AgentRow } from './agents-repo.js';
+import { agentStamp, isDown, liveSince, type AgentRow } from './agents-repo.js';
 
 const COLUMNS: Record<string, string> = Object.fromEntries(
   ['id', 'agent_type', 'binary', 'topic', 'host', 'admin_state_up', 'created_at', 'started_at', 'heartbeat_timestamp', 'description', 'availability_zone'].map((c) => [c, c]),
@@ -67,7 +67,7 @@ export class AgentOps implements ResourcePlugin {
 
   /** The oldest heartbeat an agent may have and still count as alive. */
   aliveCutoff(seconds = this.opts.agentDownTime): string {
-    return agentStamp(new Date(Date.now() - seconds * 1000));
+    return liveSince(seconds);
   }
 
   async create(): Promise<Resource[]> {

@@ -54,3 +54,10 @@ export const agentStamp = (d: Date = new Date()): string => d.toISOString().slic
 
 /** Whether an agent's last heartbeat is older than `downTime` seconds. */
 export const isDown = (heartbeat: string, downTime: number, now = Date.now()): boolean => Date.parse(`${heartbeat.replace(' ', 'T')}Z`) < now - downTime * 1000;
+
+/**
+ * The oldest heartbeat of a live agent, for SQL (`heartbeat_timestamp >= liveSince(…)`), agreeing
+ * with `isDown` to the second: stamps have whole seconds, so the cut-off is rounded up; rounded
+ * down, a port could bind to an agent the API already lists as dead.
+ */
+export const liveSince = (downTime: number, now = Date.now()): string => agentStamp(new Date(Math.ceil((now - downTime * 1000) / 1000) * 1000));

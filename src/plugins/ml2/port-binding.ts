@@ -10,7 +10,7 @@
 import type { Logger } from 'pino';
 import type { Executor } from '../../db/schema.js';
 import { segmentsOf } from '../../db/repos/network-repo.js';
-import { agentStamp } from '../agents/agents-repo.js';
+import { liveSince } from '../agents/agents-repo.js';
 import { linuxbridgeDriver } from './drivers/mech-linuxbridge.js';
 
 export interface Binding {
@@ -55,7 +55,7 @@ export class PortBinder {
     const host = port.binding_host_id;
     if (!host) return UNBOUND;
     const segments = (await segmentsOf(trx, [port.network_id])).get(port.network_id) ?? [];
-    const cutoff = agentStamp(new Date(Date.now() - this.agentDownTime * 1000));
+    const cutoff = liveSince(this.agentDownTime);
     const reasons: string[] = [];
     for (const driver of this.drivers) {
       const agents = await trx
