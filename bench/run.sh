@@ -11,6 +11,7 @@
 #                      5-10 minutes for bench.py plus ~4 minutes for api-ops.mjs)
 #   --skip-sqlite / --skip-pg / --skip-scale   leave out a backend or the 10,000-port phase
 #   --skip-ops         leave out bench/api-ops.mjs (SG rules, floating IPs) everywhere; the report keeps old JSON
+#   --skip-datapath    leave out bench/convergence.ts and bench/l2-resync.ts (they need root and RabbitMQ)
 #   --runtime tsx|dist dist (default): compiled JS, as `npm start` runs it; tsx: node --import tsx src/cli/nucleon-server.ts;
 #                      dist: compile with tsc into the work dir and run the JS
 #   --workers N        NUCLEON_DEFAULT__API_WORKERS (default 1)
@@ -25,7 +26,7 @@ set -euo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
 SRC="$REPO"; SKIP_REF=0; SKIP_SQLITE=0; SKIP_PG=0; SKIP_SCALE=0; RUNTIME=dist; API_WORKERS=1; PORT=19881
-SCALE_PORTS=10000; REF_URL=http://127.0.0.1:19696; REPORT=1; RES="$BENCH_DIR/results"; SKIP_OPS=0
+SCALE_PORTS=10000; REF_URL=http://127.0.0.1:19696; REPORT=1; RES="$BENCH_DIR/results"; SKIP_OPS=0; SKIP_DATAPATH=0
 while [[ $# -gt 0 ]]; do
   case "$1" in
     --src) SRC="$(cd "$2" && pwd)"; shift ;;
@@ -34,6 +35,7 @@ while [[ $# -gt 0 ]]; do
     --skip-pg) SKIP_PG=1 ;;
     --skip-scale) SKIP_SCALE=1 ;;
     --skip-ops) SKIP_OPS=1 ;;
+    --skip-datapath) SKIP_DATAPATH=1 ;;
     --runtime) RUNTIME="$2"; shift ;;
     --workers) API_WORKERS="$2"; shift ;;
     --port) PORT="$2"; shift ;;
@@ -110,6 +112,16 @@ nucleon_backend() {  # KIND (sqlite|pg)
   grep -h '"level":[56]0' "$WORK/$kind.log" "$WORK/$kind-scale.log" 2>/dev/null | head -20 > "$RES/nucleon-$kind-server-errors.log" || true
   [[ -s "$RES/nucleon-$kind-server-errors.log" ]] || rm -f "$RES/nucleon-$kind-server-errors.log"
 }
+
+if [[ "$SKIP_DATAPATH" == 0 ]]; then
+  if [[ "$(id -u)" == 0 ]]; then
+    log "=== datapath: convergence (20 VMs in a lab) and an L2 agent's resync with 500 ports ==="
+    (cd "$SRC" && node --import tsx "$BENCH_DIR/convergence.ts" --vms 20 --out "$RES/convergence.json" >/dev/null) || log "convergence bench failed"
+    (cd "$SRC" && node --import tsx "$BENCH_DIR/l2-resync.ts" --ports 500 --out "$RES/l2-resync.json" >/dev/null) || log "l2-resync bench failed"
+  else
+    log "datapath benchmarks need root (network namespaces): skipped"
+  fi
+fi
 
 [[ "$SKIP_SQLITE" == 1 ]] || nucleon_backend sqlite
 [[ "$SKIP_PG" == 1 ]] || nucleon_backend pg
