@@ -23,30 +23,48 @@ async function main(): Promise<void> {
   const flushEvery = setInterval(() => logger.flush(), 1000);
   flushEvery.unref();
   const workers = Math.max(1, config.DEFAULT.api_workers);
+  const mode = config.DEFAULT.all_in_one_agents;
+  if (!['auto', 'true', 'false'].includes(mode)) throw new Error(`[DEFAULT] all_in_one_agents = ${mode}: auto, true or false`);
+  // decided once, by the process that would run them (workers never do)
+  const blocker = cluster.isPrimary ? allInOneBlocker(config, systemProbe) : 'an API worker process';
+  if (blocker && mode === 'true' && cluster.isPrimary) throw new Error(`[DEFAULT] all_in_one_agents = true, but ${blocker}`);
   if (cluster.isPrimary && workers > 1) {
     const db = new Database(config.database.connection);
     await db.migrateToLatest();
     await db.close();
-    for (let i = 0; i < workers; i++) cluster.fork();
+    const forkedAt = new Map<number, number>();
+    const fork = () => {
+      const w = cluster.fork();
+      forkedAt.set(w.id, Date.now());
+    };
+    for (let i = 0; i < workers; i++) fork();
+    // a worker that dies at start-up will die again: after 5 in a row, stop rather than spin
+    let quickDeaths = 0;
     cluster.on('exit', (w, code, signal) => {
+      quickDeaths = Date.now() - (forkedAt.get(w.id) ?? 0) < 10_000 ? quickDeaths + 1 : 0;
+      if (stopping) return;
+      if (quickDeaths >= 5) {
+        logger.fatal({ worker: w.process.pid, code, signal }, 'API workers keep dying at start-up (see their error above); stopping');
+        logger.flush();
+        stop();
+        process.exitCode = 1;
+        return;
+      }
       logger.error({ worker: w.process.pid, code, signal }, 'API worker exited; starting another');
-      if (!stopping) cluster.fork();
+      fork();
     });
     let stopping = false;
     const stop = () => {
       stopping = true;
       for (const w of Object.values(cluster.workers ?? {})) w?.kill('SIGTERM');
-      setTimeout(() => process.exit(0), 5000).unref();
+      setTimeout(() => process.exit(process.exitCode ?? 0), 5000).unref();
     };
     process.on('SIGTERM', stop);
     process.on('SIGINT', stop);
     logger.info({ workers, bind: `${config.DEFAULT.bind_host}:${config.DEFAULT.bind_port}` }, 'nucleon-server started');
+    logger.warn({ all_in_one_agents: mode }, `no agent runs inside this process: ${blocker}. Agents register when nucleon-agent processes report over a shared transport_url (rabbit://…).`);
     return;
   }
-  const mode = config.DEFAULT.all_in_one_agents;
-  if (!['auto', 'true', 'false'].includes(mode)) throw new Error(`[DEFAULT] all_in_one_agents = ${mode}: auto, true or false`);
-  const blocker = cluster.isPrimary ? allInOneBlocker(config, systemProbe) : 'an API worker process';
-  if (blocker && mode === 'true') throw new Error(`[DEFAULT] all_in_one_agents = true, but ${blocker}`);
   const app = await createApp(config, { logger, migrate: workers === 1 });
   await app.server.listen({ host: config.DEFAULT.bind_host, port: config.DEFAULT.bind_port });
   logger.info({ bind: `${config.DEFAULT.bind_host}:${config.DEFAULT.bind_port}`, database: app.database.adapter.name, rpc_host: app.host }, 'listening');

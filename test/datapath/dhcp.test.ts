@@ -12,7 +12,7 @@
 import { describe, it, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
-import { chmodSync, existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import pino from 'pino';
@@ -56,9 +56,8 @@ describe('DHCP agent datapath: dnsmasq in a qdhcp namespace serves a VM', { skip
   before(async () => {
     cleanup(true);
     await srv.start();
-    // dnsmasq reads its files as nobody after a SIGHUP: the state directory must be readable
+    // a private (0700) state directory, as mkdtemp makes it: the agent must let dnsmasq (nobody) read its files
     state = mkdtempSync(path.join(os.tmpdir(), `${PREFIX}-state-`));
-    chmodSync(state, 0o755);
     sh('ip', 'netns', 'add', hv);
     sh('ip', '-n', hv, 'link', 'set', 'lo', 'up');
     sh('ip', '-n', hv, 'link', 'add', `${PREFIX}u1`, 'type', 'veth', 'peer', 'name', `${PREFIX}u2`);

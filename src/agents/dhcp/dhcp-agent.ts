@@ -7,7 +7,7 @@
  * files included), files written whole and renamed into place, a stopped dnsmasq awaited.
  */
 import path from 'node:path';
-import { mkdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
+import { chmod, mkdir, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
 import type { Logger } from 'pino';
 import type { Config } from '../../config/config.js';
 import { DryRunRunner, type CommandRunner } from '../../linux/runner.js';
@@ -67,6 +67,23 @@ export async function applyDhcp(run: CommandRunner, cmds: DhcpCommand[], hostNet
 
 type Dict = Record<string, unknown>;
 
+/**
+ * dnsmasq reads its hosts and options files again after a SIGHUP as the user it dropped to
+ * (`nobody`): every directory above them must let others through, or updates are silently ignored
+ * while the first start (as root) worked. The agent's own `dhcp` directory is made 0755, and the
+ * state directory gets the search bit for others if it lacks it (said once in the log).
+ */
+async function letDnsmasqRead(stateDir: string, log: Logger): Promise<void> {
+  await mkdir(stateDir, { recursive: true, mode: 0o755 });
+  for (const dir of [stateDir, path.dirname(stateDir)]) {
+    const mode = (await stat(dir)).mode & 0o7777;
+    if ((mode & 0o001) === 0) {
+      await chmod(dir, mode | 0o001 | (dir === stateDir ? 0o055 : 0));
+      log.warn({ dir, mode: mode.toString(8) }, 'made the directory searchable by others: dnsmasq reads its files there as nobody');
+    }
+  }
+}
+
 /** One datapath pass for the networks hosted here; returns the number of commands run. */
 export async function syncDhcp(server: RpcClient<ServerPluginApi>, host: string, hosted: Dict[], dp: DhcpDatapath, log: Logger): Promise<number> {
   const networks: DhcpNetwork[] = [];
@@ -93,6 +110,7 @@ export async function syncDhcp(server: RpcClient<ServerPluginApi>, host: string,
     networks.push({ ...net, ports: [...net.ports.filter((p) => p.id !== port!.id), port!] });
   }
   const want = desiredDhcp(networks, ports, dp.layout);
+  if (!(dp.runner instanceof DryRunRunner) && networks.length) await letDnsmasqRead(dp.layout.stateDir, log);
   const have = await observeDhcp(dp.runner, dp.layout);
   for (const id of skipped) have.delete(id);
   const cmds = planDhcp(want, have);
