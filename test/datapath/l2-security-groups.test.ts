@@ -12,7 +12,7 @@
  */
 import { describe, it, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { execFile, execFileSync, spawn, type ChildProcess } from 'node:child_process';
+import { execFile, spawn, type ChildProcess } from 'node:child_process';
 import { promisify } from 'node:util';
 import { randomBytes } from 'node:crypto';
 import pino from 'pino';
@@ -23,11 +23,11 @@ import { L2Driver } from '../../src/agents/drivers.js';
 import { ProcessRunner } from '../../src/linux/runner.js';
 import { loadConfig } from '../../src/config/config.js';
 import { tapName } from '../../src/agents/l2/plan.js';
+import { datapathSkipReason, removeNamespaces, sh } from '../helpers/netns.js';
 
 const PREFIX = `sg${randomBytes(2).toString('hex')}`;
 const ns = (n: string) => `${PREFIX}-${n}`;
 const HOST = ns('hv1');
-const sh = (...argv: string[]) => execFileSync(argv[0], argv.slice(1), { stdio: ['ignore', 'pipe', 'pipe'], timeout: 30_000 }).toString();
 const ok = (...argv: string[]) => {
   try {
     sh(...argv);
@@ -37,30 +37,10 @@ const ok = (...argv: string[]) => {
   }
 };
 
-function why(): string | undefined {
-  let reason: string | undefined;
-  if (process.getuid?.() !== 0) reason = 'datapath tests need root (network namespaces)';
-  else for (const [tool, pkg] of [['ip', 'iproute2'], ['nft', 'nftables'], ['socat', 'socat'], ['ping', 'iputils-ping']]) if (!reason && !ok('sh', '-c', `command -v ${tool}`)) reason = `${tool} (${pkg}) is not installed`;
-  if (reason && process.env.CI === 'true') throw new Error(`under CI: ${reason}`);
-  return reason;
-}
-
 /** Removes every namespace of a run of this test, this one's or a killed earlier one's (`sg????-…`). */
-function cleanup(all = false): void {
-  const list = sh('ip', 'netns', 'list')
-    .split('\n')
-    .map((l) => l.split(' ')[0])
-    .filter((n) => (all ? /^sg[0-9a-f]{4}-(hv|vm)\d$/.test(n) : n.startsWith(`${PREFIX}-`)));
-  for (const n of list) {
-    try {
-      sh('ip', 'netns', 'del', n);
-    } catch {
-      /* gone */
-    }
-  }
-}
+const cleanup = (all = false) => removeNamespaces((n) => (all ? /^sg[0-9a-f]{4}-(hv|vm)\d$/.test(n) : n.startsWith(`${PREFIX}-`)));
 
-describe('L2 agent datapath: security groups on the taps', { skip: why() }, () => {
+describe('L2 agent datapath: security groups on the taps', { skip: datapathSkipReason([['ip', 'iproute2'], ['nft', 'nftables'], ['ping', 'iputils-ping'], ['socat', 'socat']]) }, () => {
   const srv = serverFixture(() => sqlite.create(), { NUCLEON_DEFAULT__AGENT_DOWN_TIME: '75' });
   let runtime: AgentRuntime | undefined;
   let driver: L2Driver;

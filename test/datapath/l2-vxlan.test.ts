@@ -9,7 +9,6 @@
  */
 import { describe, it, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { execFileSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import pino from 'pino';
 import { serverFixture } from '../helpers/server.js';
@@ -19,41 +18,14 @@ import { L2Driver } from '../../src/agents/drivers.js';
 import { ProcessRunner } from '../../src/linux/runner.js';
 import { loadConfig } from '../../src/config/config.js';
 import { tapName } from '../../src/agents/l2/plan.js';
+import { datapathSkipReason, removeNamespaces, sh } from '../helpers/netns.js';
 
 const PREFIX = `nt${randomBytes(2).toString('hex')}`;
 const ns = (n: string) => `${PREFIX}-${n}`;
-const sh = (...argv: string[]) => execFileSync(argv[0], argv.slice(1), { stdio: ['ignore', 'pipe', 'pipe'], timeout: 30_000 }).toString();
+/** Removes every namespace of a run of this test, this one's or a killed earlier one's (`nt????-…`). */
+const cleanup = (all = false) => removeNamespaces((n) => (all ? /^nt[0-9a-f]{4}-(hv|vm)\d$/.test(n) : n.startsWith(`${PREFIX}-`)));
 
-function why(): string | undefined {
-  let reason: string | undefined;
-  if (process.getuid?.() !== 0) reason = 'datapath tests need root (network namespaces)';
-  else {
-    try {
-      sh('ip', '-V');
-    } catch {
-      reason = 'iproute2 (ip) is not installed';
-    }
-  }
-  if (reason && process.env.CI === 'true') throw new Error(`under CI: ${reason}`);
-  return reason;
-}
-
-/** Removes every namespace of a test run, this one's or a killed earlier one's (`nt????-…`). */
-function cleanup(all = false): void {
-  const list = sh('ip', 'netns', 'list')
-    .split('\n')
-    .map((l) => l.split(' ')[0])
-    .filter((n) => (all ? /^nt[0-9a-f]{4}-(hv|vm)\d$/.test(n) : n.startsWith(`${PREFIX}-`)));
-  for (const n of list) {
-    try {
-      sh('ip', 'netns', 'del', n);
-    } catch {
-      /* gone */
-    }
-  }
-}
-
-describe('L2 agent datapath: two hosts, VXLAN, two VMs', { skip: why() }, () => {
+describe('L2 agent datapath: two hosts, VXLAN, two VMs', { skip: datapathSkipReason() }, () => {
   const srv = serverFixture(() => sqlite.create(), { NUCLEON_DEFAULT__AGENT_DOWN_TIME: '75' });
   const runtimes: AgentRuntime[] = [];
   const drivers: L2Driver[] = [];
