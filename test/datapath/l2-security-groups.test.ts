@@ -1,14 +1,14 @@
 /**
  * Security groups on the Linux bridge agent's taps, for real: one host namespace with its agent
  * (in-process, `ProcessRunner`, `host_namespace`), four VMs (namespaces whose eth0 is the other end
- * of a tap) on one network, a server in-process on SQLite. Checked: SSH (socat) to a VM whose group
- * allows port 22 only from members of group `admins` works from such a member and not from another
- * VM; ICMP follows the rules, and a rule added through the API reaches the kernel by notification
- * alone, replacing only that VM's chain; a VM sending from an address it does not own is dropped,
- * from an allowed address pair it is not; a port without port security is not filtered; a second
- * pass runs no command. Needs root (CI runs it; it must not skip there). Every object carries this
- * run's prefix (`sg<4 hex>`) and is removed afterwards, also after a failed run; nothing in the
- * root namespace is touched.
+ * of a tap) on one network, a server in-process on SQLite. Checked: the bridge's conntrack zone;
+ * SSH (socat) to a VM whose group allows port 22 only from members of group `admins` works from
+ * such a member and not from another VM; ICMP follows the rules, and a rule added through the API
+ * reaches the kernel by notification alone, replacing only that VM's chain; a VM sending from an
+ * address it does not own is dropped, from an allowed address pair it is not; a port without port
+ * security is not filtered; a second pass, and an agent started afresh, run no command. Needs root
+ * (CI runs it; it must not skip there). Every object carries this run's prefix (`sg<4 hex>`) and is
+ * removed afterwards, also after a failed run; nothing in the root namespace is touched.
  */
 import { describe, it, before, after } from 'node:test';
 import assert from 'node:assert/strict';
@@ -98,6 +98,8 @@ describe('L2 agent datapath: security groups on the taps', { skip: datapathSkipR
     }
     const [admin, other, server, open] = vms;
     await runtime!.resync();
+    const zones = JSON.parse(sh('ip', 'netns', 'exec', HOST, 'nft', '-j', 'list', 'map', 'inet', 'nucleon', 'zones')).nftables.find((o: { map?: unknown }) => o.map).map.elem;
+    assert.deepEqual(zones, [[`brq${net.id.slice(0, 11)}`, 1]], "the network's bridge has a conntrack zone of its own");
 
     const ping = (from: { name: string }, to: string, src?: string) => ok('ip', 'netns', 'exec', from.name, 'ping', '-c', '1', '-W', '1', ...(src ? ['-I', src] : []), to);
     const sshTo = (from: { name: string }, to: { ip: string }) => {

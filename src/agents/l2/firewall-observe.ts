@@ -41,6 +41,10 @@ export function parseFirewall(ruleset: { nftables?: NftObject[] }, sysctls: Map<
     const rule = o.rule as { family: string; table: string; chain: string; comment?: string } | undefined;
     if (rule && ours(rule)) rules.set(`${rule.family} ${rule.chain}`, [...(rules.get(`${rule.family} ${rule.chain}`) ?? []), rule]);
     const set = (o.set ?? o.map) as NftSet | undefined;
+    if (o.map && set && ours(set, 'inet') && set.name === 'zones' && set.type === 'ifname') {
+      tables.add('map zones');
+      for (const e of set.elem ?? []) if (Array.isArray(e) && typeof e[0] === 'string' && typeof e[1] === 'number') s.zones.set(e[0], e[1]);
+    }
     if (!set || !ours(set, 'bridge')) continue;
     if (o.map && (DISPATCH_MAPS as readonly string[]).includes(set.name) && set.type === 'ifname' && set.map === 'verdict') {
       tables.add(`map ${set.name}`);
@@ -55,7 +59,7 @@ export function parseFirewall(ruleset: { nftables?: NftObject[] }, sysctls: Map<
   s.base =
     tables.has('inet') &&
     tables.has('bridge') &&
-    DISPATCH_MAPS.every((m) => tables.has(`map ${m}`)) &&
+    [...DISPATCH_MAPS, 'zones'].every((m) => tables.has(`map ${m}`)) &&
     BASE_CHAINS.every((b) => {
       const c = chains.get(`${b.family} ${b.name}`);
       return c?.hook === b.hook && c.prio === b.prio && (rules.get(`${b.family} ${b.name}`) ?? []).length === b.rules.length;

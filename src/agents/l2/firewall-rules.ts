@@ -23,6 +23,7 @@ export interface SecurityGroupRule {
 /** A port's details as `security_group_info_for_devices` gives them. */
 export interface FilteredPort {
   port_id: string;
+  network_id?: string;
   mac_address: string;
   fixed_ips: Array<{ ip_address: string }>;
   allowed_address_pairs?: Array<{ ip_address: string; mac_address?: string }>;

@@ -9,6 +9,8 @@ import { parseFirewall } from './firewall-observe.js';
 const PORT_1 = '11111111-1111-4111-8111-111111111111';
 const PORT_2 = '22222222-2222-4222-8222-222222222222';
 const PORT_3 = '33333333-3333-4333-8333-333333333333';
+const NET_A = 'a0a0a0a0-aaaa-4aaa-8aaa-aaaaaaaaaaaa';
+const NET_B = 'b0b0b0b0-bbbb-4bbb-8bbb-bbbbbbbbbbbb';
 const WEB = 'aaaaaaaa-aaaa-4aaa-8aaa-aaaaaaaaaaaa';
 const ADMINS = 'bbbbbbbb-bbbb-4bbb-8bbb-bbbbbbbbbbbb';
 
@@ -16,7 +18,7 @@ const rule = (r: Partial<SecurityGroupRule>): SecurityGroupRule => ({
   direction: 'ingress', ethertype: 'IPv4', protocol: null, port_range_min: null, port_range_max: null, remote_ip_prefix: null, remote_group_id: null, ...r,
 }); // prettier-ignore
 const port = (id: string, ip: string, groups: string[], extra: Partial<FilteredPort> = {}): FilteredPort => ({
-  port_id: id, mac_address: `fa:16:3e:00:00:${id.slice(0, 2)}`, fixed_ips: [{ ip_address: ip }], port_security_enabled: true, security_groups: groups, ...extra,
+  port_id: id, network_id: NET_A, mac_address: `fa:16:3e:00:00:${id.slice(0, 2)}`, fixed_ips: [{ ip_address: ip }], port_security_enabled: true, security_groups: groups, ...extra,
 }); // prettier-ignore
 const EGRESS_ALL = [rule({ direction: 'egress' }), rule({ direction: 'egress', ethertype: 'IPv6' })];
 const SSH_FROM_ADMINS = rule({ protocol: 'tcp', port_range_min: 22, port_range_max: 22, remote_group_id: ADMINS });
@@ -36,6 +38,8 @@ function summary(c: FirewallCommand): string {
       return `sysctl ${c.key}=${c.value}`;
     case 'base':
       return 'base';
+    case 'zones':
+      return `zones${c.add.map(([b, z]) => ` +${b}=${z}`).join('')}${c.del.map((b) => ` -${b}`).join('')}`;
     case 'set':
       return `set ${c.name}${c.create ? ' (new)' : ''}${c.add.map((e) => ` +${e}`).join('')}${c.del.map((e) => ` -${e}`).join('')}`;
     case 'port':
@@ -61,6 +65,7 @@ describe('security group firewall planner', () => {
         'sysctl net.bridge.bridge-nf-call-ip6tables=1',
         'sysctl net.bridge.bridge-nf-call-iptables=1',
         'base',
+        'zones +brqa0a0a0a0-aa=1',
         `set sg-${ADMINS}-4 (new) +10.0.0.12`,
         'port tap11111111-11: egress-tap11111111-11 ingress-tap11111111-11 +egress tap11111111-11 +ingress tap11111111-11',
         'port tap22222222-22: egress-tap22222222-22 ingress-tap22222222-22 +egress tap22222222-22 +ingress tap22222222-22',
@@ -90,6 +95,12 @@ describe('security group firewall planner', () => {
       have: converged,
       want: desiredFirewall({ ...host, devices: { ...host.devices, 'tap22222222-22': { ...port(PORT_2, '10.0.0.12', []), port_security_enabled: false } } }),
       commands: ['del-port tap22222222-22: -egress tap22222222-22 -ingress tap22222222-22 egress-tap22222222-22 ingress-tap22222222-22'],
+    },
+    {
+      name: "a port on a second network: its bridge gets the lowest free conntrack zone; the last port of a network gone, its bridge's zone goes",
+      have: { ...converged, zones: new Map([['brqa0a0a0a0-aa', 2], ['brqc0c0c0c0-cc', 1]]) },
+      want: desiredFirewall({ ...host, devices: { ...host.devices, 'tap22222222-22': { ...port(PORT_2, '10.0.0.12', [ADMINS]), network_id: NET_B } } }),
+      commands: ['zones +brqb0b0b0b0-bb=3 -brqc0c0c0c0-cc'],
     },
     {
       name: 'a chain altered behind our back (its signature no longer matches) is replaced; br_netfilter switched off is switched on',
@@ -148,6 +159,8 @@ describe('security group firewall planner', () => {
         assert.deepEqual(after.chains, want.chains);
         assert.deepEqual(after.dispatch, want.dispatch);
         assert.deepEqual(after.sets, want.sets);
+        assert.deepEqual([...after.zones.keys()].sort(), [...want.zones.keys()].sort());
+        assert.equal(new Set(after.zones.values()).size, after.zones.size, 'one zone per bridge');
       }),
       { numRuns: 300 },
     );
@@ -186,7 +199,10 @@ describe('reading the firewall back from nft', () => {
       nftables: [
         { metainfo: { version: '1.0.6' } },
         { table: { family: 'inet', name: 'nucleon' } },
+        { map: { family: 'inet', table: 'nucleon', name: 'zones', type: 'ifname', map: 'integer', elem: [['brqa0a0a0a0-aa', 1]] } },
+        { chain: { family: 'inet', table: 'nucleon', name: 'raw', hook: 'prerouting', prio: -300 } },
         { chain: { family: 'inet', table: 'nucleon', name: 'prerouting', hook: 'prerouting', prio: -150 } },
+        ...rules('raw', 1, '').map((r) => ({ rule: { ...r.rule, family: 'inet' } })),
         ...rules('prerouting', 3, '').map((r) => ({ rule: { ...r.rule, family: 'inet' } })),
         { table: { family: 'bridge', name: 'nucleon' } },
         { table: { family: 'bridge', name: 'filter' } },
@@ -209,6 +225,7 @@ describe('reading the firewall back from nft', () => {
     assert.equal(s.base, true);
     assert.deepEqual(s.chains, new Map([['egress-tap11111111-11', sigE], ['ingress-tap11111111-11', '']]));
     assert.deepEqual(s.dispatch, new Set(['egress tap11111111-11', 'ingress tap11111111-11']));
+    assert.deepEqual(s.zones, new Map([['brqa0a0a0a0-aa', 1]]));
     assert.deepEqual(s.sets, new Map([[`sg-${ADMINS}-4`, { type: 'ipv4_addr', elements: new Set(['10.0.0.12']) }], [`sg-${WEB}-6`, { type: 'ipv6_addr', elements: new Set() }]]));
     assert.equal(parseFirewall({ nftables: ruleset.nftables.filter((o) => !('map' in o && o.map?.name === 'ingress')) }, new Map()).base, false, 'a missing dispatch map means the base needs making');
   });

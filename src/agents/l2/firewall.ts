@@ -5,8 +5,10 @@
  * Pure and deterministic, like plan.ts; observe-firewall.ts reads the state back from the kernel.
  *
  * The layout (why: ARCHITECTURE.md, "Security groups"): with br_netfilter on in the host
- * namespace, bridged IP packets pass conntrack; table `inet nucleon` turns the connection state
- * into two mark bits (conntrack cannot be asked from the bridge family on this kernel), and table
+ * namespace, bridged IP packets pass conntrack, in a conntrack zone per bridge (map `zones`, so
+ * that equal addresses on two networks are two connections); table `inet nucleon` turns the
+ * connection state into two mark bits (conntrack cannot be asked from the bridge family on this
+ * kernel), and table
  * `bridge nucleon` filters per tap: base chain `prerouting` dispatches on the input port through
  * map `egress` to `egress-tap…` (what a VM sends), base chain `forward` on the output port through
  * map `ingress` to `ingress-tap…` (what it receives). Remote groups' members are sets
@@ -15,7 +17,7 @@
  * knows from the kernel alone whether a chain is still what it wants.
  */
 import { createHash } from 'node:crypto';
-import { tapName } from './plan.js';
+import { bridgeName, tapName } from './plan.js';
 import { egressRules, ingressRules, memberSetName, MARK_ESTABLISHED, MARK_INVALID, type FilteredPort, type SecurityGroupRule } from './firewall-rules.js';
 
 export const TABLE = 'nucleon';
@@ -24,6 +26,7 @@ export const BRIDGE_NF = ['net.bridge.bridge-nf-call-ip6tables', 'net.bridge.bri
 
 /** The base chains (family, name, hook, priority, rules), created once and checked on every pass. */
 export const BASE_CHAINS = [
+  { family: 'inet', name: 'raw', hook: 'prerouting', prio: -300, rules: ['ct zone set iifname map @zones'] },
   {
     family: 'inet',
     name: 'prerouting',
@@ -57,6 +60,8 @@ export interface FirewallState {
   dispatch: Set<string>;
   /** Remote groups' member sets. */
   sets: Map<string, MemberSet>;
+  /** Bridge → its conntrack zone (1–65535); in a wanted state 0, for "any free one". */
+  zones: Map<string, number>;
   /** Wanted state only: each per-port chain's rules (the signature in `chains` is theirs). */
   rules: Map<string, string[]>;
 }
@@ -71,12 +76,13 @@ export interface SecurityGroupInfo {
 export type FirewallCommand =
   | { op: 'sysctl'; key: string; value: string }
   | { op: 'base' }
+  | { op: 'zones'; add: Array<[bridge: string, zone: number]>; del: string[] }
   | { op: 'set'; name: string; type: MemberSet['type']; create: boolean; add: string[]; del: string[] }
   | { op: 'port'; tap: string; chains: Array<{ name: string; rules: string[] }>; dispatch: string[] }
   | { op: 'del-port'; tap: string; chains: string[]; dispatch: string[] }
   | { op: 'del-set'; name: string };
 
-export const emptyFirewallState = (): FirewallState => ({ sysctls: new Map(), base: false, chains: new Map(), dispatch: new Set(), sets: new Map(), rules: new Map() });
+export const emptyFirewallState = (): FirewallState => ({ sysctls: new Map(), base: false, chains: new Map(), dispatch: new Set(), sets: new Map(), zones: new Map(), rules: new Map() });
 
 /** The comment of a chain's last rule: how many rules it has and a digest of them. */
 export function signature(rules: string[]): string {
@@ -96,6 +102,7 @@ export function desiredFirewall(info: SecurityGroupInfo): FirewallState {
   for (const p of ports) {
     if (p.port_security_enabled === false || p.device_owner?.startsWith('network:')) continue;
     const tap = tapName(p.port_id);
+    if (p.network_id) want.zones.set(bridgeName(p.network_id), 0);
     const rules = (p.security_groups ?? []).flatMap((g) => info.security_groups[g] ?? []);
     for (const r of rules) {
       if (!r.remote_group_id || r.remote_address_group_id) continue;
@@ -116,7 +123,8 @@ const sorted = <V>(m: Map<string, V>) => [...m.entries()].sort(([a], [b]) => (a 
 const tapOf = (chainOrEntry: string) => (PORT_CHAIN.exec(chainOrEntry)?.[2] ?? chainOrEntry.split(' ')[1]) as string;
 
 /**
- * The commands from `have` to `want`: sysctls, the base, member sets (created or their elements
+ * The commands from `have` to `want`: sysctls, the base, conntrack zones of new bridges (the lowest
+ * free numbers; a bridge keeps its zone while it is wanted) and of gone ones, member sets (created or their elements
  * changed), then one command per port whose chains or dispatch entries differ (its changed chains
  * replaced, nothing else touched), then what is left of deleted ports, and last unused sets.
  * Empty when `have` already matches.
@@ -125,6 +133,18 @@ export function planFirewall(want: FirewallState, have: FirewallState): Firewall
   const cmds: FirewallCommand[] = [];
   for (const [key, value] of sorted(want.sysctls)) if (have.sysctls.get(key) !== value) cmds.push({ op: 'sysctl', key, value });
   if (want.base && !have.base) cmds.push({ op: 'base' });
+  const used = new Set(have.zones.values());
+  const add: Array<[string, number]> = [];
+  let next = 1;
+  for (const [bridge] of sorted(want.zones)) {
+    if (have.zones.has(bridge)) continue;
+    while (used.has(next)) next++;
+    if (next > 65535) break; // more bridges than zones: the rest share zone 0
+    add.push([bridge, next]);
+    used.add(next);
+  }
+  const delZones = [...have.zones.keys()].filter((b) => !want.zones.has(b)).sort();
+  if (add.length || delZones.length) cmds.push({ op: 'zones', add, del: delZones });
   for (const [name, s] of sorted(want.sets)) {
     const cur = have.sets.get(name);
     const add = [...s.elements].filter((e) => !cur?.elements.has(e)).sort();
@@ -158,6 +178,7 @@ export function applyFirewall(state: FirewallState, cmds: FirewallCommand[]): Fi
     chains: new Map(state.chains),
     dispatch: new Set(state.dispatch),
     sets: new Map([...state.sets].map(([k, v]) => [k, { type: v.type, elements: new Set(v.elements) }])),
+    zones: new Map(state.zones),
     rules: new Map(),
   };
   for (const c of cmds) {
@@ -167,6 +188,14 @@ export function applyFirewall(state: FirewallState, cmds: FirewallCommand[]): Fi
         break;
       case 'base':
         s.base = true;
+        break;
+      case 'zones':
+        if (!s.base) throw new Error('zones before the table');
+        for (const b of c.del) if (!s.zones.delete(b)) throw new Error(`no zone for ${b}`);
+        for (const [b, z] of c.add) {
+          if (s.zones.has(b) || [...s.zones.values()].includes(z)) throw new Error(`zone ${z} of ${b} taken`);
+          s.zones.set(b, z);
+        }
         break;
       case 'set': {
         if (!s.base) throw new Error(`set ${c.name} before the table`);
@@ -206,13 +235,18 @@ export function nftScript(c: Exclude<FirewallCommand, { op: 'sysctl' }>): string
   const t = `bridge ${TABLE}`;
   switch (c.op) {
     case 'base': {
-      const out = [`add table inet ${TABLE}`, `add table ${t}`, ...DISPATCH_MAPS.map((m) => `add map ${t} ${m} { type ifname : verdict; }`)];
+      const out = [`add table inet ${TABLE}`, `add map inet ${TABLE} zones { typeof iifname : ct zone; }`, `add table ${t}`, ...DISPATCH_MAPS.map((m) => `add map ${t} ${m} { type ifname : verdict; }`)];
       for (const b of BASE_CHAINS) {
         const chain = `${b.family} ${TABLE} ${b.name}`;
         out.push(`add chain ${chain} { type filter hook ${b.hook} priority ${b.prio}; policy accept; }`, `flush chain ${chain}`, ...b.rules.map((r) => `add rule ${chain} ${r}`));
       }
       return out;
     }
+    case 'zones':
+      return [
+        ...(c.del.length ? [`delete element inet ${TABLE} zones { ${c.del.map((b) => `"${b}"`).join(', ')} }`] : []),
+        ...(c.add.length ? [`add element inet ${TABLE} zones { ${c.add.map(([b, z]) => `"${b}" : ${z}`).join(', ')} }`] : []),
+      ];
     case 'set':
       return [
         ...(c.create ? [`add set ${t} ${c.name} { type ${c.type}; }`] : []),
