@@ -166,9 +166,9 @@ export class L3Driver extends BaseDriver implements AgentDriver {
  * L2 (Linux bridge): the ports bound to this host. With a datapath (`[agent] datapath`), each sync
  * observes the host (in `[agent] host_namespace` when set), plans (src/agents/l2/plan.ts) and runs
  * the commands, then does the same for the ports' security groups (src/agents/l2/firewall.ts), then
- * reports the joined taps' devices up. Security group notifications for groups it filters on
- * trigger a sync. A command that fails stops the pass; the
- * next sync plans again from what is there.
+ * reports the joined taps' devices up. Security group notifications for groups it filters on (or
+ * any, during a sync) trigger a sync. A command that fails stops the pass; the next sync plans
+ * again from what is there.
  */
 export class L2Driver extends BaseDriver implements AgentDriver {
   readonly kind = 'l2' as const;
@@ -176,6 +176,7 @@ export class L2Driver extends BaseDriver implements AgentDriver {
   private readonly up = new Set<string>();
   /** The security groups the host's filters depend on (the ports' groups and their rules' remote groups). */
   private groups = new Set<string>();
+  private syncing = false;
   /** Commands run by the last sync (0 when the host already matched). */
   lastCommands = 0;
 
@@ -207,7 +208,15 @@ export class L2Driver extends BaseDriver implements AgentDriver {
       for (const d of details) if (!d.port_id) this.ports.delete(String(d.device));
       return;
     }
-    const { runner, netns, localIp } = this.datapath;
+    this.syncing = true;
+    try {
+      await this.syncDatapath(this.datapath);
+    } finally {
+      this.syncing = false;
+    }
+  }
+
+  private async syncDatapath({ runner, netns, localIp }: NonNullable<L2Driver['datapath']>): Promise<void> {
     const state = (await this.server.call('get_l2_state', { host: this.host })) as unknown as { ports: BoundPort[]; peers: Record<string, string[]> };
     const have = await observeL2(runner, netns);
     const taps = new Set([...have.masters.keys()].filter((k) => k.startsWith('tap')));
@@ -280,7 +289,8 @@ export class L2Driver extends BaseDriver implements AgentDriver {
   }
 
   private groupsChanged(ids: unknown): void {
-    if (this.datapath && Array.isArray(ids) && ids.some((id) => this.groups.has(id))) this.onChange?.();
+    // during a sync the groups are not known yet: the one after it settles that
+    if (this.datapath && Array.isArray(ids) && (this.syncing || ids.some((id) => this.groups.has(id)))) this.onChange?.();
   }
 
   /** Set by the runtime: a change worth a sync now (event-driven, the periodic resync is the net). */
