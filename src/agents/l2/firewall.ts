@@ -8,10 +8,9 @@
  * namespace, bridged IP packets pass conntrack, in a conntrack zone per bridge (map `zones`, so
  * that equal addresses on two networks are two connections); table `inet nucleon` turns the
  * connection state into two mark bits (conntrack cannot be asked from the bridge family on this
- * kernel), and table
- * `bridge nucleon` filters per tap: base chain `prerouting` dispatches on the input port through
- * map `egress` to `egress-tap…` (what a VM sends), base chain `forward` on the output port through
- * map `ingress` to `ingress-tap…` (what it receives). Remote groups' members are sets
+ * kernel), and table `bridge nucleon` filters per tap: base chain `prerouting` dispatches on the
+ * input port through map `egress` to `egress-tap…` (what a VM sends), base chain `forward` on the
+ * output port through map `ingress` to `ingress-tap…` (what it receives). Remote groups' members are sets
  * `sg-<group>-4|6`. A port's two chains are replaced in one transaction; the last rule of each
  * carries a signature of its rules (`nucleon <count> <digest>`), which is how a restarted agent
  * knows from the kernel alone whether a chain is still what it wants.
@@ -123,9 +122,9 @@ const sorted = <V>(m: Map<string, V>) => [...m.entries()].sort(([a], [b]) => (a 
 const tapOf = (chainOrEntry: string) => (PORT_CHAIN.exec(chainOrEntry)?.[2] ?? chainOrEntry.split(' ')[1]) as string;
 
 /**
- * The commands from `have` to `want`: sysctls, the base, conntrack zones of new bridges (the lowest
- * free numbers; a bridge keeps its zone while it is wanted) and of gone ones, member sets (created or their elements
- * changed), then one command per port whose chains or dispatch entries differ (its changed chains
+ * The commands from `have` to `want`: sysctls, the base, conntrack zones of new bridges (the
+ * lowest free numbers; a bridge keeps its zone while it is wanted) and of gone ones, member sets
+ * (created or their elements changed), then one command per port whose chains or dispatch entries differ (its changed chains
  * replaced, nothing else touched), then what is left of deleted ports, and last unused sets.
  * Empty when `have` already matches.
  */
