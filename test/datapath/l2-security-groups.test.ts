@@ -4,11 +4,12 @@
  * of a tap) on one network, a server in-process on SQLite. Checked: the bridge's conntrack zone;
  * SSH (socat) to a VM whose group allows port 22 only from members of group `admins` works from
  * such a member and not from another VM; ICMP follows the rules, and a rule added through the API
- * reaches the kernel by notification alone, replacing only that VM's chain; a VM sending from an
- * address it does not own is dropped, from an allowed address pair it is not; a port without port
- * security is not filtered; a second pass, and an agent started afresh, run no command. Needs root
- * (CI runs it; it must not skip there). Every object carries this run's prefix (`sg<4 hex>`) and is
- * removed afterwards, also after a failed run; nothing in the root namespace is touched.
+ * reaches the kernel by notification alone, replacing only that VM's chain; ICMPv6 between
+ * link-local addresses once an IPv6 rule allows it; a VM sending from an address it does not own
+ * is dropped, from an allowed address pair it is not; a port without port security is not
+ * filtered; a second pass, and an agent started afresh, run no command. Needs root (CI runs it; it
+ * must not skip there). Every object carries this run's prefix (`sg<4 hex>`) and is removed
+ * afterwards, also after a failed run; nothing in the root namespace is touched.
  */
 import { describe, it, before, after } from 'node:test';
 import assert from 'node:assert/strict';
@@ -23,6 +24,7 @@ import { L2Driver } from '../../src/agents/drivers.js';
 import { ProcessRunner } from '../../src/linux/runner.js';
 import { loadConfig } from '../../src/config/config.js';
 import { tapName } from '../../src/agents/l2/plan.js';
+import { linkLocal } from '../../src/agents/l2/firewall-rules.js';
 import { datapathSkipReason, removeNamespaces, sh } from '../helpers/netns.js';
 
 const PREFIX = `sg${randomBytes(2).toString('hex')}`;
@@ -136,6 +138,15 @@ describe('L2 agent datapath: security groups on the taps', { skip: datapathSkipR
     assert.ok(converged, 'the ICMP rule reached the host without a periodic resync');
     assert.deepEqual([`egress-${tapName(admin.port.id)}`, `ingress-${tapName(admin.port.id)}`].map(handles), adminChains, "another port's chains are not touched");
     assert.equal(ping(other, server.ip), true, 'ICMP from anywhere now');
+
+    // IPv6: the link-local addresses (EUI-64 of the MACs) pass the anti-spoofing, neighbour discovery
+    // works, and ICMPv6 echo needs an IPv6 rule of its own
+    const serverLinkLocal = `${linkLocal(server.port.mac_address)}%eth0`;
+    assert.equal(ping(admin, serverLinkLocal), false, 'the IPv4 ICMP rule does not let ICMPv6 in');
+    await api.post('/v2.0/security-group-rules', { security_group_rule: { security_group_id: web.id, direction: 'ingress', ethertype: 'IPv6', protocol: 'icmp' } });
+    converged = false;
+    for (let i = 0; i < 20 && !converged; i++) converged = await pingLater(admin, serverLinkLocal);
+    assert.ok(converged, 'ICMPv6 to the link-local address once the IPv6 rule is there');
 
     // anti-spoofing: sending from an address the port does not have is dropped, from an allowed pair it is not
     sh('ip', '-n', admin.name, 'addr', 'add', '10.123.0.99/24', 'dev', 'eth0');
