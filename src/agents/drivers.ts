@@ -7,7 +7,7 @@
 import type { Logger } from 'pino';
 import { endpoint, RpcClient } from '../rpc/rpc-api.js';
 import { RevisionTracker } from '../rpc/revisions.js';
-import { AGENT_NOTIFIER_API } from '../rpc/apis/agent-notifier-api.js';
+import { AGENT_NOTIFIER_API, SECURITY_GROUP_NOTIFIER_API } from '../rpc/apis/agent-notifier-api.js';
 import { agentNotifierTopic, DHCP_AGENT, L3_AGENT, METERING_AGENT, PLUGIN } from '../rpc/topics.js';
 import type { RpcTransport } from '../rpc/transport.js';
 import type { AgentDriver } from './agent-runtime.js';
@@ -16,6 +16,8 @@ import { observeL2 } from './l2/observe.js';
 import { desiredL2, planL2, renderL2, tapName, type BoundPort, type L2Mappings, type RemotePort } from './l2/plan.js';
 import { syncDhcp, type DhcpDatapath } from './dhcp/dhcp-agent.js';
 import type { DhcpLayout } from './dhcp/plan.js';
+import { desiredFirewall, groupsOf, planFirewall, renderFirewall, type SecurityGroupInfo } from './l2/firewall.js';
+import { observeFirewall } from './l2/firewall-observe.js';
 import { DHCP_AGENT_API, L3_AGENT_API, SERVER_PLUGIN_API, type ServerPluginApi } from './server-api.js';
 
 type Dict = Record<string, unknown>;
@@ -187,13 +189,18 @@ export class L3Driver extends BaseDriver implements AgentDriver {
 /**
  * L2 (Linux bridge): the ports bound to this host. With a datapath (`[agent] datapath`), each sync
  * observes the host (in `[agent] host_namespace` when set), plans (src/agents/l2/plan.ts) and runs
- * the commands, then reports the joined taps' devices up. A command that fails stops the pass; the
- * next sync plans again from what is there.
+ * the commands, then does the same for the ports' security groups (src/agents/l2/firewall.ts), then
+ * reports the joined taps' devices up. Security group notifications for groups it filters on (or
+ * any, during a sync) trigger a sync. A command that fails stops the pass; the next sync plans
+ * again from what is there.
  */
 export class L2Driver extends BaseDriver implements AgentDriver {
   readonly kind = 'l2' as const;
   readonly ports = new Map<string, Dict>();
   private readonly up = new Set<string>();
+  /** The security groups the host's filters depend on (the ports' groups and their rules' remote groups). */
+  private groups = new Set<string>();
+  private syncing = false;
   /** Commands run by the last sync (0 when the host already matched). */
   lastCommands = 0;
 
@@ -225,7 +232,15 @@ export class L2Driver extends BaseDriver implements AgentDriver {
       for (const d of details) if (!d.port_id) this.ports.delete(String(d.device));
       return;
     }
-    const { runner, netns, localIp, mappings } = this.datapath;
+    this.syncing = true;
+    try {
+      await this.syncDatapath(this.datapath);
+    } finally {
+      this.syncing = false;
+    }
+  }
+
+  private async syncDatapath({ runner, netns, localIp, mappings }: AgentDatapath): Promise<void> {
     const state = (await this.server.call('get_l2_state', { host: this.host })) as unknown as { ports: BoundPort[]; peers: Record<string, string[]>; remote?: Record<string, RemotePort[]> };
     const have = await observeL2(runner, netns, new Set(Object.values(mappings?.interfaces ?? {})));
     const taps = new Set([...have.masters.keys()].filter((k) => k.startsWith('tap')));
@@ -233,7 +248,15 @@ export class L2Driver extends BaseDriver implements AgentDriver {
     const remote = new Map(Object.entries(state.remote ?? {}).map(([vni, ps]) => [Number(vni), ps]));
     const cmds = planL2(desiredL2(state.ports, taps, localIp, peers, { mappings, remote }), have);
     for (const c of cmds) await runner.run(renderL2(c, netns));
-    this.lastCommands = cmds.length;
+    // security groups on the taps (src/agents/l2/firewall.ts), once the bridges are there
+    const info = (await this.server.call('security_group_info_for_devices', { devices: state.ports.map((p) => tapName(p.id)) })) as unknown as SecurityGroupInfo;
+    const fw = planFirewall(desiredFirewall(info), await observeFirewall(runner, netns));
+    for (const c of fw) {
+      const { argv, input } = renderFirewall(c, netns);
+      await runner.run(argv, { input });
+    }
+    this.groups = groupsOf(info);
+    this.lastCommands = cmds.length + fw.length;
     this.ports.clear();
     for (const p of state.ports) this.ports.set(p.id, p as unknown as Dict);
     for (const p of state.ports) {
@@ -278,12 +301,27 @@ export class L2Driver extends BaseDriver implements AgentDriver {
           }),
         ],
       },
+      {
+        topic: agentNotifierTopic('security_group', 'update'),
+        server: host,
+        endpoints: [
+          endpoint(SECURITY_GROUP_NOTIFIER_API, {
+            security_groups_rule_updated: ({ security_groups }) => this.groupsChanged(security_groups),
+            security_groups_member_updated: ({ security_groups }) => this.groupsChanged(security_groups),
+          }),
+        ],
+      },
     ];
   }
 
   private onNetwork(networkId: unknown): boolean {
     for (const p of this.ports.values()) if (p.network_id === networkId) return true;
     return false;
+  }
+
+  private groupsChanged(ids: unknown): void {
+    // during a sync the groups are not known yet: the one after it settles that
+    if (this.datapath && Array.isArray(ids) && (this.syncing || ids.some((id) => this.groups.has(id)))) this.onChange?.();
   }
 
   /** Set by the runtime: a change worth a sync now (event-driven, the periodic resync is the net). */

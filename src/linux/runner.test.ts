@@ -9,6 +9,7 @@ describe('command runner', () => {
 
   it('returns what a command prints, and fails with the command and its stderr', async () => {
     assert.equal(await real.run(['printf', 'a b'], { read: true }), 'a b');
+    assert.equal(await real.run(['cat'], { input: 'add table bridge x\n' }), 'add table bridge x\n', 'input goes to standard input');
     await assert.rejects(real.run(['sh', '-c', 'echo nope >&2; exit 3']), (err: unknown) => err instanceof CommandFailed && /nope/.test(err.message) && err.argv[0] === 'sh');
   });
 
@@ -17,8 +18,9 @@ describe('command runner', () => {
     const dry = new DryRunRunner(real, (l) => lines.push(l));
     assert.equal(await dry.run(['sh', '-c', 'exit 1']), '');
     assert.equal(await dry.run(['printf', 'x'], { read: true }), 'x');
-    assert.deepEqual(lines, ['sh -c exit 1']);
-    assert.deepEqual(dry.planned, [['sh', '-c', 'exit 1']]);
+    await dry.run(['nft', '-f', '-'], { input: 'add table bridge x\nadd table inet x\n' });
+    assert.deepEqual(lines, ['sh -c exit 1', 'nft -f -', '  add table bridge x', '  add table inet x']);
+    assert.deepEqual(dry.planned, [['sh', '-c', 'exit 1'], ['nft', '-f', '-']]);
   });
 
   it('watches a command line by line, and says when it ended by itself', async () => {

@@ -14,10 +14,19 @@ export interface Watch {
 }
 
 export interface CommandRunner {
-  /** Runs `argv`; resolves with stdout, rejects with the command and its stderr. May block up to the timeout. */
-  run(argv: string[], opts?: { read?: boolean }): Promise<string>;
+  /**
+   * Runs `argv` (with `input` on its standard input, e.g. an `nft -f -` transaction); resolves with
+   * stdout, rejects with the command and its stderr. May block up to the timeout.
+   */
+  run(argv: string[], opts?: RunOptions): Promise<string>;
   /** Starts a command that only reads (a monitor) and hands over each line of its output; `onExit` when it ends by itself. */
   watch(argv: string[], onLine: (line: string) => void, onExit?: (code: number | null) => void): Watch;
+}
+
+export interface RunOptions {
+  /** Only reads the host: a dry run still runs it, and it is not logged. */
+  read?: boolean;
+  input?: string;
 }
 
 export class CommandFailed extends Error {
@@ -36,13 +45,15 @@ export class ProcessRunner implements CommandRunner {
     private readonly timeoutMs = 30_000,
   ) {}
 
-  run(argv: string[], opts: { read?: boolean } = {}): Promise<string> {
-    if (!opts.read) this.logger.info({ argv }, 'run');
+  run(argv: string[], opts: RunOptions = {}): Promise<string> {
+    if (!opts.read) this.logger.info({ argv, input: opts.input }, 'run');
     return new Promise((resolve, reject) => {
-      execFile(argv[0], argv.slice(1), { timeout: this.timeoutMs, maxBuffer: 64 * 1024 * 1024 }, (err, stdout, stderr) => {
+      const child = execFile(argv[0], argv.slice(1), { timeout: this.timeoutMs, maxBuffer: 64 * 1024 * 1024 }, (err, stdout, stderr) => {
         if (err) reject(new CommandFailed(argv, String(stderr), (err as NodeJS.ErrnoException & { code?: number | string }).code ?? null));
         else resolve(String(stdout));
       });
+      child.stdin?.on('error', () => undefined); // a command that exits without reading its input fails by its exit code
+      child.stdin?.end(opts.input ?? '');
     });
   }
 
@@ -72,10 +83,11 @@ export class DryRunRunner implements CommandRunner {
     private readonly out: (line: string) => void = (l) => process.stdout.write(`${l}\n`),
   ) {}
 
-  async run(argv: string[], opts: { read?: boolean } = {}): Promise<string> {
+  async run(argv: string[], opts: RunOptions = {}): Promise<string> {
     if (opts.read) return this.reader.run(argv, opts);
     this.planned.push(argv);
     this.out(argv.join(' '));
+    for (const line of opts.input?.trimEnd().split('\n') ?? []) this.out(`  ${line}`);
     return '';
   }
 

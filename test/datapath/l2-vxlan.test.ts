@@ -25,7 +25,7 @@ const ns = (n: string) => `${PREFIX}-${n}`;
 /** This run's namespaces, or with `all` those of any killed earlier run (`nt????-hv1`, `…-vm2`). */
 const cleanup = (all = false) => removeNamespaces((n) => (all ? /^nt[0-9a-f]{4}-(hv|vm)\d$/.test(n) : n.startsWith(`${PREFIX}-`)));
 
-describe('L2 agent datapath: two hosts, VXLAN, two VMs', { skip: datapathSkipReason([['ip', '-V']]) }, () => {
+describe('L2 agent datapath: two hosts, VXLAN, two VMs', { skip: datapathSkipReason() }, () => {
   const srv = serverFixture(() => sqlite.create(), { NUCLEON_DEFAULT__AGENT_DOWN_TIME: '75' });
   const runtimes: AgentRuntime[] = [];
   const drivers: L2Driver[] = [];

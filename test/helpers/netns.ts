@@ -7,8 +7,13 @@ import { execFileSync } from 'node:child_process';
 
 export const sh = (...argv: string[]) => execFileSync(argv[0], argv.slice(1), { stdio: ['ignore', 'pipe', 'pipe'], timeout: 30_000 }).toString();
 
-/** Why a datapath test cannot run here; `probes` are commands that must succeed (e.g. `['ip', '-V']`). */
-export function datapathSkipReason(probes: string[][]): string | undefined {
+/**
+ * Why a datapath test cannot run here; `probes` are commands that must succeed (by default
+ * iproute2, nftables and ping, which every datapath test needs). Each test names its namespaces
+ * with a prefix of its own, so that removing a killed run's leftovers never touches the live
+ * namespaces of another test running at the same time.
+ */
+export function datapathSkipReason(probes: string[][] = [['ip', '-V'], ['nft', '--version'], ['ping', '-V']]): string | undefined {
   let reason: string | undefined;
   if (process.getuid?.() !== 0) reason = 'datapath tests need root (network namespaces)';
   else {

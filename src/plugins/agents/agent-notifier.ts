@@ -3,15 +3,17 @@
  * server's host) and tells agents what changed, after commit: a network added to or removed from a
  * DHCP agent or deleted, a router to or from an L3 agent (to that agent's host queue), and port changes
  * (fanout `q-agent-notifier-port-update|delete` for L2 agents, `port_update_end` /
- * `port_delete_end` to the DHCP agents of the port's network). A notification that cannot be sent
+ * `port_delete_end` to the DHCP agents of the port's network), and security group changes (fanout
+ * `q-agent-notifier-security_group-update`: rules of groups created or deleted, members of groups
+ * joining, leaving or changing addresses). A notification that cannot be sent
  * is logged and dropped: agents heal it with their periodic full sync.
  */
 import type { Logger } from 'pino';
 import { makeContext } from '../../core/context.js';
 import type { Database } from '../../db/database.js';
-import type { PortRow } from '../../db/schema.js';
+import type { Executor, PortRow } from '../../db/schema.js';
 import type { Ml2Plugin } from '../ml2/ml2-plugin.js';
-import { AGENT_NOTIFIER_API, type AgentNotifierApi } from '../../rpc/apis/agent-notifier-api.js';
+import { AGENT_NOTIFIER_API, SECURITY_GROUP_NOTIFIER_API, type AgentNotifierApi, type SecurityGroupNotifierApi } from '../../rpc/apis/agent-notifier-api.js';
 import { REPORTS_API } from '../../rpc/apis/reports-api.js';
 import { endpoint, RpcClient } from '../../rpc/rpc-api.js';
 import { agentNotifierTopic, DHCP_AGENT, L3_AGENT, PLUGIN, REPORTS } from '../../rpc/topics.js';
@@ -28,6 +30,7 @@ export class AgentNotifier {
   private readonly l3: RpcClient<L3AgentApi>;
   private readonly portUpdates: RpcClient<AgentNotifierApi>;
   private readonly portDeletes: RpcClient<AgentNotifierApi>;
+  private readonly securityGroups: RpcClient<SecurityGroupNotifierApi>;
 
   constructor(
     private readonly transport: RpcTransport,
@@ -37,6 +40,7 @@ export class AgentNotifier {
     this.l3 = new RpcClient(transport, L3_AGENT_API, L3_AGENT);
     this.portUpdates = new RpcClient(transport, AGENT_NOTIFIER_API, agentNotifierTopic('port', 'update'));
     this.portDeletes = new RpcClient(transport, AGENT_NOTIFIER_API, agentNotifierTopic('port', 'delete'));
+    this.securityGroups = new RpcClient(transport, SECURITY_GROUP_NOTIFIER_API, agentNotifierTopic('security_group', 'update'));
   }
 
   /** Serves the agents' requests as host `host`; returns the servers to stop. */
@@ -68,6 +72,22 @@ export class AgentNotifier {
       const hosts = (await agents.scheduler.hosting(trx, 'network', network.id)).map((a) => a.host);
       database.afterCommit(trx, () => void this.networkDeleted(network.id, hosts));
     });
+    // security groups: the agents filtering for a group hear of its rules and of its members
+    const groupsOf = async (db: Executor, portId: string) => (await db.selectFrom('port_security_groups').select('security_group_id').where('port_id', '=', portId).execute()).map((r) => r.security_group_id);
+    const members = (trx: Executor, ids: string[]) => ids.length && database.afterCommit(trx, () => void this.securityGroupsUpdated('security_groups_member_updated', ids));
+    ml2.hooks.securityGroupRulesChanged.push(async (trx, ids) => database.afterCommit(trx, () => void this.securityGroupsUpdated('security_groups_rule_updated', ids)));
+    ml2.hooks.portCreated.push(async (trx, _ctx, _item, port) => void members(trx, await groupsOf(trx, port.id)));
+    ml2.hooks.beforePortDelete.push(async (trx, _ctx, port) => void members(trx, await groupsOf(trx, port.id)));
+    // first, so that it sees the groups before the security group plug-in binds the new ones
+    ml2.hooks.portUpdated.unshift(async (trx, _ctx, changes, port) => {
+      if (!('security_groups' in changes) && !('fixed_ips' in changes)) return;
+      const before = await groupsOf(trx, port.id);
+      database.afterCommit(trx, () => void this.send('security_groups_member_updated', async () => this.securityGroupsUpdated('security_groups_member_updated', [...new Set([...before, ...(await groupsOf(database.db, port.id))])])));
+    });
+  }
+
+  async securityGroupsUpdated(method: keyof SecurityGroupNotifierApi, ids: string[]): Promise<void> {
+    if (ids.length) await this.send(method, () => this.securityGroups.fanout(method, { security_groups: [...ids].sort() }));
   }
 
   private async send(what: string, fn: () => Promise<void>): Promise<void> {

@@ -47,6 +47,8 @@ export interface Ml2Hooks {
   /** Before a port goes. `internal`: deleted by a plug-in (router interface removal, network delete). */
   beforePortDelete: Array<(trx: Executor, ctx: RequestContext, port: PortRow, internal: boolean) => Promise<void>>;
   extendPorts: Array<(trx: Executor, ports: Resource[]) => Promise<void>>;
+  /** After rules of these security groups were created or deleted (the agents' filters follow them). */
+  securityGroupRulesChanged: Array<(trx: Executor, groupIds: string[]) => Promise<void>>;
   /**
    * Checks `availability_zone_hints` of a network or router against the zones agents offer; throws
    * AvailabilityZoneNotFound. With no checker registered (no agents plug-in), every hint is refused.
@@ -92,6 +94,7 @@ export const emptyHooks = (): Ml2Hooks => ({
   portUpdated: [],
   beforePortDelete: [],
   extendPorts: [],
+  securityGroupRulesChanged: [],
   availabilityZones: [],
   routerCreated: [],
   extendRouters: [],

@@ -14,7 +14,7 @@ import type { Database } from '../../db/database.js';
 import { type ListQuery, type ListSpec } from '../../db/repos/listing.js';
 import { bumpRevision, deleteTagsOf, nowStamp, standardValues, tagsOf } from '../../db/repos/standard-attr-repo.js';
 import { bool, dbBool, type Executor } from '../../db/schema.js';
-import { checkQuotas, type Ml2Hooks } from '../ml2/hooks.js';
+import { checkQuotas, runHooks, type Ml2Hooks } from '../ml2/hooks.js';
 import { listPages, type Resource, type ResourcePages, type ResourcePlugin } from '../plugin-api.js';
 import { tagOps } from '../tag-ops.js';
 import { rulesOf, type SecurityGroupRow, type SecurityGroupRuleRow } from './sg-repo.js';
@@ -169,7 +169,9 @@ export class SecurityGroupOps implements ResourcePlugin {
       const used = await trx.selectFrom('port_security_groups').select('port_id').where('security_group_id', '=', id).executeTakeFirst();
       if (used) throw new SecurityGroupInUse({ id });
       await trx.deleteFrom('default_security_groups').where('security_group_id', '=', id).execute();
+      const naming = await trx.selectFrom('security_group_rules').select('security_group_id').where('remote_group_id', '=', id).where('security_group_id', '!=', id).execute();
       await trx.deleteFrom('security_group_rules').where('remote_group_id', '=', id).execute();
+      if (naming.length) await runHooks(this.hooks.securityGroupRulesChanged, trx, [...new Set(naming.map((r) => r.security_group_id))]);
       await trx.deleteFrom('security_group_rules').where('security_group_id', '=', id).execute();
       await trx.deleteFrom('security_group_rbacs').where('object_id', '=', id).execute();
       await deleteTagsOf(trx, 'security_groups', id);

@@ -14,7 +14,7 @@ import type { Database } from '../../db/database.js';
 import { type ListQuery, type ListSpec } from '../../db/repos/listing.js';
 import { bumpRevision, nowStamp } from '../../db/repos/standard-attr-repo.js';
 import type { Executor } from '../../db/schema.js';
-import { checkQuotas, type Ml2Hooks } from '../ml2/hooks.js';
+import { checkQuotas, runHooks, type Ml2Hooks } from '../ml2/hooks.js';
 import { listPages, type Resource, type ResourcePages, type ResourcePlugin } from '../plugin-api.js';
 import { checkRule, normalizedCidr, sameRule, type RuleFields } from './rule-checks.js';
 import type { SecurityGroupRuleRow } from './sg-repo.js';
@@ -115,6 +115,7 @@ export class SecurityGroupRuleOps implements ResourcePlugin {
         await bumpRevision(trx, 'security_groups', groupId);
         out.push(renderRule(row));
       }
+      await runHooks(this.hooks.securityGroupRulesChanged, trx, [...new Set(items.map((i) => i.security_group_id as string))]);
       return out;
     });
   }
@@ -171,6 +172,7 @@ export class SecurityGroupRuleOps implements ResourcePlugin {
       if (!ctx.isAdmin && row.project_id !== ctx.projectId) await this.groups.ownedRow(trx, ctx, row.security_group_id, 'delete_security_group_rule');
       await trx.deleteFrom('security_group_rules').where('id', '=', id).execute();
       await bumpRevision(trx, 'security_groups', row.security_group_id);
+      await runHooks(this.hooks.securityGroupRulesChanged, trx, [row.security_group_id]);
     });
   }
 }

@@ -20,3 +20,15 @@ export type AgentNotifierApi = {
 };
 
 export const AGENT_NOTIFIER_API = defineApi<AgentNotifierApi>({ version: '1.4', since: { port_update: '1.0', port_delete: '1.0', network_delete: '1.0' } });
+
+/**
+ * Server → L2 agents, fanout after commit on `q-agent-notifier-security_group-update` (Neutron's
+ * SecurityGroupAgentRpcApiMixin): the rules of these groups changed, or their members did (a port
+ * joined or left, or its addresses changed). Agents that filter for these groups resync.
+ */
+export type SecurityGroupNotifierApi = {
+  security_groups_rule_updated(args: { security_groups: string[] }): void;
+  security_groups_member_updated(args: { security_groups: string[] }): void;
+};
+
+export const SECURITY_GROUP_NOTIFIER_API = defineApi<SecurityGroupNotifierApi>({ version: '1.1', since: { security_groups_rule_updated: '1.0', security_groups_member_updated: '1.0' } });
