@@ -9,7 +9,7 @@
  */
 import { describe, it, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { execFile, execFileSync } from 'node:child_process';
+import { execFile, execFileSync, spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
@@ -29,7 +29,7 @@ function why(): string | undefined {
   let reason: string | undefined;
   if (process.getuid?.() !== 0) reason = 'the end-to-end tests need root (network namespaces)';
   else {
-    for (const tool of [['ip', '-V'], ['busybox'], ['dnsmasq', '--version']]) {
+    for (const tool of [['ip', '-V'], ['busybox'], ['dnsmasq', '--version'], ['nft', '--version'], ['socat', '-V']]) {
       try {
         sh(...tool);
       } catch {
@@ -184,6 +184,48 @@ describe('end to end: nucleon-lab, nucleon-compute, agents over RabbitMQ, server
       return vmAddress('vm2') === '10.61.0.222';
     });
     assert.ok(await pings('vm1', '10.61.0.222'));
+  });
+
+  it('security groups across hosts: TCP 22 only from the remote group, ICMP per rule, spoofed sources dropped', async () => {
+    const group = async (name: string) => (await api.post('/v2.0/security-groups', { security_group: { name } })).body.security_group;
+    const srv = await group('e2e-srv');
+    const cli = await group('e2e-cli');
+    const other = await group('e2e-other');
+    const rule = async (r: Record<string, unknown>) => {
+      const res = await api.post('/v2.0/security-group-rules', { security_group_rule: { direction: 'ingress', ethertype: 'IPv4', security_group_id: srv.id, ...r } });
+      assert.equal(res.status, 201);
+    };
+    await rule({ protocol: 'tcp', port_range_min: 22, port_range_max: 22, remote_group_id: cli.id });
+    await compute('boot', '--host', 'hv1', '--network', 'net-a', '--security-group', srv.id, 'vmsrv');
+    await compute('boot', '--host', 'hv2', '--network', 'net-a', '--security-group', cli.id, 'vmcli');
+    await compute('boot', '--host', 'hv2', '--network', 'net-a', '--security-group', other.id, 'vmoth');
+    const srvIp = (await portOf('vmsrv')).fixed_ips[0].ip_address as string;
+    // an SSH-like service: one line to whoever connects
+    const listener = spawn('ip', ['netns', 'exec', `${PREFIX}-vm-vmsrv`, 'socat', 'TCP-LISTEN:22,fork,reuseaddr', 'SYSTEM:echo hello'], { stdio: 'ignore' });
+    try {
+      await new Promise((r) => setTimeout(r, 300));
+      const connect = (vm: string) =>
+        run('ip', ['netns', 'exec', `${PREFIX}-vm-${vm}`, 'socat', '-T', '2', '-', `TCP:${srvIp}:22,connect-timeout=2`], { timeout: 10_000 }).then(
+          (r) => r.stdout.trim(),
+          () => 'refused',
+        );
+      assert.equal(await connect('vmcli'), 'hello', 'a member of the remote group reaches port 22 across hosts');
+      assert.equal(await connect('vmoth'), 'refused', 'a VM outside the remote group does not');
+      assert.equal(await pings('vmcli', srvIp), false, 'no ICMP rule yet: ping dropped');
+      await rule({ protocol: 'icmp', remote_ip_prefix: '10.61.0.0/24' });
+      await until('the ICMP rule on hv1', () => pings('vmcli', srvIp));
+      // vmcli sends from an address that is not its own: dropped on its own host
+      await inVm('vmcli', 'ip', 'addr', 'add', '10.61.0.250/24', 'dev', 'eth0');
+      const spoofed = await inVm('vmcli', 'ping', '-c', '2', '-i', '0.2', '-W', '1', '-I', '10.61.0.250', srvIp).then(
+        () => true,
+        () => false,
+      );
+      assert.equal(spoofed, false, 'a spoofed source address is dropped');
+      assert.ok(await pings('vmcli', srvIp), 'its own address still works');
+    } finally {
+      listener.kill();
+    }
+    for (const vm of ['vmsrv', 'vmcli', 'vmoth']) await compute('delete', vm);
   });
 
   it('an agent stopped while things change catches up when started again; the VMs keep working meanwhile', async () => {
