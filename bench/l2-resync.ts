@@ -3,8 +3,9 @@
  * A server in this process (SQLite, in-process bus), one host namespace with N taps already
  * plugged (veth pairs whose other ends sit in one "VMs" namespace), N ports bound to that host on
  * one VXLAN network. Measured, with the agent's notifications stopped: its first full sync on a host
- * that has only the taps (bridge, VXLAN device, N taps joined, N ports reported up), a second one
- * with nothing to do, and one after the bridge and VXLAN device were deleted behind its back. Needs root. Writes bench/results/l2-resync.json.
+ * that has only the taps (bridge, VXLAN device, N taps joined and filtered by their security
+ * groups, N ports reported up), a second one with nothing to do, and one after the bridge, the
+ * VXLAN device and the nftables rules were deleted behind its back. Needs root. Writes bench/results/l2-resync.json.
  *
  *   node --import tsx bench/l2-resync.ts [--ports 500]
  */
@@ -55,6 +56,7 @@ try {
   }
   // the agent goes away (its notifications' syncs finish first), and the host is left with nothing of its
   await runtime.stop();
+  // the host loses what the agent made: bridge, VXLAN device, security group rules (in the bench's namespace only)
   const wipe = () => {
     for (const dev of [`brq${net.id.slice(0, 11)}`, `vxlan-${net['provider:segmentation_id']}`]) {
       try {
@@ -63,6 +65,7 @@ try {
         /* not there */
       }
     }
+    sh('ip', 'netns', 'exec', HOST, 'nft', 'flush', 'ruleset');
   };
   wipe();
   // every tap plugged at once (ip -batch), peers in the VMs namespace
@@ -78,7 +81,7 @@ try {
   const active = (await inject('GET', `/v2.0/ports?network_id=${net.id}&status=ACTIVE&fields=id`)).ports.length;
   result.active_after_first_sync = active;
   await timed('idle_sync');
-  // the host loses its state (the bridge and VXLAN device gone; taps stay plugged): the agent rebuilds it
+  // the host loses its state again (taps stay plugged): the agent rebuilds it
   wipe();
   await timed('rebuild_sync');
   result.target = { first_sync_ms_below: 10_000, met: (result.first_sync as { ms: number }).ms < 10_000 && active === N };

@@ -16,7 +16,7 @@ import { observeL2 } from './l2/observe.js';
 import { desiredL2, planL2, renderL2, tapName, type BoundPort, type L2Mappings, type RemotePort } from './l2/plan.js';
 import { syncDhcp, type DhcpDatapath } from './dhcp/dhcp-agent.js';
 import type { DhcpLayout } from './dhcp/plan.js';
-import { desiredFirewall, groupsOf, planFirewall, renderFirewall, type SecurityGroupInfo } from './l2/firewall.js';
+import { desiredFirewall, groupsOf, planFirewall, renderFirewallBatch, type SecurityGroupInfo } from './l2/firewall.js';
 import { observeFirewall } from './l2/firewall-observe.js';
 import { DHCP_AGENT_API, L3_AGENT_API, SERVER_PLUGIN_API, type ServerPluginApi } from './server-api.js';
 
@@ -251,10 +251,7 @@ export class L2Driver extends BaseDriver implements AgentDriver {
     // security groups on the taps (src/agents/l2/firewall.ts), once the bridges are there
     const info = (await this.server.call('security_group_info_for_devices', { devices: state.ports.map((p) => tapName(p.id)) })) as unknown as SecurityGroupInfo;
     const fw = planFirewall(desiredFirewall(info), await observeFirewall(runner, netns));
-    for (const c of fw) {
-      const { argv, input } = renderFirewall(c, netns);
-      await runner.run(argv, { input });
-    }
+    for (const { argv, input } of renderFirewallBatch(fw, netns)) await runner.run(argv, { input });
     this.groups = groupsOf(info);
     this.lastCommands = cmds.length + fw.length;
     this.ports.clear();

@@ -2,7 +2,7 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import fc from 'fast-check';
-import { applyFirewall, desiredFirewall, emptyFirewallState, nftScript, planFirewall, renderFirewall, type FirewallCommand, type FirewallState, type SecurityGroupInfo } from './firewall.js';
+import { applyFirewall, desiredFirewall, emptyFirewallState, nftScript, planFirewall, renderFirewall, renderFirewallBatch, type FirewallCommand, type FirewallState, type SecurityGroupInfo } from './firewall.js';
 import { egressRules, linkLocal, renderRule, type FilteredPort, type SecurityGroupRule } from './firewall-rules.js';
 import { parseFirewall } from './firewall-observe.js';
 
@@ -132,6 +132,19 @@ describe('security group firewall planner', () => {
     assert.match(lines[lines.length - 1], /^add rule bridge nucleon ingress-tap11111111-11 drop comment "nucleon \d+ [0-9a-f]{16}"$/);
     assert.deepEqual(renderFirewall({ op: 'sysctl', key: 'net.bridge.bridge-nf-call-iptables', value: '1' }, 'hv1').argv, ['ip', 'netns', 'exec', 'hv1', 'sysctl', '-w', 'net.bridge.bridge-nf-call-iptables=1']);
     assert.deepEqual(nftScript({ op: 'del-port', tap: 'tapx', chains: ['egress-tapx'], dispatch: ['egress tapx'] }), ['delete element bridge nucleon egress { "tapx" }', 'delete chain bridge nucleon egress-tapx']);
+  });
+
+  it('runs a whole plan as the sysctls and one nft transaction holding every change in plan order', () => {
+    const cmds = planFirewall(desiredFirewall(host), emptyFirewallState());
+    const batch = renderFirewallBatch(cmds, 'hv1');
+    const sysctls = cmds.filter((c) => c.op === 'sysctl');
+    assert.ok(sysctls.length > 0 && cmds.length > sysctls.length + 2);
+    assert.equal(batch.length, sysctls.length + 1);
+    assert.deepEqual(batch.slice(0, -1).map((b) => b.argv.at(-1)), sysctls.map((c) => `${(c as { key: string }).key}=${(c as { value: string }).value}`));
+    const nft = batch.at(-1)!;
+    assert.deepEqual(nft.argv, ['ip', 'netns', 'exec', 'hv1', 'nft', '-f', '-']);
+    assert.equal(nft.input, `${cmds.flatMap((c) => (c.op === 'sysctl' ? [] : nftScript(c))).join('\n')}\n`);
+    assert.deepEqual(renderFirewallBatch([], 'hv1'), [], 'nothing to do runs nothing');
   });
 
   it('converges from any host state to any wanted state, and then stays put', () => {

@@ -279,6 +279,20 @@ export function renderFirewall(c: FirewallCommand, netns?: string): { argv: stri
   return { argv: [...exec, 'nft', '-f', '-'], input: `${nftScript(c).join('\n')}\n` };
 }
 
+/**
+ * A whole plan as few commands as can be: the sysctls one by one, then every nftables change in
+ * one `nft -f -` transaction, in plan order. The kernel applies it all or nothing, so a failure
+ * leaves the host as it was for the next pass to plan again; and 500 new ports cost one
+ * transaction, not 500 (bench/l2-resync.ts).
+ */
+export function renderFirewallBatch(cmds: FirewallCommand[], netns?: string): Array<{ argv: string[]; input?: string }> {
+  const exec = netns ? ['ip', 'netns', 'exec', netns] : [];
+  const out = cmds.filter((c) => c.op === 'sysctl').map((c) => renderFirewall(c, netns));
+  const script = cmds.flatMap((c) => (c.op === 'sysctl' ? [] : nftScript(c)));
+  if (script.length) out.push({ argv: [...exec, 'nft', '-f', '-'], input: `${script.join('\n')}\n` });
+  return out;
+}
+
 /** The groups a host's filters depend on: its ports' groups and the remote groups of their rules. */
 export function groupsOf(info: SecurityGroupInfo): Set<string> {
   const out = new Set(Object.keys(info.security_groups));
