@@ -11,7 +11,7 @@ import { AGENT_NOTIFIER_API, SECURITY_GROUP_NOTIFIER_API } from '../rpc/apis/age
 import { agentNotifierTopic, DHCP_AGENT, L3_AGENT, METERING_AGENT, PLUGIN } from '../rpc/topics.js';
 import type { RpcTransport } from '../rpc/transport.js';
 import type { AgentDriver } from './agent-runtime.js';
-import type { CommandRunner } from '../linux/runner.js';
+import { DryRunRunner, type CommandRunner } from '../linux/runner.js';
 import { observeL2 } from './l2/observe.js';
 import { desiredL2, planL2, renderL2, tapName, type BoundPort, type L2Mappings, type RemotePort } from './l2/plan.js';
 import { syncDhcp, type DhcpDatapath } from './dhcp/dhcp-agent.js';
@@ -256,7 +256,8 @@ export class L2Driver extends BaseDriver implements AgentDriver {
     this.lastCommands = cmds.length + fw.length;
     this.ports.clear();
     for (const p of state.ports) this.ports.set(p.id, p as unknown as Dict);
-    for (const p of state.ports) {
+    // a dry run tells the servers nothing either
+    for (const p of runner instanceof DryRunRunner ? [] : state.ports) {
       const tap = tapName(p.id);
       if (!taps.has(tap) || this.up.has(p.id)) continue;
       await this.server.call('update_device_up', { device: tap, agent_id: `l2-${this.host}`, host: this.host });

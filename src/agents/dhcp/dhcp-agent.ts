@@ -89,6 +89,8 @@ export async function syncDhcp(server: RpcClient<ServerPluginApi>, host: string,
   const networks: DhcpNetwork[] = [];
   const ports = new Map<string, DhcpPort>();
   const skipped = new Set<string>();
+  // a dry run changes nothing, on the host or on the servers: no DHCP port is made, updated or released
+  const dry = dp.runner instanceof DryRunRunner;
   for (const raw of hosted) {
     const net = raw as unknown as DhcpNetwork;
     const served = servedSubnets(net);
@@ -96,6 +98,11 @@ export async function syncDhcp(server: RpcClient<ServerPluginApi>, host: string,
     const deviceId = dhcpDeviceId(host, net.id);
     let port: DhcpPort | undefined = net.ports.find((p) => p.device_id === deviceId && p.device_owner === 'network:dhcp');
     const ready = port && (port as unknown as Dict)['binding:host_id'] === host && served.every((s) => port!.fixed_ips.some((ip) => ip.subnet_id === s.id));
+    if (!ready && dry) {
+      log.info({ network_id: net.id }, 'dry run: this network has no DHCP port of this host yet; a real sync would ask for one (create_dhcp_port) and serve it');
+      skipped.add(net.id);
+      continue;
+    }
     try {
       if (!ready) {
         const spec = { network_id: net.id, device_id: deviceId, fixed_ips: served.map((s) => ({ subnet_id: s.id })) };
@@ -110,14 +117,14 @@ export async function syncDhcp(server: RpcClient<ServerPluginApi>, host: string,
     networks.push({ ...net, ports: [...net.ports.filter((p) => p.id !== port!.id), port!] });
   }
   const want = desiredDhcp(networks, ports, dp.layout);
-  if (!(dp.runner instanceof DryRunRunner) && networks.length) await letDnsmasqRead(dp.layout.stateDir, log);
+  if (!dry && networks.length) await letDnsmasqRead(dp.layout.stateDir, log);
   const have = await observeDhcp(dp.runner, dp.layout);
   for (const id of skipped) have.delete(id);
   const cmds = planDhcp(want, have);
   await applyDhcp(dp.runner, cmds, dp.netns);
   // a new tap: its port is updated so that the L2 agent hears of it now (Neutron's polls its taps)
   for (const c of cmds) {
-    if (c.op !== 'add-veth') continue;
+    if (c.op !== 'add-veth' || dry) continue;
     const port = [...ports.values()].find((p) => nsDeviceName(p.id) === c.name)!;
     try {
       await server.call('update_dhcp_port', { host, port_id: port.id, port: { port: { 'binding:host_id': host } } });
@@ -126,7 +133,7 @@ export async function syncDhcp(server: RpcClient<ServerPluginApi>, host: string,
     }
   }
   for (const id of have.keys()) {
-    if (want.has(id)) continue;
+    if (want.has(id) || dry) continue;
     try {
       await server.call('release_dhcp_port', { host, network_id: id, device_id: dhcpDeviceId(host, id) });
     } catch (err) {
