@@ -12,9 +12,8 @@ import { parseTransportUrl } from '../rpc/transport-url.js';
 import { ProcessRunner } from '../linux/runner.js';
 import { AgentRuntime, hostOf } from './agent-runtime.js';
 import { driverFor } from './drivers.js';
-import { parseMappings } from './l2/plan.js';
 import { watchTaps } from './l2/tap-watch.js';
-import { dhcpLayout } from './dhcp/dhcp-agent.js';
+import { datapathOf } from './datapath-config.js';
 
 export const AGENT_KINDS = ['l2', 'dhcp', 'l3', 'metering'] as const;
 const TOOLS: Array<[string, string[]]> = [
@@ -50,17 +49,7 @@ export const systemProbe = {
 /** Starts the four agents in this process; resolves to their stop function. */
 export async function startAllInOneAgents(config: Config, transport: RpcTransport, logger: Logger): Promise<() => Promise<void>> {
   const runner = new ProcessRunner(logger.child({ component: 'datapath' }));
-  const netns = config.agent.host_namespace || undefined;
-  const datapath = {
-    runner,
-    netns,
-    localIp: config.vxlan.local_ip,
-    mappings: {
-      interfaces: parseMappings(config.linux_bridge.physical_interface_mappings, 'physical_interface_mappings'),
-      bridges: parseMappings(config.linux_bridge.bridge_mappings, 'bridge_mappings'),
-    },
-    dhcp: dhcpLayout(config),
-  };
+  const datapath = datapathOf(config, runner);
   const runtimes: AgentRuntime[] = [];
   const stops: Array<() => void> = [];
   for (const kind of AGENT_KINDS) {
@@ -68,7 +57,7 @@ export async function startAllInOneAgents(config: Config, transport: RpcTranspor
     const rt = new AgentRuntime({ config, transport, driver: driverFor(kind, transport, hostOf(config), log, datapath), logger: log });
     await rt.start();
     runtimes.push(rt);
-    if (kind === 'l2') stops.push(watchTaps(runner, netns, () => void rt.resync()).stop);
+    if (kind === 'l2') stops.push(watchTaps(runner, datapath.netns, () => void rt.resync()).stop);
   }
   return async () => {
     for (const s of stops) s();

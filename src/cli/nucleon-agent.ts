@@ -14,8 +14,7 @@ import { driverFor } from '../agents/drivers.js';
 import { configFiles } from './args.js';
 import { DryRunRunner, ProcessRunner } from '../linux/runner.js';
 import { watchTaps } from '../agents/l2/tap-watch.js';
-import { parseMappings } from '../agents/l2/plan.js';
-import { dhcpLayout } from '../agents/dhcp/dhcp-agent.js';
+import { datapathOf } from '../agents/datapath-config.js';
 
 async function main(): Promise<void> {
   const argv = process.argv.slice(2);
@@ -30,12 +29,7 @@ async function main(): Promise<void> {
   const dryRun = argv.includes('--dry-run');
   const real = new ProcessRunner(logger);
   const runner = dryRun ? new DryRunRunner(real) : real;
-  const netns = config.agent.host_namespace || undefined;
-  const mappings = {
-    interfaces: parseMappings(config.linux_bridge.physical_interface_mappings, 'physical_interface_mappings'),
-    bridges: parseMappings(config.linux_bridge.bridge_mappings, 'bridge_mappings'),
-  };
-  const datapath = config.agent.datapath || dryRun ? { runner, netns, localIp: config.vxlan.local_ip, mappings, dhcp: dhcpLayout(config) } : undefined;
+  const datapath = config.agent.datapath || dryRun ? datapathOf(config, runner) : undefined;
   if (!datapath) logger.warn('[agent] datapath = false: the agent follows the server but changes nothing on this host');
   const driver = driverFor(kind, transport, hostOf(config), logger, datapath);
   if (dryRun) {
@@ -46,7 +40,7 @@ async function main(): Promise<void> {
   const runtime = new AgentRuntime({ config, transport, driver, logger });
   await runtime.start();
   // a VM's tap appearing or going away in the host is a change to converge at once
-  const taps = kind === 'l2' && datapath ? watchTaps(runner, netns, () => void runtime.resync()) : undefined;
+  const taps = kind === 'l2' && datapath ? watchTaps(runner, datapath.netns, () => void runtime.resync()) : undefined;
   const stop = async () => {
     taps?.stop();
     await runtime.stop();
