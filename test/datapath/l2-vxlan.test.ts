@@ -16,11 +16,27 @@ import { datapathSkipReason, namespaces, removeNamespaces, sh } from '../helpers
 import { sqlite } from '../helpers/dialects.js';
 import { AgentRuntime } from '../../src/agents/agent-runtime.js';
 import { L2Driver } from '../../src/agents/drivers.js';
-import { ProcessRunner } from '../../src/linux/runner.js';
+import { CommandFailed, ProcessRunner, type CommandRunner, type RunOptions, type Watch } from '../../src/linux/runner.js';
 import { loadConfig } from '../../src/config/config.js';
 import { tapName } from '../../src/agents/l2/plan.js';
 
 const PREFIX = `nt${randomBytes(2).toString('hex')}`;
+
+/** The real runner, but the next change matching `failNext` fails once (a command failing mid-plan). */
+class FlakyRunner implements CommandRunner {
+  failNext: RegExp | undefined;
+  constructor(private readonly real: CommandRunner) {}
+  async run(argv: string[], opts: RunOptions = {}): Promise<string> {
+    if (!opts.read && this.failNext?.test(argv.join(' '))) {
+      this.failNext = undefined;
+      throw new CommandFailed(argv, 'injected failure', 1);
+    }
+    return this.real.run(argv, opts);
+  }
+  watch(argv: string[], onLine: (line: string) => void, onExit?: (code: number | null) => void): Watch {
+    return this.real.watch(argv, onLine, onExit);
+  }
+}
 const ns = (n: string) => `${PREFIX}-${n}`;
 /** This run's namespaces, or with `all` those of any killed earlier run (`nt????-hv1`, `…-vm2`). */
 const cleanup = (all = false) => removeNamespaces((n) => (all ? /^nt[0-9a-f]{4}-(hv|vm)\d$/.test(n) : n.startsWith(`${PREFIX}-`)));
@@ -29,6 +45,7 @@ describe('L2 agent datapath: two hosts, VXLAN, two VMs', { skip: datapathSkipRea
   const srv = serverFixture(() => sqlite.create(), { NUCLEON_DEFAULT__AGENT_DOWN_TIME: '75' });
   const runtimes: AgentRuntime[] = [];
   const drivers: L2Driver[] = [];
+  const runners: FlakyRunner[] = [];
   before(async () => {
     cleanup(true);
     await srv.start();
@@ -45,7 +62,9 @@ describe('L2 agent datapath: two hosts, VXLAN, two VMs', { skip: datapathSkipRea
     const logger = pino({ level: process.env.NUCLEON_TEST_LOG ?? 'silent' });
     for (const [h, ip] of [['hv1', '198.51.100.1'], ['hv2', '198.51.100.2']]) {
       const config = loadConfig([], { NUCLEON_DEFAULT__HOST: ns(h), NUCLEON_AGENT__REPORT_INTERVAL: '3600' });
-      const driver = new L2Driver(srv.running.app.transport, ns(h), logger, { runner: new ProcessRunner(logger), netns: ns(h), localIp: ip });
+      const runner = new FlakyRunner(new ProcessRunner(logger));
+      runners.push(runner);
+      const driver = new L2Driver(srv.running.app.transport, ns(h), logger, { runner, netns: ns(h), localIp: ip });
       const rt = new AgentRuntime({ config, transport: srv.running.app.transport, driver, logger });
       await rt.start();
       runtimes.push(rt);
@@ -97,5 +116,16 @@ describe('L2 agent datapath: two hosts, VXLAN, two VMs', { skip: datapathSkipRea
     for (const rt of runtimes) await rt.resync();
     for (const d of drivers) assert.equal(d.lastCommands, 0, 'a second pass with nothing changed runs no command');
     assert.equal((await srv.api.get(`/v2.0/ports/${vms[0].port.id}`)).body.port.status, 'ACTIVE');
+    // hv1 loses its bridge behind the agent's back, and the pass that rebuilds it fails half-way
+    sh('ip', '-n', ns('hv1'), 'link', 'del', br);
+    runners[0].failNext = /link set tap\S+ master/;
+    await runtimes[0].resync();
+    assert.equal(runners[0].failNext, undefined, 'the injected failure happened');
+    assert.ok(!JSON.parse(sh('ip', '-n', ns('hv1'), '-j', 'link', 'show')).find((l: { ifname: string }) => l.ifname === tapName(vms[0].port.id))?.master, 'half-applied: the tap is not joined');
+    // the next pass plans again from what is there and finishes the job
+    await runtimes[0].resync();
+    sh('ip', 'netns', 'exec', vms[0].name, 'ping', '-c', '2', '-i', '0.2', '-W', '2', vms[1].ip);
+    await runtimes[0].resync();
+    assert.equal(drivers[0].lastCommands, 0);
   });
 });

@@ -145,6 +145,15 @@ describe('end to end: nucleon-lab, nucleon-compute, agents over RabbitMQ, server
     assert.ok(await pings('vm1', (await portOf('vm2')).fixed_ips[0].ip_address), 'vm1 on hv1 reaches vm2 on hv2');
     const list = (await compute('list')).stdout;
     assert.match(list, /vm1\s+hv1\s+running/);
+    // a port that another VM uses is refused, and nothing is left of the attempt
+    const taken = (await portOf('vm2')).id;
+    const refused = await compute('boot', '--host', 'hv1', '--port', taken, 'vmdup').then(
+      () => 'it booted',
+      (err: { stderr: string }) => err.stderr,
+    );
+    assert.match(refused, new RegExp(`port ${taken} is in use by device`));
+    assert.ok(!sh('ip', 'netns', 'list').includes(`${PREFIX}-vm-vmdup`));
+    assert.equal((await portOf('vm2'))['binding:host_id'], 'hv2', 'the port is still bound where it was');
   });
 
   it('a VM on another network does not reach them, even with the same addresses', async () => {

@@ -7,8 +7,8 @@ import { desiredL2, planL2 } from './plan.js';
 // `ip -j -d link show` and `bridge -j fdb show` in that namespace, trimmed to the fields read
 const LINKS = [
   {"ifname": "lo", "mtu": 65536},
-  {"ifname": "brqaaaaaaaa-aa", "mtu": 1450, "linkinfo": {"info_kind": "bridge"}},
-  {"ifname": "vxlan-101", "mtu": 1450, "master": "brqaaaaaaaa-aa", "linkinfo": {"info_kind": "vxlan", "info_data": {"id": 101, "local": "192.0.2.1"}}},
+  {"ifname": "brqaaaaaaaa-aa", "flags": ["BROADCAST", "MULTICAST", "UP", "LOWER_UP"], "mtu": 1450, "linkinfo": {"info_kind": "bridge"}},
+  {"ifname": "vxlan-101", "flags": ["BROADCAST", "MULTICAST", "UP", "LOWER_UP"], "mtu": 1450, "master": "brqaaaaaaaa-aa", "linkinfo": {"info_kind": "vxlan", "info_data": {"id": 101, "local": "192.0.2.1"}}},
   {"ifname": "vmside", "mtu": 1500, "linkinfo": {"info_kind": "veth"}},
   {"ifname": "tap11111111-11", "mtu": 1500, "master": "brqaaaaaaaa-aa", "linkinfo": {"info_kind": "veth"}},
 ];
@@ -30,6 +30,16 @@ describe('L2 observer', () => {
     assert.equal(s.masters.get('vxlan-101'), 'brqaaaaaaaa-aa');
     assert.equal(s.masters.has('vmside'), false);
     assert.deepEqual([...s.floods], ['vxlan-101 192.0.2.2']);
+    assert.deepEqual([...s.down], []);
+  });
+
+  it('notices a bridge left down (a pass that failed after making it) and plans to bring it up', () => {
+    const links = LINKS.map((l) => (l.ifname === 'brqaaaaaaaa-aa' ? { ...l, flags: ['BROADCAST', 'MULTICAST'] } : l));
+    const s = parseL2(links, FDB);
+    assert.deepEqual([...s.down], ['brqaaaaaaaa-aa']);
+    const port = { id: '11111111-1111-4111-8111-111111111111', network_id: 'aaaaaaaa-aaaa-4aaa-8aaa-aaaaaaaaaaaa', network_type: 'vxlan', segmentation_id: 101, mtu: 1450 };
+    const want = desiredL2([port], new Set(['tap11111111-11']), '192.0.2.1', new Map([[101, ['192.0.2.1', '192.0.2.2']]]));
+    assert.deepEqual(planL2(want, s), [{ op: 'set-up', name: 'brqaaaaaaaa-aa' }]);
   });
 
   it('that host needs nothing more for its port', () => {

@@ -10,6 +10,7 @@ interface IpLink {
   ifname: string;
   mtu?: number;
   master?: string;
+  flags?: string[];
   linkinfo?: { info_kind?: string; info_data?: { id?: number; local?: string } };
 }
 
@@ -27,11 +28,13 @@ export function parseL2(links: IpLink[], fdb: FdbEntry[], also: ReadonlySet<stri
   const s = emptyL2State();
   for (const l of links) {
     const kind = l.linkinfo?.info_kind;
+    const ours = (kind === 'bridge' && l.ifname.startsWith('brq')) || (kind === 'vxlan' && l.ifname.startsWith('vxlan-'));
     if (kind === 'bridge' && l.ifname.startsWith('brq')) s.bridges.set(l.ifname, { mtu: l.mtu ?? 1500 });
     else if (kind === 'vxlan' && l.ifname.startsWith('vxlan-')) {
       s.vxlans.set(l.ifname, { vni: l.linkinfo?.info_data?.id ?? -1, local: l.linkinfo?.info_data?.local ?? '', mtu: l.mtu ?? 1500 });
       s.masters.set(l.ifname, l.master ?? null);
     }
+    if (ours && !(l.flags ?? []).includes('UP')) s.down.add(l.ifname);
     if (l.ifname.startsWith('tap') || also.has(l.ifname)) s.masters.set(l.ifname, l.master ?? null);
   }
   for (const e of fdb) {

@@ -172,7 +172,7 @@ describe('L2 planner', () => {
       mtu: fc.constantFrom(1450, 1500),
     });
     const arbHave = fc.record({
-      bridges: fc.uniqueArray(fc.record({ net: fc.integer({ min: 0, max: 2 }), mtu: fc.constantFrom(1450, 1500) }), { selector: (b) => b.net }),
+      bridges: fc.uniqueArray(fc.record({ net: fc.integer({ min: 0, max: 2 }), mtu: fc.constantFrom(1450, 1500), up: fc.boolean() }), { selector: (b) => b.net }),
       vxlans: fc.uniqueArray(fc.record({ net: fc.integer({ min: 0, max: 2 }), local: fc.constantFrom(...ips), mtu: fc.constantFrom(1450, 1500) }), { selector: (v) => v.net }),
       taps: fc.uniqueArray(fc.record({ port: fc.integer({ min: 0, max: 3 }), master: fc.option(fc.integer({ min: 0, max: 2 })) }), { selector: (t) => t.port }),
       floods: fc.array(fc.record({ net: fc.integer({ min: 0, max: 2 }), dst: fc.constantFrom(...ips) })),
@@ -182,7 +182,10 @@ describe('L2 planner', () => {
     fc.assert(
       fc.property(arbHave, fc.array(arbPort, { maxLength: 4 }), fc.constantFrom(...ips), arbRemote, (h, ps, local, rs) => {
         const have = emptyL2State();
-        for (const b of h.bridges) have.bridges.set(`brq${nets[b.net].slice(0, 11)}`, { mtu: b.mtu });
+        for (const b of h.bridges) {
+          have.bridges.set(`brq${nets[b.net].slice(0, 11)}`, { mtu: b.mtu });
+          if (!b.up) have.down.add(`brq${nets[b.net].slice(0, 11)}`); // left down by a pass that failed
+        }
         for (const v of h.vxlans) {
           have.vxlans.set(`vxlan-${100 + v.net}`, { vni: 100 + v.net, local: v.local, mtu: v.mtu });
           have.masters.set(`vxlan-${100 + v.net}`, null);
@@ -220,6 +223,7 @@ describe('L2 planner', () => {
         for (const [dev, master] of want.masters) assert.equal(after.masters.get(dev), master);
         assert.deepEqual(after.floods, want.floods);
         assert.deepEqual(after.fdb, want.fdb);
+        for (const name of [...want.bridges.keys(), ...want.vxlans.keys()]) assert.ok(!after.down.has(name), `${name} is up`);
       }),
       { numRuns: 300 },
     );

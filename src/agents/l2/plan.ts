@@ -30,6 +30,8 @@ export interface L2HostState {
   floods: Set<string>;
   /** Unicast entries toward remote ports: `<vxlan device> <mac> <remote tunnel IP>`. */
   fdb: Set<string>;
+  /** Our bridges and VXLAN devices that are administratively down (made by a pass that failed before `set-up`). */
+  down: Set<string>;
 }
 
 export type L2Command =
@@ -83,7 +85,7 @@ export const tapName = (portId: string) => `tap${portId.slice(0, 11)}`;
 export const vxlanName = (vni: number) => `vxlan-${vni}`;
 const OWNED = /^(brq|vxlan-)/;
 
-export const emptyL2State = (): L2HostState => ({ bridges: new Map(), vxlans: new Map(), masters: new Map(), floods: new Set(), fdb: new Set() });
+export const emptyL2State = (): L2HostState => ({ bridges: new Map(), vxlans: new Map(), masters: new Map(), floods: new Set(), fdb: new Set(), down: new Set() });
 
 /**
  * What the host should have. `taps`: the taps present on the host (a port whose tap is not
@@ -143,7 +145,10 @@ export function planL2(want: L2HostState, have: L2HostState): L2Command[] {
     if (!cur) {
       cmds.push({ op: 'add-bridge', name, mtu: br.mtu });
       up.push(name);
-    } else if (cur.mtu !== br.mtu) cmds.push({ op: 'set-mtu', name, mtu: br.mtu });
+    } else {
+      if (cur.mtu !== br.mtu) cmds.push({ op: 'set-mtu', name, mtu: br.mtu });
+      if (have.down.has(name)) up.push(name);
+    }
   }
   for (const [name, vx] of sorted(want.vxlans)) {
     const cur = have.vxlans.get(name);
@@ -154,7 +159,10 @@ export function planL2(want: L2HostState, have: L2HostState): L2Command[] {
     if (!cur || recreate.has(name)) {
       cmds.push({ op: 'add-vxlan', name, vni: vx.vni, local: vx.local, mtu: vx.mtu });
       up.push(name);
-    } else if (cur.mtu !== vx.mtu) cmds.push({ op: 'set-mtu', name, mtu: vx.mtu });
+    } else {
+      if (cur.mtu !== vx.mtu) cmds.push({ op: 'set-mtu', name, mtu: vx.mtu });
+      if (have.down.has(name)) up.push(name);
+    }
   }
   for (const [dev, master] of sorted(want.masters)) {
     const fresh = recreate.has(dev) || !have.masters.has(dev);
@@ -186,17 +194,19 @@ export function planL2(want: L2HostState, have: L2HostState): L2Command[] {
 
 /** What the commands do to a host, as a model (for tests and dry runs): the state after them. */
 export function applyL2(state: L2HostState, cmds: L2Command[]): L2HostState {
-  const s: L2HostState = { bridges: new Map(state.bridges), vxlans: new Map(state.vxlans), masters: new Map(state.masters), floods: new Set(state.floods), fdb: new Set(state.fdb) };
+  const s: L2HostState = { bridges: new Map(state.bridges), vxlans: new Map(state.vxlans), masters: new Map(state.masters), floods: new Set(state.floods), fdb: new Set(state.fdb), down: new Set(state.down) };
   for (const c of cmds) {
     switch (c.op) {
       case 'add-bridge':
         if (s.bridges.has(c.name)) throw new Error(`${c.name} exists`);
         s.bridges.set(c.name, { mtu: c.mtu });
+        s.down.add(c.name);
         break;
       case 'add-vxlan':
         if (s.vxlans.has(c.name)) throw new Error(`${c.name} exists`);
         s.vxlans.set(c.name, { vni: c.vni, local: c.local, mtu: c.mtu });
         s.masters.set(c.name, null);
+        s.down.add(c.name);
         break;
       case 'set-mtu': {
         const link = s.bridges.get(c.name) ?? s.vxlans.get(c.name);
@@ -210,6 +220,7 @@ export function applyL2(state: L2HostState, cmds: L2Command[]): L2HostState {
         s.masters.set(c.name, c.master);
         break;
       case 'set-up':
+        s.down.delete(c.name);
         break;
       case 'add-flood':
         if (!s.vxlans.has(c.dev)) throw new Error(`no ${c.dev}`);
@@ -230,6 +241,7 @@ export function applyL2(state: L2HostState, cmds: L2Command[]): L2HostState {
         s.bridges.delete(c.name);
         s.vxlans.delete(c.name);
         s.masters.delete(c.name);
+        s.down.delete(c.name);
         for (const [dev, m] of s.masters) if (m === c.name) s.masters.set(dev, null);
         for (const f of [...s.floods]) if (f.startsWith(`${c.name} `)) s.floods.delete(f);
         for (const f of [...s.fdb]) if (f.startsWith(`${c.name} `)) s.fdb.delete(f);
