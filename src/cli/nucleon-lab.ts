@@ -3,16 +3,21 @@
  * nucleon-lab: a simulated multi-host cloud on one machine (src/lab/lab.ts), for trying Nucleon
  * and for the end-to-end tests. Needs root and iproute2; touches nothing outside its namespaces.
  *
- *   nucleon-lab up [--prefix lab] [--hosts hv1,hv2] [--network-node net1] [--transport rabbit]
+ *   nucleon-lab up [--prefix lab] [--hosts hv1,hv2] [--network-node net1] [--transport rabbit|inproc]
  *                  [--transport-url rabbit://guest:guest@127.0.0.1:5672/] [--report-interval 5]
  *                  [--url http://127.0.0.1:9696] [--state-dir /run/nucleon-lab/<prefix>]
+ *   (--transport inproc: no broker; this process also runs a server on --url, SQLite under the
+ *    state directory, with every host's agents, until Ctrl-C or `nucleon-lab down`)
  *   nucleon-lab status [--prefix lab] [--url …]
  *   nucleon-lab down [--prefix lab]
  */
 import { parseArgs } from 'node:util';
 import pino from 'pino';
 import { ProcessRunner } from '../linux/runner.js';
-import { labDown, labStateDir, labStatus, labUp, preflight } from '../lab/lab.js';
+import fs from 'node:fs';
+import path from 'node:path';
+import { labDown, labStateDir, labStatus, labUp, preflight, saveLab } from '../lab/lab.js';
+import { runLabInProcess } from '../lab/inproc.js';
 import { apiClient } from '../compute/api-client.js';
 
 const USAGE = `usage: nucleon-lab up [--prefix P] [--hosts hv1,hv2] [--network-node net1] [--transport rabbit|inproc]
@@ -67,9 +72,8 @@ async function main(): Promise<number> {
     }
     return s.agents.every((a) => a.running) ? 0 : 1;
   }
-  if (values.transport !== 'rabbit') {
-    throw new Error("--transport inproc: the in-process bus only joins components of one process, and the lab's agents are processes of their own; use --transport rabbit");
-  }
+  if (values.transport !== 'rabbit' && values.transport !== 'inproc') throw new Error(`--transport ${values.transport}: rabbit or inproc`);
+  const inproc = values.transport === 'inproc';
   const hosts = String(values.hosts)
     .split(',')
     .map((h) => h.trim())
@@ -78,11 +82,12 @@ async function main(): Promise<number> {
     prefix,
     hypervisors: hosts,
     networkNode: values['network-node'] as string,
-    transportUrl: values['transport-url'] as string,
+    transportUrl: inproc ? 'inproc://' : (values['transport-url'] as string),
     stateDir,
     reportInterval: Number(values['report-interval']),
   };
   await preflight(opts, run);
+  if (inproc) return upInProcess(opts, run, say, new URL(values.url as string));
   try {
     const state = await labUp(opts, run, say);
     const expected = state.agents.length;
@@ -109,6 +114,33 @@ async function main(): Promise<number> {
     await labDown(run, prefix, stateDir, say).catch(() => undefined);
     return 1;
   }
+}
+
+/** The lab, a server and all its agents in this process, until a signal takes it all down. */
+async function upInProcess(opts: Parameters<typeof labUp>[0], run: ProcessRunner, say: (l: string) => void, url: URL): Promise<number> {
+  const state = await labUp(opts, run, say);
+  fs.mkdirSync(path.join(opts.stateDir, 'logs'), { recursive: true });
+  const logger = pino({ level: 'info' }, pino.destination({ dest: path.join(opts.stateDir, 'logs', 'lab.log'), sync: false }));
+  let lab: Awaited<ReturnType<typeof runLabInProcess>>;
+  try {
+    lab = await runLabInProcess(state, { host: url.hostname, port: Number(url.port || 9696) }, logger);
+  } catch (err) {
+    process.stderr.write(`nucleon-lab: ${(err as Error).message}\nremoving what was made\n`);
+    await labDown(run, opts.prefix, opts.stateDir, say).catch(() => undefined);
+    return 1;
+  }
+  saveLab(state);
+  say(`server on ${url.origin} with ${state.agents.length} agents in this process (logs: ${opts.stateDir}/logs/lab.log)`);
+  say(`lab '${opts.prefix}' is up; boot VMs with: nucleon-compute --lab ${opts.prefix} --url ${url.origin} boot --host ${opts.hypervisors[0]} --network NET NAME`);
+  say('Ctrl-C (or nucleon-lab down) takes it down');
+  await new Promise<void>((resolve) => {
+    process.once('SIGINT', resolve);
+    process.once('SIGTERM', resolve);
+  });
+  await lab.stop();
+  logger.flush();
+  await labDown(run, opts.prefix, opts.stateDir, say);
+  return 0;
 }
 
 main().then(

@@ -21,6 +21,7 @@ export interface LabOptions {
   prefix: string;
   hypervisors: string[];
   networkNode: string;
+  /** `rabbit://…`: agents are processes of their own; `inproc://`: the caller runs them (and a server) in its own process. */
   transportUrl: string;
   stateDir: string;
   reportInterval: number;
@@ -51,6 +52,10 @@ export const labStateDir = (prefix: string) => `/run/nucleon-lab/${prefix}`;
 export const hostNamespace = (prefix: string, host: string) => `${prefix}-${host}`;
 export const vmNamespace = (prefix: string, vm: string) => `${prefix}-vm-${vm}`;
 
+export function saveLab(state: LabState): void {
+  fs.writeFileSync(path.join(state.stateDir, 'lab.json'), `${JSON.stringify(state, null, 2)}\n`);
+}
+
 export function readLab(prefix: string, stateDir = labStateDir(prefix)): LabState | undefined {
   try {
     return JSON.parse(fs.readFileSync(path.join(stateDir, 'lab.json'), 'utf8')) as LabState;
@@ -66,9 +71,7 @@ export function checkOptions(o: LabOptions): void {
   for (const h of all) if (!HOST_RE.test(h)) throw new Error(`host '${h}': 1-11 lower-case letters and digits, starting with a letter`);
   if (new Set(all).size !== all.length) throw new Error('host names must differ');
   if (all.length > 200) throw new Error('at most 200 hosts');
-  if (!/^rabbit:\/\//.test(o.transportUrl)) {
-    throw new Error('the lab runs each agent as a process of its own, so they meet the servers over RabbitMQ: give --transport rabbit (--transport-url rabbit://…)');
-  }
+  if (!/^(rabbit:\/\/|inproc:\/\/$)/.test(o.transportUrl)) throw new Error(`transport '${o.transportUrl}': rabbit://… (agents as processes) or inproc:// (one process)`);
 }
 
 /** The agent entry point beside this module (`.ts` under tsx, `.js` when compiled), and how to run it. */
@@ -99,6 +102,12 @@ function agentConfig(o: LabOptions, host: string, ip: string, role: 'compute' | 
   ].join('\n');
 }
 
+/** The agents each host gets: all four on the network node, the L2 agent on a hypervisor. */
+export const agentKinds = (role: 'compute' | 'network'): LabAgent['kind'][] => (role === 'network' ? ['l2', 'dhcp', 'l3', 'metering'] : ['l2']);
+
+/** Where a lab host's agent configuration is. */
+export const hostConfigPath = (stateDir: string, host: string) => path.join(stateDir, `${host}.ini`);
+
 /** Starts one agent process of a lab host, detached, logging to the lab's state directory. */
 export function startAgent(o: Pick<LabOptions, 'stateDir'>, host: string, kind: LabAgent['kind'], config: string): LabAgent {
   const log = path.join(o.stateDir, 'logs', `${host}-${kind}.log`);
@@ -125,7 +134,7 @@ export async function labUp(o: LabOptions, run: CommandRunner, say: (line: strin
   fs.mkdirSync(o.stateDir, { recursive: true });
   const underlay = `${o.prefix}-underlay`;
   const state: LabState = { prefix: o.prefix, stateDir: o.stateDir, transportUrl: o.transportUrl, hosts: {}, agents: [], outside: { namespace: `${o.prefix}-outside`, ip: '203.0.113.1/24' } };
-  const save = () => fs.writeFileSync(path.join(o.stateDir, 'lab.json'), `${JSON.stringify(state, null, 2)}\n`);
+  const save = () => saveLab(state);
   save();
   await run.run(['ip', 'netns', 'add', underlay]);
   await run.run(['ip', '-n', underlay, 'link', 'add', 'br-ul', 'type', 'bridge']);
@@ -155,10 +164,10 @@ export async function labUp(o: LabOptions, run: CommandRunner, say: (line: strin
   await run.run(['ip', '-n', net, 'link', 'set', 'ext0', 'up']);
   say(`outside world: namespace ${out} (${state.outside.ip}), linked to ${o.networkNode} as ext0`);
   for (const [host, role] of hosts) {
-    const kinds: LabAgent['kind'][] = role === 'network' ? ['l2', 'dhcp', 'l3', 'metering'] : ['l2'];
-    const conf = path.join(o.stateDir, `${host}.ini`);
+    const conf = hostConfigPath(o.stateDir, host);
     fs.writeFileSync(conf, agentConfig(o, host, state.hosts[host].underlayIp, role));
-    for (const kind of kinds) {
+    if (o.transportUrl === 'inproc://') continue; // the caller runs them
+    for (const kind of agentKinds(role)) {
       const agent = startAgent(o, host, kind, conf);
       state.agents.push(agent);
       save();
@@ -210,9 +219,10 @@ async function stopProcesses(pids: number[]): Promise<void> {
 export async function labDown(run: CommandRunner, prefix: string, stateDir: string, say: (line: string) => void): Promise<void> {
   if (!PREFIX_RE.test(prefix)) throw new Error(`--prefix '${prefix}': 1-10 lower-case letters and digits, starting with a letter`);
   const state = readLab(prefix, stateDir);
-  const agents = (state?.agents ?? []).map((a) => a.pid);
+  // an in-process lab taking itself down must not signal itself
+  const agents = [...new Set((state?.agents ?? []).map((a) => a.pid))].filter((pid) => pid !== process.pid);
   await stopProcesses([...new Set([...agents, ...processesMentioning(`${stateDir}/`)])]);
-  if (agents.length) say(`stopped ${agents.length} agents`);
+  if (agents.length) say(`stopped ${agents.length} agent process${agents.length > 1 ? 'es' : ''}`);
   const namespaces = await labNamespaces(run, prefix);
   for (const ns of namespaces) {
     const pids = (await run.run(['ip', 'netns', 'pids', ns], { read: true })).split('\n').filter(Boolean).map(Number);

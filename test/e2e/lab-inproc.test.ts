@@ -1,0 +1,64 @@
+/**
+ * `nucleon-lab up --transport inproc`: the lab without a broker, a server and every host's agents
+ * in the lab's own process. Two VMs on two hypervisors get their leases and ping each other;
+ * stopping the lab process takes everything down. Needs root (CI runs it).
+ */
+import { describe, it, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { execFile, spawn, type ChildProcess } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import path from 'node:path';
+import { promisify } from 'node:util';
+import { freePort, ROOT } from '../helpers/server.js';
+import { datapathSkipReason, namespaces, removeNamespaces } from '../helpers/netns.js';
+
+const run = promisify(execFile);
+const PREFIX = `ei${randomBytes(2).toString('hex')}`;
+const cli = (name: string) => [process.execPath, '--import', 'tsx', path.join(ROOT, `src/cli/${name}.ts`)];
+
+describe('nucleon-lab --transport inproc: one process, no broker', { skip: datapathSkipReason([['ip', '-V'], ['nft', '--version'], ['dnsmasq', '--version'], ['busybox', 'udhcpc', '--help']]) }, () => {
+  let lab: ChildProcess;
+  let url: string;
+  let out = '';
+  before(async () => {
+    removeNamespaces((n) => /^ei[0-9a-f]{4}-/.test(n));
+    url = `http://127.0.0.1:${await freePort()}`;
+    const [cmd, ...args] = cli('nucleon-lab');
+    lab = spawn(cmd, [...args, 'up', '--prefix', PREFIX, '--transport', 'inproc', '--url', url], { stdio: ['ignore', 'pipe', 'pipe'] });
+    lab.stdout?.on('data', (d) => (out += d));
+    lab.stderr?.on('data', (d) => (out += d));
+    for (let i = 0; !out.includes('is up'); i++) {
+      assert.ok(i < 300 && lab.exitCode === null, `the lab comes up: ${out}`);
+      await new Promise((r) => setTimeout(r, 100));
+    }
+  });
+  after(async () => {
+    if (lab.exitCode === null) {
+      lab.kill('SIGTERM');
+      await new Promise((r) => lab.once('exit', r));
+    }
+    removeNamespaces((n) => n.startsWith(`${PREFIX}-`));
+  });
+
+  it('serves VMs on two hypervisors, then leaves nothing when stopped', async () => {
+    const api = async (method: string, p: string, body?: unknown) => (await fetch(`${url}${p}`, { method, body: body === undefined ? undefined : JSON.stringify(body), headers: { 'content-type': 'application/json' } })).json();
+    assert.equal((await api('GET', '/v2.0/agents?alive=true')).agents.length, 6);
+    const net = (await api('POST', '/v2.0/networks', { network: { name: 'inproc' } })).network;
+    await api('POST', '/v2.0/subnets', { subnet: { network_id: net.id, cidr: '10.66.0.0/24', ip_version: 4 } });
+    const [cmd, ...args] = cli('nucleon-compute');
+    const compute = (...a: string[]) => run(cmd, [...args, '--lab', PREFIX, '--url', url, ...a], { timeout: 90_000 });
+    await compute('boot', '--host', 'hv1', '--network', 'inproc', 'vm1');
+    await compute('boot', '--host', 'hv2', '--network', 'inproc', 'vm2');
+    const ports = (await api('GET', `/v2.0/ports?network_id=${net.id}&device_owner=compute:nova`)).ports as Array<{ name: string; fixed_ips: Array<{ ip_address: string }> }>;
+    const vm2 = ports.find((p) => p.name === 'vm2')!.fixed_ips[0].ip_address;
+    await compute('console', 'vm1', '--', 'ping', '-c', '2', '-i', '0.2', '-W', '2', vm2);
+    lab.kill('SIGTERM');
+    await new Promise((r) => lab.once('exit', r));
+    assert.equal(lab.exitCode, 0, out);
+    assert.deepEqual(
+      namespaces().filter((n) => n.startsWith(`${PREFIX}-`)),
+      [],
+      'every namespace of the lab is gone',
+    );
+  });
+});
