@@ -1,6 +1,7 @@
 /**
  * `nucleon-lab up --transport inproc`: the lab without a broker, a server and every host's agents
- * in the lab's own process. Two VMs on two hypervisors get their leases and ping each other;
+ * in the lab's own process. Two VMs on two hypervisors get their leases (IPv4, and DHCPv6 for one)
+ * and ping each other;
  * stopping the lab process takes everything down. Needs root (CI runs it).
  */
 import { describe, it, before, after } from 'node:test';
@@ -9,6 +10,8 @@ import { execFile, spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import path from 'node:path';
 import { promisify } from 'node:util';
+import fs from 'node:fs';
+import os from 'node:os';
 import { freePort, ROOT } from '../helpers/server.js';
 import { datapathSkipReason, namespaces, removeNamespaces } from '../helpers/netns.js';
 
@@ -16,7 +19,7 @@ const run = promisify(execFile);
 const PREFIX = `ei${randomBytes(2).toString('hex')}`;
 const cli = (name: string) => [process.execPath, '--import', 'tsx', path.join(ROOT, `src/cli/${name}.ts`)];
 
-describe('nucleon-lab --transport inproc: one process, no broker', { skip: datapathSkipReason([['ip', '-V'], ['nft', '--version'], ['dnsmasq', '--version'], ['busybox', 'udhcpc', '--help']]) }, () => {
+describe('nucleon-lab --transport inproc: one process, no broker', { skip: datapathSkipReason([['ip', '-V'], ['nft', '--version'], ['dnsmasq', '--version'], ['busybox', 'udhcpc', '--help'], ['dhclient', '--version']]) }, () => {
   let lab: ChildProcess;
   let url: string;
   let out = '';
@@ -45,6 +48,7 @@ describe('nucleon-lab --transport inproc: one process, no broker', { skip: datap
     assert.equal((await api('GET', '/v2.0/agents?alive=true')).agents.length, 6);
     const net = (await api('POST', '/v2.0/networks', { network: { name: 'inproc' } })).network;
     await api('POST', '/v2.0/subnets', { subnet: { network_id: net.id, cidr: '10.66.0.0/24', ip_version: 4 } });
+    const v6 = (await api('POST', '/v2.0/subnets', { subnet: { network_id: net.id, cidr: 'fd00:66::/64', ip_version: 6, ipv6_address_mode: 'dhcpv6-stateful', ipv6_ra_mode: 'dhcpv6-stateful' } })).subnet;
     const [cmd, ...args] = cli('nucleon-compute');
     const compute = (...a: string[]) => run(cmd, [...args, '--lab', PREFIX, '--url', url, ...a], { timeout: 90_000 });
     await compute('boot', '--host', 'hv1', '--network', 'inproc', 'vm1');
@@ -52,6 +56,22 @@ describe('nucleon-lab --transport inproc: one process, no broker', { skip: datap
     const ports = (await api('GET', `/v2.0/ports?network_id=${net.id}&device_owner=compute:nova`)).ports as Array<{ name: string; fixed_ips: Array<{ ip_address: string }> }>;
     const vm2 = ports.find((p) => p.name === 'vm2')!.fixed_ips[0].ip_address;
     await compute('console', 'vm1', '--', 'ping', '-c', '2', '-i', '0.2', '-W', '2', vm2);
+    // DHCPv6 (stateful) from the same dnsmasq: ISC dhclient, with a script that changes nothing, records the offer
+    const want6 = ports.find((p) => p.name === 'vm1')!.fixed_ips.find((i) => i.ip_address.includes(':'))!.ip_address;
+    assert.ok(want6.startsWith('fd00:66:'), `the port has an address on ${v6.cidr}`);
+    const lease = path.join(os.tmpdir(), `${PREFIX}-v6.lease`);
+    // (until the VM's link-local address has passed duplicate address detection, dhclient -1 gives up at once)
+    for (let i = 0; ; i++) {
+      const ok = await compute('console', 'vm1', '--', 'dhclient', '-6', '-1', '-sf', '/bin/true', '-lf', lease, '-pf', `${lease}.pid`, 'eth0').then(
+        () => true,
+        () => false,
+      );
+      if (ok) break;
+      assert.ok(i < 10, 'dhclient -6 gets a lease');
+      await new Promise((r) => setTimeout(r, 500));
+    }
+    assert.match(fs.readFileSync(lease, 'utf8'), new RegExp(`iaaddr ${want6.replace(/:/g, ':')} \\{`), 'the API\'s IPv6 address, offered by DHCPv6');
+    fs.rmSync(lease, { force: true });
     lab.kill('SIGTERM');
     await new Promise((r) => lab.once('exit', r));
     assert.equal(lab.exitCode, 0, out);
