@@ -34,8 +34,12 @@ abstract class BaseDriver {
     this.server = new RpcClient(transport, SERVER_PLUGIN_API, PLUGIN);
   }
 
-  /** Keeps `item` unless an item with a newer revision was seen. */
+  /** Keeps `item` unless it is not a resource at all (logged) or an item with a newer revision was seen. */
   protected fresh(type: string, item: Dict): boolean {
+    if (typeof item !== 'object' || item === null || typeof item.id !== 'string') {
+      this.log.warn({ type, item }, 'malformed notification dropped');
+      return false;
+    }
     const rev = Number(item.revision_number ?? 0);
     const ok = this.revisions.accept(type, String(item.id), rev);
     if (!ok) this.log.debug({ type, id: item.id, revision: rev }, 'stale notification dropped');

@@ -19,6 +19,9 @@ import { L2Driver } from '../../src/agents/drivers.js';
 import { CommandFailed, ProcessRunner, type CommandRunner, type RunOptions, type Watch } from '../../src/linux/runner.js';
 import { loadConfig } from '../../src/config/config.js';
 import { tapName } from '../../src/agents/l2/plan.js';
+import { RpcClient } from '../../src/rpc/rpc-api.js';
+import { AGENT_NOTIFIER_API, SECURITY_GROUP_NOTIFIER_API } from '../../src/rpc/apis/agent-notifier-api.js';
+import { agentNotifierTopic } from '../../src/rpc/topics.js';
 
 const PREFIX = `nt${randomBytes(2).toString('hex')}`;
 
@@ -116,6 +119,19 @@ describe('L2 agent datapath: two hosts, VXLAN, two VMs', { skip: datapathSkipRea
     for (const rt of runtimes) await rt.resync();
     for (const d of drivers) assert.equal(d.lastCommands, 0, 'a second pass with nothing changed runs no command');
     assert.equal((await srv.api.get(`/v2.0/ports/${vms[0].port.id}`)).body.port.status, 'ACTIVE');
+    // malformed, stale and out-of-order notifications: dropped or harmless, the agents keep working
+    const ports = new RpcClient(srv.running.app.transport, AGENT_NOTIFIER_API, agentNotifierTopic('port', 'update'));
+    const deletes = new RpcClient(srv.running.app.transport, AGENT_NOTIFIER_API, agentNotifierTopic('port', 'delete'));
+    const groups = new RpcClient(srv.running.app.transport, SECURITY_GROUP_NOTIFIER_API, agentNotifierTopic('security_group', 'update'));
+    await ports.fanout('port_update', { port: null } as never);
+    await ports.fanout('port_update', { port: 'nonsense' } as never);
+    await ports.fanout('port_update', { port: { ...vms[0].port, id: vms[0].port.id as string, revision_number: 0, 'binding:host_id': 'elsewhere' }, network_type: 'vxlan', segmentation_id: 1, physical_network: null });
+    await deletes.fanout('port_delete', { port_id: 42 } as never);
+    await groups.fanout('security_groups_member_updated', { security_groups: 'x' } as never);
+    await new Promise((r) => setTimeout(r, 300));
+    for (const rt of runtimes) await rt.resync();
+    for (const d of drivers) assert.equal(d.lastCommands, 0, 'nothing changed for them');
+    sh('ip', 'netns', 'exec', vms[0].name, 'ping', '-c', '1', '-W', '2', vms[1].ip);
     // hv1 loses its bridge behind the agent's back, and the pass that rebuilds it fails half-way
     sh('ip', '-n', ns('hv1'), 'link', 'del', br);
     runners[0].failNext = /link set tap\S+ master/;
