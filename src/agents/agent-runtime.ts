@@ -25,6 +25,8 @@ export interface AgentDriver {
   onChange?: () => void;
   /** What it serves: topic (host-specific when `server` is the host) → endpoints. */
   served(host: string): Array<{ topic: string; server: string; endpoints: Endpoint[] }>;
+  /** Starts following the host itself (the kernel's events), calling `onChange` for a sync; stopped with the agent. */
+  watchHost?(onChange: () => void): { stop(): void };
 }
 
 export interface AgentRuntimeOptions {
@@ -46,6 +48,7 @@ export class AgentRuntime {
   private syncing: Promise<void> | undefined;
   private resyncWanted = false;
   private removeReconnect: (() => void) | undefined;
+  private hostWatch: { stop(): void } | undefined;
   /** Status of the last heartbeat the server answered ('new', 'alive', 'revived'), for logs and tests. */
   lastStatus: string | undefined;
   /** Completed full syncs. */
@@ -65,6 +68,7 @@ export class AgentRuntime {
   async start(): Promise<void> {
     const { driver, transport, config } = this.opts;
     for (const s of driver.served(this.host)) this.servers.push(await transport.serve({ topic: s.topic, server: s.server }, s.endpoints));
+    this.hostWatch = driver.watchHost?.(() => void this.resync());
     this.removeReconnect = transport.onReconnect(() => {
       this.log.warn('reconnected to the message broker: full sync (notifications may have been missed)');
       void this.resync();
@@ -127,6 +131,7 @@ export class AgentRuntime {
     for (const t of this.timers) clearInterval(t);
     this.timers = [];
     this.removeReconnect?.();
+    this.hostWatch?.stop();
     for (const s of this.servers) await s.stop();
     this.servers = [];
     await this.syncing;

@@ -12,7 +12,6 @@ import { parseTransportUrl } from '../rpc/transport-url.js';
 import { ProcessRunner } from '../linux/runner.js';
 import { AgentRuntime, hostOf } from './agent-runtime.js';
 import { driverFor } from './drivers.js';
-import { watchTaps } from './l2/tap-watch.js';
 import { datapathOf } from './datapath-config.js';
 
 export const AGENT_KINDS = ['l2', 'dhcp', 'l3', 'metering'] as const;
@@ -51,16 +50,13 @@ export async function startAllInOneAgents(config: Config, transport: RpcTranspor
   const runner = new ProcessRunner(logger.child({ component: 'datapath' }));
   const datapath = datapathOf(config, runner);
   const runtimes: AgentRuntime[] = [];
-  const stops: Array<() => void> = [];
   for (const kind of AGENT_KINDS) {
     const log = logger.child({ agent: kind });
     const rt = new AgentRuntime({ config, transport, driver: driverFor(kind, transport, hostOf(config), log, datapath), logger: log });
     await rt.start();
     runtimes.push(rt);
-    if (kind === 'l2') stops.push(watchTaps(runner, datapath.netns, () => void rt.resync()).stop);
   }
   return async () => {
-    for (const s of stops) s();
     for (const rt of runtimes) await rt.stop();
   };
 }

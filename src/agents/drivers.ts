@@ -13,6 +13,7 @@ import type { RpcTransport } from '../rpc/transport.js';
 import type { AgentDriver } from './agent-runtime.js';
 import { DryRunRunner, type CommandRunner } from '../linux/runner.js';
 import { observeL2 } from './l2/observe.js';
+import { watchTaps } from './l2/tap-watch.js';
 import { desiredL2, planL2, renderL2, tapName, type BoundPort, type L2Mappings, type RemotePort } from './l2/plan.js';
 import { syncDhcp, type DhcpDatapath } from './dhcp/dhcp-agent.js';
 import type { DhcpLayout } from './dhcp/plan.js';
@@ -201,7 +202,8 @@ export class L3Driver extends BaseDriver implements AgentDriver {
 export class L2Driver extends BaseDriver implements AgentDriver {
   readonly kind = 'l2' as const;
   readonly ports = new Map<string, Dict>();
-  private readonly up = new Set<string>();
+  /** Whether each bound port's tap was there at the last report to the servers. */
+  private readonly plugged = new Map<string, boolean>();
   /** The security groups the host's filters depend on (the ports' groups and their rules' remote groups). */
   private groups = new Set<string>();
   private syncing = false;
@@ -260,14 +262,17 @@ export class L2Driver extends BaseDriver implements AgentDriver {
     this.lastCommands = cmds.length + fw.length;
     this.ports.clear();
     for (const p of state.ports) this.ports.set(p.id, p as unknown as Dict);
+    // a port goes ACTIVE when its tap is there and joined, DOWN when it is gone: said on each change,
+    // and once for every port after the agent starts (it cannot know what was said before it);
     // a dry run tells the servers nothing either
     for (const p of runner instanceof DryRunRunner ? [] : state.ports) {
       const tap = tapName(p.id);
-      if (!taps.has(tap) || this.up.has(p.id)) continue;
-      await this.server.call('update_device_up', { device: tap, agent_id: `l2-${this.host}`, host: this.host });
-      this.up.add(p.id);
+      const plugged = taps.has(tap);
+      if (this.plugged.get(p.id) === plugged) continue;
+      await this.server.call(plugged ? 'update_device_up' : 'update_device_down', { device: tap, agent_id: `l2-${this.host}`, host: this.host });
+      this.plugged.set(p.id, plugged);
     }
-    for (const id of [...this.up]) if (!this.ports.has(id)) this.up.delete(id);
+    for (const id of [...this.plugged.keys()]) if (!this.ports.has(id)) this.plugged.delete(id);
   }
 
   served(host: string) {
@@ -314,6 +319,12 @@ export class L2Driver extends BaseDriver implements AgentDriver {
         ],
       },
     ];
+  }
+
+  /** A VM's tap appearing or going away in the host is a change to converge at once (tap-watch.ts). */
+  watchHost(onChange: () => void): { stop(): void } {
+    if (!this.datapath) return { stop() {} };
+    return watchTaps(this.datapath.runner, this.datapath.netns, onChange);
   }
 
   private onNetwork(networkId: unknown): boolean {

@@ -13,7 +13,6 @@ import { AgentRuntime, hostOf } from '../agents/agent-runtime.js';
 import { driverFor } from '../agents/drivers.js';
 import { configFiles } from './args.js';
 import { DryRunRunner, ProcessRunner } from '../linux/runner.js';
-import { watchTaps } from '../agents/l2/tap-watch.js';
 import { datapathOf } from '../agents/datapath-config.js';
 
 async function main(): Promise<void> {
@@ -39,10 +38,7 @@ async function main(): Promise<void> {
   }
   const runtime = new AgentRuntime({ config, transport, driver, logger });
   await runtime.start();
-  // a VM's tap appearing or going away in the host is a change to converge at once
-  const taps = kind === 'l2' && datapath ? watchTaps(runner, datapath.netns, () => void runtime.resync()) : undefined;
   const stop = async () => {
-    taps?.stop();
     await runtime.stop();
     await transport.close();
     process.exit(0);

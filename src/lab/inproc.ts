@@ -12,7 +12,6 @@ import { ProcessRunner } from '../linux/runner.js';
 import { AgentRuntime } from '../agents/agent-runtime.js';
 import { driverFor } from '../agents/drivers.js';
 import { datapathOf } from '../agents/datapath-config.js';
-import { watchTaps } from '../agents/l2/tap-watch.js';
 import { agentKinds, hostConfigPath, type LabState } from './lab.js';
 
 export async function runLabInProcess(state: LabState, listen: { host: string; port: number }, logger: Logger): Promise<{ app: App; stop(): Promise<void> }> {
@@ -20,7 +19,6 @@ export async function runLabInProcess(state: LabState, listen: { host: string; p
   const app = await createApp(config, { logger: logger.child({ component: 'server' }) });
   await app.server.listen(listen);
   const runtimes: AgentRuntime[] = [];
-  const watches: Array<{ stop(): void }> = [];
   try {
     for (const [host, h] of Object.entries(state.hosts)) {
       // the host's own configuration only: environment overrides would give every agent one host name
@@ -31,7 +29,6 @@ export async function runLabInProcess(state: LabState, listen: { host: string; p
         const rt = new AgentRuntime({ config: hostConfig, transport: app.transport, driver: driverFor(kind, app.transport, host, log.child({ agent: kind }), datapath), logger: log.child({ agent: kind }) });
         await rt.start();
         runtimes.push(rt);
-        if (kind === 'l2') watches.push(watchTaps(datapath.runner, datapath.netns, () => void rt.resync()));
         state.agents.push({ host, kind, pid: process.pid, config: hostConfigPath(state.stateDir, host), log: path.join(state.stateDir, 'logs', 'lab.log') });
       }
     }
@@ -43,7 +40,6 @@ export async function runLabInProcess(state: LabState, listen: { host: string; p
   return {
     app,
     async stop() {
-      for (const w of watches) w.stop();
       for (const rt of runtimes) await rt.stop();
       await app.close();
     },

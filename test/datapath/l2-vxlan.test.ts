@@ -143,5 +143,11 @@ describe('L2 agent datapath: two hosts, VXLAN, two VMs', { skip: datapathSkipRea
     sh('ip', 'netns', 'exec', vms[0].name, 'ping', '-c', '2', '-i', '0.2', '-W', '2', vms[1].ip);
     await runtimes[0].resync();
     assert.equal(drivers[0].lastCommands, 0);
+    // the VM on hv2 unplugged (its namespace, and so its tap, gone): the port goes DOWN at once
+    sh('ip', 'netns', 'del', vms[1].name);
+    for (let i = 0; (await srv.api.get(`/v2.0/ports/${vms[1].port.id}`)).body.port.status !== 'DOWN'; i++) {
+      assert.ok(i < 100, 'the port goes DOWN when its tap goes away');
+      await new Promise((r) => setTimeout(r, 100));
+    }
   });
 });
