@@ -1,6 +1,6 @@
 /**
  * `nucleon-lab up --transport inproc`: the lab without a broker, a server and every host's agents
- * in the lab's own process. Two VMs on two hypervisors get their leases (IPv4, and DHCPv6 for one)
+ * in the lab's own process. Two VMs on two hypervisors get their leases (IPv4, DHCPv6 stateful, and stateless on an IPv6-only network)
  * and ping each other;
  * stopping the lab process takes everything down. Needs root (CI runs it).
  */
@@ -72,6 +72,26 @@ describe('nucleon-lab --transport inproc: one process, no broker', { skip: datap
     }
     assert.match(fs.readFileSync(lease, 'utf8'), new RegExp(`iaaddr ${want6.replace(/:/g, ':')} \\{`), 'the API\'s IPv6 address, offered by DHCPv6');
     fs.rmSync(lease, { force: true });
+    // an information request (stateless DHCPv6) is answered with the options, the DNS server among
+    // them: dhclient hands them to its script, which here only writes them to a file of the test.
+    const dump = path.join(os.tmpdir(), `${PREFIX}-dhcp6.env`);
+    const script = path.join(os.tmpdir(), `${PREFIX}-dhcp6.sh`);
+    fs.writeFileSync(script, `#!/bin/sh\nenv > ${dump}\n`, { mode: 0o755 });
+    // on a network of its own, IPv6 only: the address comes from SLAAC (set by nucleon-compute as the API computed it), the options from DHCPv6
+    const net6 = (await api('POST', '/v2.0/networks', { network: { name: 'inproc6' } })).network;
+    await api('POST', '/v2.0/subnets', { subnet: { network_id: net6.id, cidr: 'fd00:67::/64', ip_version: 6, ipv6_address_mode: 'dhcpv6-stateless', ipv6_ra_mode: 'dhcpv6-stateless', dns_nameservers: ['fd00:67::53'] } });
+    await compute('boot', '--host', 'hv2', '--network', 'inproc6', 'vm6');
+    for (let i = 0; ; i++) {
+      const ok = await compute('console', 'vm6', '--', 'dhclient', '-6', '-S', '-1', '-sf', script, '-lf', lease, '-pf', `${lease}.pid`, 'eth0').then(
+        () => true,
+        () => false,
+      );
+      if (ok) break;
+      assert.ok(i < 10, 'dhclient -6 -S gets an answer');
+      await new Promise((r) => setTimeout(r, 500));
+    }
+    assert.match(fs.readFileSync(dump, 'utf8'), /^new_dhcp6_name_servers=fd00:67::53$/m);
+    for (const f of [lease, dump, script]) fs.rmSync(f, { force: true });
     lab.kill('SIGTERM');
     await new Promise((r) => lab.once('exit', r));
     assert.equal(lab.exitCode, 0, out);
