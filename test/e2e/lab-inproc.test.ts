@@ -1,8 +1,8 @@
 /**
  * `nucleon-lab up --transport inproc`: the lab without a broker, a server and every host's agents
- * in the lab's own process. Two VMs on two hypervisors get their leases (IPv4, DHCPv6 stateful, and stateless on an IPv6-only network)
- * and ping each other;
- * stopping the lab process takes everything down. Needs root (CI runs it).
+ * in the lab's own process. VMs on two hypervisors get their leases (IPv4, DHCPv6 stateful, and
+ * stateless on an IPv6-only network) and ping each other; stopping the lab process takes
+ * everything down. Needs root (CI runs it).
  */
 import { describe, it, before, after } from 'node:test';
 import assert from 'node:assert/strict';
