@@ -117,6 +117,12 @@ describe('security group firewall planner', () => {
     });
   }
 
+  it('leaves a host with nothing to filter as it is: no sysctl, no table (an all-in-one server with no VM changes nothing)', () => {
+    assert.deepEqual(planFirewall(desiredFirewall(info([], {})), emptyFirewallState()), []);
+    const dhcpOnly = desiredFirewall(info([port(PORT_3, '10.0.0.2', [], { device_owner: 'network:dhcp' }), port(PORT_2, '10.0.0.3', [], { port_security_enabled: false })], {}));
+    assert.deepEqual(planFirewall(dhcpOnly, emptyFirewallState()), []);
+  });
+
   it('trusts network:* ports (DHCP, routers) as Neutron does: no filter', () => {
     const want = desiredFirewall(info([port(PORT_3, '10.0.0.2', [], { device_owner: 'network:dhcp' })], {}));
     assert.deepEqual([...want.chains.keys()], []);

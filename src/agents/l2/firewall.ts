@@ -95,11 +95,16 @@ export function signature(rules: string[]): string {
  */
 export function desiredFirewall(info: SecurityGroupInfo): FirewallState {
   const want = emptyFirewallState();
-  want.base = true;
-  for (const key of BRIDGE_NF) want.sysctls.set(key, '1');
-  const ports = Object.values(info.devices).sort((a, b) => (a.port_id < b.port_id ? -1 : 1));
+  const ports = Object.values(info.devices)
+    .filter((p) => p.port_security_enabled !== false && !p.device_owner?.startsWith('network:'))
+    .sort((a, b) => (a.port_id < b.port_id ? -1 : 1));
+  // a host with nothing to filter is left as it is: no sysctl, no table (the all-in-one server on
+  // a machine that hosts no VM changes nothing); once made, the base stays
+  if (ports.length) {
+    want.base = true;
+    for (const key of BRIDGE_NF) want.sysctls.set(key, '1');
+  }
   for (const p of ports) {
-    if (p.port_security_enabled === false || p.device_owner?.startsWith('network:')) continue;
     const tap = tapName(p.port_id);
     if (p.network_id) want.zones.set(bridgeName(p.network_id), 0);
     const rules = (p.security_groups ?? []).flatMap((g) => info.security_groups[g] ?? []);
@@ -131,7 +136,9 @@ const tapOf = (chainOrEntry: string) => (PORT_CHAIN.exec(chainOrEntry)?.[2] ?? c
 export function planFirewall(want: FirewallState, have: FirewallState): FirewallCommand[] {
   const cmds: FirewallCommand[] = [];
   for (const [key, value] of sorted(want.sysctls)) if (have.sysctls.get(key) !== value) cmds.push({ op: 'sysctl', key, value });
-  if (want.base && !have.base) cmds.push({ op: 'base' });
+  // the base is needed for what is wanted, and also to clean up leftovers of ours in a broken one
+  const leftovers = have.chains.size > 0 || have.dispatch.size > 0 || have.sets.size > 0 || have.zones.size > 0;
+  if ((want.base || leftovers) && !have.base) cmds.push({ op: 'base' });
   const used = new Set(have.zones.values());
   const add: Array<[string, number]> = [];
   let next = 1;
