@@ -1,7 +1,8 @@
 /**
  * Port binding through the linuxbridge mechanism driver on every database: a port on a host with
  * a live Linux bridge agent that reaches its network is bound (`bridge`, Neutron's vif_details);
- * otherwise `binding_failed`; without a host `unbound`. A failed binding is retried on update.
+ * otherwise `binding_failed`; without a host `unbound`. A failed binding is retried on update. A bound
+ * port goes ACTIVE once its provisioning blocks are cleared (the L2 agent's device up, the DHCP agent's ready).
  */
 import { describe, it, before, after } from 'node:test';
 import assert from 'node:assert/strict';
@@ -9,6 +10,9 @@ import { DIALECTS, skipReason } from './helpers/dialects.js';
 import { serverFixture } from './helpers/server.js';
 import type { AgentState } from '../src/plugins/agents/agent-ops.js';
 import { agentStamp } from '../src/plugins/agents/agents-repo.js';
+import { RpcClient } from '../src/rpc/rpc-api.js';
+import { SERVER_PLUGIN_API } from '../src/agents/server-api.js';
+import { PLUGIN } from '../src/rpc/topics.js';
 
 const l2 = (host: string, configurations: Record<string, unknown>): AgentState => ({
   agent_type: 'Linux bridge agent',
@@ -70,6 +74,37 @@ for (const dialect of DIALECTS) {
       // the binding is what a show and a list return too
       const shown = (await srv.api.get(`/v2.0/ports/${retried.id}`)).body.port;
       assert.equal(shown['binding:vif_type'], 'unbound');
+    });
+
+    it('goes ACTIVE once the L2 agent and a DHCP agent that provisions the network have both reported, in either order', async () => {
+      const plugin = new RpcClient(srv.running.app.transport, SERVER_PLUGIN_API, PLUGIN);
+      await report(l2('prov-hv', { tunnel_types: ['vxlan'] }));
+      await report({ agent_type: 'DHCP agent', binary: 'nucleon-dhcp-agent', topic: 'dhcp_agent', host: 'prov-net', configurations: { networks: 0 }, start_flag: true });
+      const vx = await net({ name: 'prov-vx' });
+      await srv.api.post('/v2.0/subnets', { subnet: { network_id: vx, cidr: '10.31.0.0/24', ip_version: 4 } });
+      const status = async (id: string) => (await srv.api.get(`/v2.0/ports/${id}`)).body.port.status;
+      const up = (id: string) => plugin.call('update_device_up', { device: `tap${id.slice(0, 11)}`, agent_id: 'l2', host: 'prov-hv' });
+      const ready = (id: string) => plugin.call('dhcp_ready_on_ports', { port_ids: [id] });
+
+      const a = (await port(vx, { 'binding:host_id': 'prov-hv' })).id;
+      await up(a);
+      assert.equal(await status(a), 'DOWN', 'the tap is there, but dnsmasq does not know the port yet');
+      await ready(a);
+      assert.equal(await status(a), 'ACTIVE');
+
+      const b = (await port(vx, { 'binding:host_id': 'prov-hv' })).id;
+      await ready(b);
+      assert.equal(await status(b), 'DOWN', 'dnsmasq knows it, the tap is not there yet');
+      await up(b);
+      assert.equal(await status(b), 'ACTIVE');
+      await ready(b);
+      assert.equal(await status(b), 'ACTIVE', 'a repeated report changes nothing');
+
+      // a DHCP agent that only follows the servers (no datapath) provisions nothing, so it blocks nothing
+      await report({ agent_type: 'DHCP agent', binary: 'nucleon-dhcp-agent', topic: 'dhcp_agent', host: 'prov-net', configurations: { networks: 1, datapath: 'none' }, start_flag: false });
+      const c = (await port(vx, { 'binding:host_id': 'prov-hv' })).id;
+      await up(c);
+      assert.equal(await status(c), 'ACTIVE');
     });
   });
 }

@@ -12,6 +12,8 @@ export type ServerPluginApi = {
   get_devices_details_list(args: { devices: string[]; agent_id: string; host: string }): Dict[];
   update_device_up(args: { device: string; agent_id: string; host: string }): Dict;
   update_device_down(args: { device: string; agent_id: string; host: string }): Dict;
+  /** The DHCP agent's dnsmasq serves these ports (Neutron's provisioning: they may go ACTIVE). */
+  dhcp_ready_on_ports(args: { port_ids: string[] }): null;
   /** The ports bound to a host and, per VNI, the other hosts' tunnel IPs and ports (l2population). */
   get_l2_state(args: { host: string }): { ports: Dict[]; peers: Record<string, string[]>; remote?: Record<string, Array<{ mac: string; dst: string }>> };
   get_active_networks_info(args: { host: string }): Dict[];

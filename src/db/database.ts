@@ -20,6 +20,7 @@ import * as m0006 from './migrations/0006-router-distributed.js';
 import * as m0007 from './migrations/0007-subnetpools.js';
 import * as m0008 from './migrations/0008-agents.js';
 import * as m0009 from './migrations/0009-port-bindings.js';
+import * as m0010 from './migrations/0010-provisioning-blocks.js';
 
 export const MIGRATIONS: Record<string, Migration> = {
   '0001-core-l2': m0001,
@@ -31,6 +32,7 @@ export const MIGRATIONS: Record<string, Migration> = {
   '0007-subnetpools': m0007,
   '0008-agents': m0008,
   '0009-port-bindings': m0009,
+  '0010-provisioning-blocks': m0010,
 };
 
 const ADAPTERS: Record<string, DialectAdapter> = {

@@ -158,10 +158,20 @@ describe('end to end: nucleon-lab, nucleon-compute, agents over RabbitMQ, server
 
   it('a VM on another network does not reach them, even with the same addresses', async () => {
     netB = (await api.post('/v2.0/networks', { network: { name: 'net-b' } })).body.network;
-    await api.post('/v2.0/subnets', { subnet: { network_id: netB.id, cidr: '10.61.0.0/24', ip_version: 4 } });
+    // the same CIDR, but no port of net-b may hold net-a's addresses (else the ping below would reach that port)
+    const taken = new Set([(await portOf('vm1')).fixed_ips[0].ip_address, (await portOf('vm2')).fixed_ips[0].ip_address].map((ip: string) => Number(ip.split('.')[3])));
+    const pools: Array<{ start: string; end: string }> = [];
+    for (let i = 2; i <= 254; i++) {
+      if (taken.has(i)) continue;
+      const last = pools.at(-1);
+      if (last && Number(last.end.split('.')[3]) === i - 1) last.end = `10.61.0.${i}`;
+      else pools.push({ start: `10.61.0.${i}`, end: `10.61.0.${i}` });
+    }
+    assert.equal((await api.post('/v2.0/subnets', { subnet: { network_id: netB.id, cidr: '10.61.0.0/24', ip_version: 4, allocation_pools: pools } })).status, 201);
     await compute('boot', '--host', 'hv2', '--network', 'net-b', 'vmb');
     assert.equal(vmAddress('vmb'), (await portOf('vmb')).fixed_ips[0].ip_address);
-    assert.equal(await pings('vmb', (await portOf('vm1')).fixed_ips[0].ip_address), false, 'net-b is its own broadcast domain');
+    const onB = (await api.get(`/v2.0/ports?network_id=${netB.id}`)).body.ports.map((p: { fixed_ips: Array<{ ip_address: string }> }) => p.fixed_ips[0]?.ip_address);
+    assert.equal(await pings('vmb', (await portOf('vm1')).fixed_ips[0].ip_address), false, `net-b is its own broadcast domain (net-b holds ${onB.join(', ')})`);
     assert.ok(await pings('vm2', (await portOf('vm1')).fixed_ips[0].ip_address), 'net-a still works');
   });
 

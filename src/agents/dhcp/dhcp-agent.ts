@@ -132,6 +132,15 @@ export async function syncDhcp(server: RpcClient<ServerPluginApi>, host: string,
       log.warn({ port_id: port.id, err: (err as Error).message }, 'DHCP port not updated; its tap joins the bridge at the L2 agent’s next sync');
     }
   }
+  // dnsmasq has the ports of the networks it serves now: they may go ACTIVE (provisioning blocks)
+  const ready = dry ? [] : networks.flatMap((n) => n.ports.filter((p) => p.device_owner !== 'network:dhcp').map((p) => p.id));
+  if (ready.length) {
+    try {
+      await server.call('dhcp_ready_on_ports', { port_ids: ready });
+    } catch (err) {
+      log.warn({ err: (err as Error).message }, 'ports not reported ready; they go ACTIVE after the next sync');
+    }
+  }
   for (const id of have.keys()) {
     if (want.has(id) || dry) continue;
     try {

@@ -15,6 +15,8 @@ import type { Resource, ResourcePlugin } from '../plugin-api.js';
 import type { AgentService } from './agents-plugin.js';
 import type { AgentState } from './agent-ops.js';
 import { dhcpPortHandlers } from './dhcp-port-rpc.js';
+import { clearBlock, DHCP_ENTITY, L2_ENTITY } from './provisioning.js';
+import type { Executor } from '../../db/schema.js';
 
 export type RpcHandler = (args: Record<string, unknown>) => Promise<unknown>;
 
@@ -76,6 +78,7 @@ export class AgentRpc {
       },
       update_device_up: async (args) => this.setDeviceStatus(str(args, 'device'), 'ACTIVE'),
       update_device_down: async (args) => this.setDeviceStatus(str(args, 'device'), 'DOWN'),
+      dhcp_ready_on_ports: async (args) => this.dhcpReady(strList(args, 'port_ids')),
       get_l2_state: async (args) => this.l2State(str(args, 'host')),
       get_active_networks_info: async (args) => {
         const host = str(args, 'host');
@@ -194,19 +197,35 @@ export class AgentRpc {
     };
   }
 
+  /** The L2 agent's report: up clears its provisioning block (ACTIVE once none is left), down is DOWN. */
   private async setDeviceStatus(device: string, status: 'ACTIVE' | 'DOWN'): Promise<Resource> {
     const id = await this.portByDevice(device);
     if (!id) return { device, exists: false };
-    let revision = -1;
     await this.deps.database.transaction(async (trx) => {
-      const r = await trx.updateTable('ports').set({ status }).where('id', '=', id).where('status', '!=', status).executeTakeFirst();
-      if (!Number(r.numUpdatedRows)) return;
-      await bumpRevision(trx, 'ports', id);
-      const row = await trx.selectFrom('ports').select('revision_number').where('id', '=', id).executeTakeFirst();
-      revision = Number(row?.revision_number ?? -1);
-      this.deps.database.afterCommit(trx, () => this.statusListeners.forEach((l) => l(id, status, revision)));
+      if (status === 'ACTIVE' && !(await clearBlock(trx, id, L2_ENTITY))) return; // the DHCP agent has not reported yet
+      await this.setStatus(trx, id, status);
     });
     return { device, exists: true };
+  }
+
+  /** A DHCP agent's report that dnsmasq serves these ports: their DHCP blocks cleared, ACTIVE where none is left. */
+  private async dhcpReady(portIds: string[]): Promise<null> {
+    for (const id of portIds) {
+      await this.deps.database.transaction(async (trx) => {
+        const had = await trx.selectFrom('provisioning_blocks').select('entity').where('port_id', '=', id).where('entity', '=', DHCP_ENTITY).executeTakeFirst();
+        if (had && (await clearBlock(trx, id, DHCP_ENTITY))) await this.setStatus(trx, id, 'ACTIVE');
+      });
+    }
+    return null;
+  }
+
+  private async setStatus(trx: Executor, id: string, status: 'ACTIVE' | 'DOWN'): Promise<void> {
+    const r = await trx.updateTable('ports').set({ status }).where('id', '=', id).where('status', '!=', status).executeTakeFirst();
+    if (!Number(r.numUpdatedRows)) return;
+    await bumpRevision(trx, 'ports', id);
+    const row = await trx.selectFrom('ports').select('revision_number').where('id', '=', id).executeTakeFirst();
+    const revision = Number(row?.revision_number ?? -1);
+    this.deps.database.afterCommit(trx, () => this.statusListeners.forEach((l) => l(id, status, revision)));
   }
 
   /** A network as a DHCP agent needs it: its subnets and ports (admin view), with its revision. */

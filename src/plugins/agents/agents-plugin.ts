@@ -25,7 +25,8 @@ import { bool } from '../../db/schema.js';
 import { isUuidText } from '../../api/resources/validators.js';
 import { inPages, type Resource, type ResourcePages, type ResourcePlugin, type ServicePlugin, type SubCollection } from '../plugin-api.js';
 import { AgentOps, type AgentReport, type AgentState } from './agent-ops.js';
-import type { AgentRow } from './agents-repo.js';
+import { isDown, type AgentRow } from './agents-repo.js';
+import { addBlocks, DHCP_ENTITY, L2_ENTITY } from './provisioning.js';
 import { Scheduler, type BindingChange } from './scheduler.js';
 
 /** Neutron's default rules for agents and their schedulers. */
@@ -194,6 +195,30 @@ export function agentsPlugin(deps: ServiceDeps): ServicePlugin & { service: Agen
   });
   hooks.subnetUpdated.push(async (trx, _ctx, subnet) => {
     if (bool(subnet.enable_dhcp)) await scheduleNetwork(trx, subnet.network_id);
+  });
+
+  // provisioning blocks (provisioning.ts): who must report before a bound port goes ACTIVE
+  const servedByDhcp = async (trx: Executor, portId: string, networkId: string): Promise<boolean> => {
+    const subnets = await trx
+      .selectFrom('ip_allocations')
+      .innerJoin('subnets', 'subnets.id', 'ip_allocations.subnet_id')
+      .select('subnets.enable_dhcp')
+      .where('ip_allocations.port_id', '=', portId)
+      .execute();
+    if (!subnets.some((s) => bool(s.enable_dhcp))) return false;
+    const hosting = await scheduler.hosting(trx, 'network', networkId);
+    const provisions = (a: AgentRow) => (JSON.parse(a.configurations || '{}') as { datapath?: string }).datapath !== 'none';
+    return hosting.some((a) => bool(a.admin_state_up as never) && !isDown(a.heartbeat_timestamp, deps.config.DEFAULT.agent_down_time) && provisions(a));
+  };
+  const block = async (trx: Executor, portId: string) => {
+    const port = await trx.selectFrom('ports').select(['network_id', 'binding_vif_type', 'device_owner', 'status']).where('id', '=', portId).executeTakeFirst();
+    if (!port || port.binding_vif_type !== 'bridge' || port.status === 'ACTIVE') return;
+    const dhcp = !port.device_owner.startsWith('network:dhcp') && (await servedByDhcp(trx, portId, port.network_id));
+    await addBlocks(trx, portId, dhcp ? [L2_ENTITY, DHCP_ENTITY] : [L2_ENTITY]);
+  };
+  hooks.portCreated.push(async (trx, _ctx, _item, port) => block(trx, port.id));
+  hooks.portUpdated.push(async (trx, _ctx, changes, port) => {
+    if ('binding:host_id' in changes || 'fixed_ips' in changes || 'mac_address' in changes || port.binding_vif_type === 'binding_failed') await block(trx, port.id);
   });
 
   // routers: hints are checked at create; scheduled at once when router_auto_schedule
