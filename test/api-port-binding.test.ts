@@ -25,7 +25,7 @@ const l2 = (host: string, configurations: Record<string, unknown>): AgentState =
 
 for (const dialect of DIALECTS) {
   describe(`port binding on ${dialect.name}`, { skip: await skipReason(dialect) }, () => {
-    const srv = serverFixture(() => dialect.create(), { NUCLEON_DEFAULT__AGENT_DOWN_TIME: '5', NUCLEON_ML2_TYPE_VLAN__NETWORK_VLAN_RANGES: 'physnet1:100:200' });
+    const srv = serverFixture(() => dialect.create(), { NUCLEON_DEFAULT__AGENT_DOWN_TIME: '5', NUCLEON_ML2_TYPE_VLAN__NETWORK_VLAN_RANGES: 'physnet1:100:200,physnet3:100:200' });
     before(() => srv.start());
     after(() => srv.stop());
     const report = (s: AgentState) => srv.running.app.agents.reportState(s);
@@ -38,17 +38,19 @@ for (const dialect of DIALECTS) {
     const vif = (p: Record<string, unknown>) => [p['binding:vif_type'], p['binding:vif_details']];
 
     it('binds a port on a host whose Linux bridge agent reaches the network, and fails where none does', async () => {
-      await report(l2('bind-hv1', { tunnel_types: ['vxlan'], bridge_mappings: { physnet1: 'br-ex' }, interface_mappings: {} }));
+      await report(l2('bind-hv1', { tunnel_types: ['vxlan'], bridge_mappings: { physnet1: 'br-ex' }, interface_mappings: { physnet3: 'eth3' } }));
       await report(l2('bind-hv2', { tunnel_types: [], bridge_mappings: {}, interface_mappings: {} }));
       const vx = await net({ name: 'bind-vx' });
       const flat1 = await net({ name: 'bind-f1', 'provider:network_type': 'flat', 'provider:physical_network': 'physnet1' });
       const flat2 = await net({ name: 'bind-f2', 'provider:network_type': 'flat', 'provider:physical_network': 'physnet2' });
-      const vlan = await net({ name: 'bind-v', 'provider:network_type': 'vlan', 'provider:physical_network': 'physnet1' });
+      const vlan = await net({ name: 'bind-v', 'provider:network_type': 'vlan', 'provider:physical_network': 'physnet3' });
+      const vlanOnBridge = await net({ name: 'bind-vb', 'provider:network_type': 'vlan', 'provider:physical_network': 'physnet1' });
 
       assert.deepEqual(vif(await port(vx)), ['unbound', {}]);
       assert.deepEqual(vif(await port(vx, { 'binding:host_id': 'bind-hv1' })), ['bridge', { port_filter: true, connectivity: 'l2' }]);
       assert.deepEqual(vif(await port(flat1, { 'binding:host_id': 'bind-hv1' })), ['bridge', { port_filter: true, connectivity: 'l2' }]);
       assert.deepEqual(vif(await port(vlan, { 'binding:host_id': 'bind-hv1' })), ['bridge', { port_filter: true, connectivity: 'l2' }]);
+      assert.deepEqual(vif(await port(vlanOnBridge, { 'binding:host_id': 'bind-hv1' })), ['binding_failed', {}], 'a VLAN needs an interface mapping, not a bridge');
       assert.deepEqual(vif(await port(flat2, { 'binding:host_id': 'bind-hv1' })), ['binding_failed', {}], 'physnet2 is not mapped');
       assert.deepEqual(vif(await port(vx, { 'binding:host_id': 'bind-hv2' })), ['binding_failed', {}], 'hv2 has no VXLAN');
       assert.deepEqual(vif(await port(vx, { 'binding:host_id': 'bind-nowhere' })), ['binding_failed', {}], 'no agent there');

@@ -252,8 +252,21 @@ export class L2Driver extends BaseDriver implements AgentDriver {
     const taps = new Set([...have.masters.keys()].filter((k) => k.startsWith('tap')));
     const peers = new Map(Object.entries(state.peers).map(([vni, ips]) => [Number(vni), ips]));
     const remote = new Map(Object.entries(state.remote ?? {}).map(([vni, ps]) => [Number(vni), ps]));
-    const cmds = planL2(desiredL2(state.ports, taps, localIp, peers, { mappings, remote }), have);
-    for (const c of cmds) await runner.run(renderL2(c, netns));
+    const want = desiredL2(state.ports, taps, localIp, peers, { mappings, remote });
+    const cmds = planL2(want, have);
+    // a command that fails does not stop the others (one network the host cannot make, say a VLAN on
+    // a kernel without 802.1Q, must not hold up every other): the pass ends with an error, the next
+    // one plans again, and a tap whose joining failed is not reported up
+    const failed: string[] = [];
+    const notJoined = new Set<string>();
+    for (const c of cmds) {
+      try {
+        await runner.run(renderL2(c, netns));
+      } catch (err) {
+        failed.push((err as Error).message);
+        if (c.op === 'set-master') notJoined.add(c.name);
+      }
+    }
     // security groups on the taps (src/agents/l2/firewall.ts), once the bridges are there
     const info = (await this.server.call('security_group_info_for_devices', { devices: state.ports.map((p) => tapName(p.id)) })) as unknown as SecurityGroupInfo;
     const fw = planFirewall(desiredFirewall(info), await observeFirewall(runner, netns));
@@ -267,12 +280,13 @@ export class L2Driver extends BaseDriver implements AgentDriver {
     // a dry run tells the servers nothing either
     for (const p of runner instanceof DryRunRunner ? [] : state.ports) {
       const tap = tapName(p.id);
-      const plugged = taps.has(tap);
+      const plugged = taps.has(tap) && want.masters.has(tap) && !notJoined.has(tap);
       if (this.plugged.get(p.id) === plugged) continue;
       await this.server.call(plugged ? 'update_device_up' : 'update_device_down', { device: tap, agent_id: `l2-${this.host}`, host: this.host });
       this.plugged.set(p.id, plugged);
     }
     for (const id of [...this.plugged.keys()]) if (!this.ports.has(id)) this.plugged.delete(id);
+    if (failed.length) throw new Error(`${failed.length} of ${cmds.length} commands failed (the next sync plans again); the first: ${failed[0]}`);
   }
 
   served(host: string) {

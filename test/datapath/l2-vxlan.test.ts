@@ -28,12 +28,16 @@ const PREFIX = `nt${randomBytes(2).toString('hex')}`;
 /** The real runner, but the next change matching `failNext` fails once (a command failing mid-plan). */
 class FlakyRunner implements CommandRunner {
   failNext: RegExp | undefined;
+  /** The changes run, in order; the failed one marked `FAILED `. */
+  readonly log: string[] = [];
   constructor(private readonly real: CommandRunner) {}
   async run(argv: string[], opts: RunOptions = {}): Promise<string> {
     if (!opts.read && this.failNext?.test(argv.join(' '))) {
       this.failNext = undefined;
+      this.log.push(`FAILED ${argv.join(' ')}`);
       throw new CommandFailed(argv, 'injected failure', 1);
     }
+    if (!opts.read) this.log.push(argv.join(' '));
     return this.real.run(argv, opts);
   }
   watch(argv: string[], onLine: (line: string) => void, onExit?: (code: number | null) => void): Watch {
@@ -137,10 +141,17 @@ describe('L2 agent datapath: two hosts, VXLAN, two VMs', { skip: datapathSkipRea
     runners[0].failNext = /link set tap\S+ master/;
     await runtimes[0].resync();
     assert.equal(runners[0].failNext, undefined, 'the injected failure happened');
-    assert.ok(!JSON.parse(sh('ip', '-n', ns('hv1'), '-j', 'link', 'show')).find((l: { ifname: string }) => l.ifname === tapName(vms[0].port.id))?.master, 'half-applied: the tap is not joined');
+    // the failed pass went on with its other commands (the VXLAN device joined, the bridge up); the tap waited for a later pass
+    const log = runners[0].log;
+    const failedAt = log.findIndex((l) => l.startsWith('FAILED '));
+    const vxJoined = log.findIndex((l, i) => i > failedAt && l.endsWith(`link set ${vx} master ${br}`));
+    const tapJoined = log.findIndex((l, i) => i > failedAt && l.endsWith(`link set ${tapName(vms[0].port.id)} master ${br}`));
+    assert.ok(failedAt >= 0 && vxJoined > failedAt, log.slice(failedAt).join('\n'));
+    assert.ok(tapJoined === -1 || tapJoined > vxJoined, 'the tap is joined only by a later pass');
     // the next pass plans again from what is there and finishes the job
     await runtimes[0].resync();
     sh('ip', 'netns', 'exec', vms[0].name, 'ping', '-c', '2', '-i', '0.2', '-W', '2', vms[1].ip);
+    assert.equal((await srv.api.get(`/v2.0/ports/${vms[0].port.id}`)).body.port.status, 'ACTIVE');
     await runtimes[0].resync();
     assert.equal(drivers[0].lastCommands, 0);
     // the VM on hv2 unplugged (its namespace, and so its tap, gone): the port goes DOWN at once

@@ -33,6 +33,18 @@ describe('L2 observer', () => {
     assert.deepEqual([...s.down], []);
   });
 
+  it('reads VLAN subinterfaces of the mapped interfaces only (others are not ours)', () => {
+    const links = [
+      ...LINKS,
+      { ifname: 'ul0', flags: ['UP'], mtu: 1500, linkinfo: { info_kind: 'veth' } },
+      { ifname: 'ul0.120', flags: ['BROADCAST', 'MULTICAST', 'UP'], mtu: 1500, link: 'ul0', master: 'brqaaaaaaaa-aa', linkinfo: { info_kind: 'vlan', info_data: { id: 120 } } },
+      { ifname: 'eth9.5', flags: ['UP'], mtu: 1500, link: 'eth9', linkinfo: { info_kind: 'vlan', info_data: { id: 5 } } },
+    ];
+    const s = parseL2(links, FDB, new Set(['ul0']));
+    assert.deepEqual([...s.vlans], [['ul0.120', { parent: 'ul0', vid: 120, mtu: 1500 }]]);
+    assert.equal(s.masters.get('ul0.120'), 'brqaaaaaaaa-aa');
+  });
+
   it('notices a bridge left down (a pass that failed after making it) and plans to bring it up', () => {
     const links = LINKS.map((l) => (l.ifname === 'brqaaaaaaaa-aa' ? { ...l, flags: ['BROADCAST', 'MULTICAST'] } : l));
     const s = parseL2(links, FDB);

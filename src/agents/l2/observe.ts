@@ -11,6 +11,8 @@ interface IpLink {
   mtu?: number;
   master?: string;
   flags?: string[];
+  /** The parent of a VLAN device (`ip -j` prints `link`). */
+  link?: string;
   linkinfo?: { info_kind?: string; info_data?: { id?: number; local?: string } };
 }
 
@@ -34,7 +36,13 @@ export function parseL2(links: IpLink[], fdb: FdbEntry[], also: ReadonlySet<stri
       s.vxlans.set(l.ifname, { vni: l.linkinfo?.info_data?.id ?? -1, local: l.linkinfo?.info_data?.local ?? '', mtu: l.mtu ?? 1500 });
       s.masters.set(l.ifname, l.master ?? null);
     }
-    if (ours && !(l.flags ?? []).includes('UP')) s.down.add(l.ifname);
+    // VLAN subinterfaces of the mapped interfaces are ours (made for vlan networks)
+    const vlan = kind === 'vlan' && l.link !== undefined && also.has(l.link);
+    if (vlan) {
+      s.vlans.set(l.ifname, { parent: l.link as string, vid: l.linkinfo?.info_data?.id ?? -1, mtu: l.mtu ?? 1500 });
+      s.masters.set(l.ifname, l.master ?? null);
+    }
+    if ((ours || vlan) && !(l.flags ?? []).includes('UP')) s.down.add(l.ifname);
     if (l.ifname.startsWith('tap') || also.has(l.ifname)) s.masters.set(l.ifname, l.master ?? null);
   }
   for (const e of fdb) {

@@ -2,7 +2,7 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import fc from 'fast-check';
-import { applyL2, desiredL2, emptyL2State, parseMappings, planL2, renderL2, type BoundPort, type L2HostState } from './plan.js';
+import { applyL2, desiredL2, emptyL2State, parseMappings, planL2, renderL2, vlanName, type BoundPort, type L2HostState } from './plan.js';
 
 const NET_A = 'aaaaaaaa-aaaa-4aaa-8aaa-aaaaaaaaaaaa';
 const NET_B = 'bbbbbbbb-bbbb-4bbb-8bbb-bbbbbbbbbbbb';
@@ -139,6 +139,25 @@ describe('L2 planner', () => {
         'ip link set brqaaaaaaaa-aa up',
       ],
     },
+    {
+      name: 'a vlan network through physical_interface_mappings: its bridge with the VLAN subinterface joined; a stale one of a mapped interface removed',
+      have: state({
+        vlans: new Map([['ul0.99', { parent: 'ul0', vid: 99, mtu: 1500 }]]),
+        masters: new Map([['tap11111111-11', null], ['ul0.99', null]]),
+      }),
+      want: desiredL2([{ ...port(PORT_1, NET_A, 0, 1500), network_type: 'vlan', segmentation_id: 120, physical_network: 'physnet1' }], new Set(['tap11111111-11']), '192.0.2.1', new Map(), {
+        mappings: { interfaces: { physnet1: 'ul0' }, bridges: {} },
+      }),
+      commands: [
+        'ip link add brqaaaaaaaa-aa mtu 1500 type bridge',
+        'ip link add link ul0 name ul0.120 mtu 1500 type vlan id 120',
+        'ip link set tap11111111-11 master brqaaaaaaaa-aa',
+        'ip link set ul0.120 master brqaaaaaaaa-aa',
+        'ip link set brqaaaaaaaa-aa up',
+        'ip link set ul0.120 up',
+        'ip link del ul0.99',
+      ],
+    },
   ];
   for (const c of cases) {
     it(c.name, () => {
@@ -148,6 +167,11 @@ describe('L2 planner', () => {
       assert.deepEqual(planL2(c.want, after), [], 'a second pass has nothing to do');
     });
   }
+
+  it('names VLAN subinterfaces as Neutron does, within 15 characters', () => {
+    assert.equal(vlanName('eth1', 100), 'eth1.100');
+    assert.equal(vlanName('enp129s0f1np1', 4094), 'enp129s0f1.4094');
+  });
 
   it('reads physnet:name mappings and refuses bad ones, naming the option', () => {
     assert.deepEqual(parseMappings(['public:ext0', 'prov:br-prov'], 'x'), { public: 'ext0', prov: 'br-prov' });

@@ -21,9 +21,18 @@ export interface VxlanState {
   mtu: number;
 }
 
+/** A VLAN subinterface of a mapped physical interface (`<iface>.<vid>`). */
+export interface VlanState {
+  parent: string;
+  vid: number;
+  mtu: number;
+}
+
 export interface L2HostState {
   bridges: Map<string, BridgeState>;
   vxlans: Map<string, VxlanState>;
+  /** VLAN subinterfaces of the mapped interfaces (only those are observed, so only those are ever deleted). */
+  vlans: Map<string, VlanState>;
   /** Device (tap or vxlan) → the bridge it is joined to; a device present but joined to none maps to null. */
   masters: Map<string, string | null>;
   /** Flooding entries: `<vxlan device> <remote tunnel IP>`. */
@@ -37,6 +46,7 @@ export interface L2HostState {
 export type L2Command =
   | { op: 'add-bridge'; name: string; mtu: number }
   | { op: 'add-vxlan'; name: string; vni: number; local: string; mtu: number }
+  | { op: 'add-vlan'; name: string; parent: string; vid: number; mtu: number }
   | { op: 'set-mtu'; name: string; mtu: number }
   | { op: 'set-master'; name: string; master: string }
   | { op: 'set-up'; name: string }
@@ -85,7 +95,10 @@ export const tapName = (portId: string) => `tap${portId.slice(0, 11)}`;
 export const vxlanName = (vni: number) => `vxlan-${vni}`;
 const OWNED = /^(brq|vxlan-)/;
 
-export const emptyL2State = (): L2HostState => ({ bridges: new Map(), vxlans: new Map(), masters: new Map(), floods: new Set(), fdb: new Set(), down: new Set() });
+export const emptyL2State = (): L2HostState => ({ bridges: new Map(), vxlans: new Map(), vlans: new Map(), masters: new Map(), floods: new Set(), fdb: new Set(), down: new Set() });
+
+/** Neutron's name of a VLAN subinterface: `<iface>.<vid>`, the interface name cut so that it fits in 15 characters. */
+export const vlanName = (iface: string, vid: number) => `${iface.slice(0, 15 - String(vid).length - 1)}.${vid}`;
 
 /**
  * What the host should have. `taps`: the taps present on the host (a port whose tap is not
@@ -114,6 +127,13 @@ export function desiredL2(
         want.bridges.set(br, { mtu: p.mtu });
         want.masters.set(iface, br);
       } else continue;
+    } else if (p.network_type === 'vlan') {
+      const iface = mappings.interfaces[p.physical_network ?? ''];
+      if (!iface || p.segmentation_id === null) continue; // vlan only through physical_interface_mappings
+      const vl = vlanName(iface, p.segmentation_id);
+      want.bridges.set(br, { mtu: p.mtu });
+      want.vlans.set(vl, { parent: iface, vid: p.segmentation_id, mtu: p.mtu });
+      want.masters.set(vl, br);
     } else if (p.network_type === 'vxlan' || p.network_type === 'local') {
       want.bridges.set(br, { mtu: p.mtu });
       if (p.network_type === 'vxlan' && p.segmentation_id !== null) {
@@ -123,7 +143,7 @@ export function desiredL2(
         for (const dst of peers.get(p.segmentation_id) ?? []) if (dst !== tunnelIp) want.floods.add(`${vx} ${dst}`);
         for (const r of opts.remote?.get(p.segmentation_id) ?? []) if (r.dst !== tunnelIp) want.fdb.add(`${vx} ${r.mac} ${r.dst}`);
       }
-    } else continue; // vlan: not served by this agent
+    } else continue; // another type: not served by this agent
     if (taps.has(tap)) want.masters.set(tap, br);
   }
   return want;
@@ -164,6 +184,20 @@ export function planL2(want: L2HostState, have: L2HostState): L2Command[] {
       if (have.down.has(name)) up.push(name);
     }
   }
+  for (const [name, vl] of sorted(want.vlans)) {
+    const cur = have.vlans.get(name);
+    if (cur && (cur.parent !== vl.parent || cur.vid !== vl.vid)) {
+      cmds.push({ op: 'del-link', name });
+      recreate.add(name);
+    }
+    if (!cur || recreate.has(name)) {
+      cmds.push({ op: 'add-vlan', name, parent: vl.parent, vid: vl.vid, mtu: vl.mtu });
+      up.push(name);
+    } else {
+      if (cur.mtu !== vl.mtu) cmds.push({ op: 'set-mtu', name, mtu: vl.mtu });
+      if (have.down.has(name)) up.push(name);
+    }
+  }
   for (const [dev, master] of sorted(want.masters)) {
     const fresh = recreate.has(dev) || !have.masters.has(dev);
     if (master !== null && (fresh || have.masters.get(dev) !== master)) cmds.push({ op: 'set-master', name: dev, master });
@@ -188,13 +222,13 @@ export function planL2(want: L2HostState, have: L2HostState): L2Command[] {
     if (!have.fdb.has(f) || recreate.has(dev)) cmds.push({ op: 'add-fdb', dev, mac, dst });
   }
   const owned = [...have.vxlans.keys(), ...have.bridges.keys()].filter((n) => OWNED.test(n));
-  for (const name of owned.sort()) if (!want.vxlans.has(name) && !want.bridges.has(name)) cmds.push({ op: 'del-link', name });
+  for (const name of [...owned, ...have.vlans.keys()].sort()) if (!want.vxlans.has(name) && !want.bridges.has(name) && !want.vlans.has(name)) cmds.push({ op: 'del-link', name });
   return cmds;
 }
 
 /** What the commands do to a host, as a model (for tests and dry runs): the state after them. */
 export function applyL2(state: L2HostState, cmds: L2Command[]): L2HostState {
-  const s: L2HostState = { bridges: new Map(state.bridges), vxlans: new Map(state.vxlans), masters: new Map(state.masters), floods: new Set(state.floods), fdb: new Set(state.fdb), down: new Set(state.down) };
+  const s: L2HostState = { bridges: new Map(state.bridges), vxlans: new Map(state.vxlans), vlans: new Map(state.vlans), masters: new Map(state.masters), floods: new Set(state.floods), fdb: new Set(state.fdb), down: new Set(state.down) };
   for (const c of cmds) {
     switch (c.op) {
       case 'add-bridge':
@@ -208,10 +242,16 @@ export function applyL2(state: L2HostState, cmds: L2Command[]): L2HostState {
         s.masters.set(c.name, null);
         s.down.add(c.name);
         break;
+      case 'add-vlan':
+        if (s.vlans.has(c.name)) throw new Error(`${c.name} exists`);
+        s.vlans.set(c.name, { parent: c.parent, vid: c.vid, mtu: c.mtu });
+        s.masters.set(c.name, null);
+        s.down.add(c.name);
+        break;
       case 'set-mtu': {
-        const link = s.bridges.get(c.name) ?? s.vxlans.get(c.name);
-        if (!link) throw new Error(`no ${c.name}`);
-        (s.bridges.has(c.name) ? s.bridges : s.vxlans).set(c.name, { ...link, mtu: c.mtu } as never);
+        const map = [s.bridges, s.vxlans, s.vlans].find((m) => m.has(c.name)) as Map<string, { mtu: number }> | undefined;
+        if (!map) throw new Error(`no ${c.name}`);
+        map.set(c.name, { ...map.get(c.name)!, mtu: c.mtu });
         break;
       }
       case 'set-master':
@@ -240,6 +280,7 @@ export function applyL2(state: L2HostState, cmds: L2Command[]): L2HostState {
       case 'del-link':
         s.bridges.delete(c.name);
         s.vxlans.delete(c.name);
+        s.vlans.delete(c.name);
         s.masters.delete(c.name);
         s.down.delete(c.name);
         for (const [dev, m] of s.masters) if (m === c.name) s.masters.set(dev, null);
@@ -258,6 +299,8 @@ export function renderL2(c: L2Command, netns?: string): string[] {
   switch (c.op) {
     case 'add-bridge':
       return [...ip, 'link', 'add', c.name, 'mtu', String(c.mtu), 'type', 'bridge'];
+    case 'add-vlan':
+      return [...ip, 'link', 'add', 'link', c.parent, 'name', c.name, 'mtu', String(c.mtu), 'type', 'vlan', 'id', String(c.vid)];
     case 'add-vxlan':
       // no tunnel address (a single host): a device without `local`, which floods nowhere
       return [...ip, 'link', 'add', c.name, 'mtu', String(c.mtu), 'type', 'vxlan', 'id', String(c.vni), ...(c.local ? ['local', c.local] : []), 'dstport', '4789', 'nolearning'];
