@@ -160,44 +160,36 @@ export function planL2(want: L2HostState, have: L2HostState): L2Command[] {
   const sorted = <V>(m: Map<string, V>) => [...m.entries()].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
   const recreate = new Set<string>();
 
-  for (const [name, br] of sorted(want.bridges)) {
-    const cur = have.bridges.get(name);
-    if (!cur) {
-      cmds.push({ op: 'add-bridge', name, mtu: br.mtu });
-      up.push(name);
-    } else {
-      if (cur.mtu !== br.mtu) cmds.push({ op: 'set-mtu', name, mtu: br.mtu });
-      if (have.down.has(name)) up.push(name);
+  /** Links of one kind: made when missing, made again when `differs` (what cannot change in place), else MTU and up fixed. */
+  const ensure = <V extends { mtu: number }>(wanted: Map<string, V>, present: Map<string, V>, add: (name: string, v: V) => L2Command, differs: (cur: V, v: V) => boolean = () => false) => {
+    for (const [name, v] of sorted(wanted)) {
+      const cur = present.get(name);
+      if (cur && differs(cur, v)) {
+        cmds.push({ op: 'del-link', name });
+        recreate.add(name);
+      }
+      if (!cur || recreate.has(name)) {
+        cmds.push(add(name, v));
+        up.push(name);
+      } else {
+        if (cur.mtu !== v.mtu) cmds.push({ op: 'set-mtu', name, mtu: v.mtu });
+        if (have.down.has(name)) up.push(name);
+      }
     }
-  }
-  for (const [name, vx] of sorted(want.vxlans)) {
-    const cur = have.vxlans.get(name);
-    if (cur && (cur.vni !== vx.vni || cur.local !== vx.local)) {
-      cmds.push({ op: 'del-link', name });
-      recreate.add(name);
-    }
-    if (!cur || recreate.has(name)) {
-      cmds.push({ op: 'add-vxlan', name, vni: vx.vni, local: vx.local, mtu: vx.mtu });
-      up.push(name);
-    } else {
-      if (cur.mtu !== vx.mtu) cmds.push({ op: 'set-mtu', name, mtu: vx.mtu });
-      if (have.down.has(name)) up.push(name);
-    }
-  }
-  for (const [name, vl] of sorted(want.vlans)) {
-    const cur = have.vlans.get(name);
-    if (cur && (cur.parent !== vl.parent || cur.vid !== vl.vid)) {
-      cmds.push({ op: 'del-link', name });
-      recreate.add(name);
-    }
-    if (!cur || recreate.has(name)) {
-      cmds.push({ op: 'add-vlan', name, parent: vl.parent, vid: vl.vid, mtu: vl.mtu });
-      up.push(name);
-    } else {
-      if (cur.mtu !== vl.mtu) cmds.push({ op: 'set-mtu', name, mtu: vl.mtu });
-      if (have.down.has(name)) up.push(name);
-    }
-  }
+  };
+  ensure(want.bridges, have.bridges, (name, br) => ({ op: 'add-bridge', name, mtu: br.mtu }));
+  ensure(
+    want.vxlans,
+    have.vxlans,
+    (name, vx) => ({ op: 'add-vxlan', name, vni: vx.vni, local: vx.local, mtu: vx.mtu }),
+    (cur, vx) => cur.vni !== vx.vni || cur.local !== vx.local,
+  );
+  ensure(
+    want.vlans,
+    have.vlans,
+    (name, vl) => ({ op: 'add-vlan', name, parent: vl.parent, vid: vl.vid, mtu: vl.mtu }),
+    (cur, vl) => cur.parent !== vl.parent || cur.vid !== vl.vid,
+  );
   for (const [dev, master] of sorted(want.masters)) {
     const fresh = recreate.has(dev) || !have.masters.has(dev);
     if (master !== null && (fresh || have.masters.get(dev) !== master)) cmds.push({ op: 'set-master', name: dev, master });
