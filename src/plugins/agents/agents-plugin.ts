@@ -19,13 +19,13 @@ import {
   RouterHostedByL3Agent,
   RouterNotHostedByL3Agent,
 } from '../../core/errors.js';
-import type { Executor } from '../../db/schema.js';
+import type { Executor, PortRow } from '../../db/schema.js';
 import { checkAvailabilityZones } from '../ml2/hooks.js';
 import { bool } from '../../db/schema.js';
 import { isUuidText } from '../../api/resources/validators.js';
 import { inPages, type Resource, type ResourcePages, type ResourcePlugin, type ServicePlugin, type SubCollection } from '../plugin-api.js';
 import { AgentOps, type AgentReport, type AgentState } from './agent-ops.js';
-import { isDown, type AgentRow } from './agents-repo.js';
+import type { AgentRow } from './agents-repo.js';
 import { addBlocks, DHCP_ENTITY, L2_ENTITY } from './provisioning.js';
 import { Scheduler, type BindingChange } from './scheduler.js';
 
@@ -208,17 +208,19 @@ export function agentsPlugin(deps: ServiceDeps): ServicePlugin & { service: Agen
     if (!subnets.some((s) => bool(s.enable_dhcp))) return false;
     const hosting = await scheduler.hosting(trx, 'network', networkId);
     const provisions = (a: AgentRow) => (JSON.parse(a.configurations || '{}') as { datapath?: string }).datapath !== 'none';
-    return hosting.some((a) => bool(a.admin_state_up as never) && !isDown(a.heartbeat_timestamp, deps.config.DEFAULT.agent_down_time) && provisions(a));
+    return hosting.some((a) => bool(a.admin_state_up as never) && agents.isAlive(a) && provisions(a));
   };
-  const block = async (trx: Executor, portId: string) => {
-    const port = await trx.selectFrom('ports').select(['network_id', 'binding_vif_type', 'device_owner', 'status']).where('id', '=', portId).executeTakeFirst();
+  type Bound = Pick<PortRow, 'id' | 'network_id' | 'binding_vif_type' | 'device_owner' | 'status'>;
+  const block = async (trx: Executor, port: Bound | undefined) => {
     if (!port || port.binding_vif_type !== 'bridge' || port.status === 'ACTIVE') return;
-    const dhcp = !port.device_owner.startsWith('network:dhcp') && (await servedByDhcp(trx, portId, port.network_id));
-    await addBlocks(trx, portId, dhcp ? [L2_ENTITY, DHCP_ENTITY] : [L2_ENTITY]);
+    const dhcp = !port.device_owner.startsWith('network:dhcp') && (await servedByDhcp(trx, port.id, port.network_id));
+    await addBlocks(trx, port.id, dhcp ? [L2_ENTITY, DHCP_ENTITY] : [L2_ENTITY]);
   };
-  hooks.portCreated.push(async (trx, _ctx, _item, port) => block(trx, port.id));
+  // a new port: the row just written; an updated one: its row as it is now (the hook gets the one before)
+  hooks.portCreated.push(async (trx, _ctx, _item, port) => block(trx, port));
   hooks.portUpdated.push(async (trx, _ctx, changes, port) => {
-    if ('binding:host_id' in changes || 'fixed_ips' in changes || 'mac_address' in changes || port.binding_vif_type === 'binding_failed') await block(trx, port.id);
+    if (!('binding:host_id' in changes || 'fixed_ips' in changes || 'mac_address' in changes || port.binding_vif_type === 'binding_failed')) return;
+    await block(trx, await trx.selectFrom('ports').select(['id', 'network_id', 'binding_vif_type', 'device_owner', 'status']).where('id', '=', port.id).executeTakeFirst());
   });
 
   // routers: hints are checked at create; scheduled at once when router_auto_schedule
