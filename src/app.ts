@@ -10,6 +10,8 @@ import { buildServer } from './api/server.js';
 import { buildRegistry } from './api/resources/registry.js';
 import { Policy } from './api/policy/policy.js';
 import { Ml2Plugin } from './plugins/ml2/ml2-plugin.js';
+import type { CorePlugin } from './plugins/core-plugin.js';
+import { Events } from './plugins/events.js';
 import type { ResourcePlugin, ServicePlugin } from './plugins/plugin-api.js';
 import { agentsPlugin, type AgentService } from './plugins/agents/agents-plugin.js';
 import { AgentNotifier } from './plugins/agents/agent-notifier.js';
@@ -29,14 +31,16 @@ import { subnetPoolPlugin } from './plugins/subnetpools/subnetpool-plugin.js';
 export interface ServiceDeps {
   database: Database;
   config: Config;
-  ml2: Ml2Plugin;
+  /** The core plug-in's narrow interface: reads, the plug-ins' own ports, events, read-side extensions. */
+  core: CorePlugin;
+  events: Events;
   policy: Policy;
   logger: Logger;
   /** Another plug-in's collection, looked up when used (all plug-ins exist by then). */
   collection(name: string): ResourcePlugin;
 }
 
-/** The service plug-ins, in the order they join (their hooks run in this order). */
+/** The service plug-ins. The order they join matters only for subscribers of equal priority. */
 const SERVICE_PLUGINS: Array<(deps: ServiceDeps) => ServicePlugin> = [
   securityGroupPlugin,
   l3Plugin,
@@ -53,6 +57,8 @@ export interface App {
   database: Database;
   /** Agents, their heartbeats and scheduling (what the RPC handlers call). */
   agents: AgentService;
+  /** The resource events (subscribe after start to hear committed changes). */
+  events: Events;
   /** This server's RPC transport (`[DEFAULT] transport_url`); in-process agents of an all-in-one share it. */
   transport: RpcTransport;
   /** The host name this server serves RPC as. */
@@ -65,14 +71,16 @@ export async function createApp(config: Config, opts: { logger?: Logger; migrate
   const database = new Database(config.database.connection, { poolSize: config.database.max_pool_size, maxRetries: config.database.max_retries });
   if (opts.migrate !== false) await database.migrateToLatest();
   const policy = Policy.forConfig(config);
-  const ml2 = new Ml2Plugin(database, config, logger);
+  const transport = opts.transport ?? createTransport(config, logger, 'nucleon-server');
+  const events = new Events(database, logger);
+  const ml2 = new Ml2Plugin(database, config, events, { logger, transport });
   let plugins: Record<string, ResourcePlugin> = {};
   const collection = (name: string) => {
     const p = plugins[name];
     if (!p) throw new Error(`no plug-in serves ${name}`);
     return p;
   };
-  const services = SERVICE_PLUGINS.map((make) => make({ database, config, ml2, policy, logger, collection }));
+  const services = SERVICE_PLUGINS.map((make) => make({ database, config, core: ml2, events, policy, logger, collection }));
   for (const s of services) if (s.policies) policy.addDefaults(s.policies);
   plugins = Object.assign({}, ml2.collections(), ...services.map((s) => s.collections()));
   const subCollections = services.flatMap((s) => s.subCollections ?? []);
@@ -84,15 +92,17 @@ export async function createApp(config: Config, opts: { logger?: Logger; migrate
     Math.max(Math.floor(config.DEFAULT.agent_down_time / 2), 1) * 1000,
   );
   failover.unref();
-  const transport = opts.transport ?? createTransport(config, logger, 'nucleon-server');
   const host = config.DEFAULT.host || os.hostname();
-  const notifier = new AgentNotifier(transport, { database, ml2, agents, logger });
-  notifier.attach();
-  const rpcServers = await notifier.serve(host, new AgentRpc({ database, ml2, agents, collection }));
+  const notifier = new AgentNotifier(transport, { database, events, agents, logger });
+  notifier.subscribe();
+  events.seal();
+  logger.debug({ subscribers: events.describe() }, 'resource events');
+  const rpcServers = await notifier.serve(host, new AgentRpc({ database, core: ml2, agents, collection }));
   return {
     server,
     database,
     agents,
+    events,
     transport,
     host,
     async close() {

@@ -51,3 +51,18 @@ export type L3AgentApi = {
 };
 
 export const L3_AGENT_API = defineApi<L3AgentApi>({ version: '1.0' });
+
+/**
+ * Server → metering agents, fanout on `metering_agent` (Neutron's MeteringAgentNotifyAPI): routers
+ * changed or went, labels or rules came or went. Agents answer with a sync (`get_sync_data_metering`).
+ */
+export type MeteringAgentApi = {
+  routers_updated(args: { routers: string[] }): void;
+  router_deleted(args: { router_id: string }): void;
+  add_metering_label(args: { routers: Dict[]; label_id: string }): void;
+  remove_metering_label(args: { routers: Dict[]; label_id: string }): void;
+  add_metering_label_rule(args: { routers: Dict[]; label_id: string }): void;
+  remove_metering_label_rule(args: { routers: Dict[]; label_id: string }): void;
+};
+
+export const METERING_AGENT_API = defineApi<MeteringAgentApi>({ version: '1.0' });

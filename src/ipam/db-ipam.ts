@@ -20,6 +20,8 @@ import { freeInPools, poolSize, randomInPools, usableRange, type Range } from '.
 export interface FixedIpRequest {
   subnet_id?: string;
   ip_address?: string;
+  /** The subnet's IPv6 subnet-router anycast address (the network address): a router's gateway port only, never asked through the API. */
+  anycast?: boolean;
 }
 
 export interface Allocation {
@@ -137,6 +139,8 @@ export class DbIpam {
         });
       }
     }
+    // the subnet-router anycast address (an IPv6 gateway at the network address): routers only, never from the pools
+    if (req.anycast && subnet) return this.takeSpecific(trx, subnet, subnet.cidr.network);
     if (req.ip_address !== undefined) {
       const ip = parseIp(req.ip_address)!;
       const inUsable = (s: SubnetInfo) => {

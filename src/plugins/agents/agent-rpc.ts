@@ -10,7 +10,7 @@ import { InvalidInput, NeutronError } from '../../core/errors.js';
 import { bumpRevision } from '../../db/repos/standard-attr-repo.js';
 import type { Database } from '../../db/database.js';
 import { emptyQuery } from '../../db/repos/listing.js';
-import type { Ml2Plugin } from '../ml2/ml2-plugin.js';
+import type { CorePlugin } from '../core-plugin.js';
 import type { Resource, ResourcePlugin } from '../plugin-api.js';
 import type { AgentService } from './agents-plugin.js';
 import type { AgentState } from './agent-ops.js';
@@ -19,9 +19,6 @@ import { clearBlock, DHCP_ENTITY, L2_ENTITY } from './provisioning.js';
 import type { Executor } from '../../db/schema.js';
 
 export type RpcHandler = (args: Record<string, unknown>) => Promise<unknown>;
-
-/** A port changed by an agent (status): told to whoever listens (notifier, Nova events). */
-export type PortStatusListener = (portId: string, status: string, revision: number) => void;
 
 const ADMIN: RequestContext = makeContext({ projectId: '', roles: ['admin'], isAdmin: true, requestId: 'rpc' });
 
@@ -41,20 +38,14 @@ function strList(args: Record<string, unknown>, key: string): string[] {
 }
 
 export class AgentRpc {
-  private readonly statusListeners: PortStatusListener[] = [];
-
   constructor(
     private readonly deps: {
       database: Database;
-      ml2: Ml2Plugin;
+      core: CorePlugin;
       agents: AgentService;
       collection(name: string): ResourcePlugin;
     },
   ) {}
-
-  onPortStatus(l: PortStatusListener): void {
-    this.statusListeners.push(l);
-  }
 
   /** `q-reports-plugin`. */
   reportsHandlers(): Record<string, RpcHandler> {
@@ -95,7 +86,7 @@ export class AgentRpc {
         if (!agent) return [];
         let ids = await this.deps.agents.scheduler.hostedBy(this.deps.database.db, 'router', agent.id);
         if (Array.isArray(args.router_ids) && args.router_ids.length) ids = ids.filter((id) => (args.router_ids as string[]).includes(id));
-        return Promise.all(ids.map((id) => this.routerInfo(id)));
+        return this.routersInfo(ids);
       },
       update_floatingip_statuses: async (args) => {
         const statuses = args.fip_statuses;
@@ -174,8 +165,8 @@ export class AgentRpc {
   private async deviceDetails(device: string, host: string): Promise<Resource> {
     const id = await this.portByDevice(device);
     if (!id) return { device };
-    const port = await this.deps.ml2.ports.get(ADMIN, id);
-    const net = await this.deps.ml2.networks.get(ADMIN, port.network_id as string);
+    const port = await this.deps.core.getPort(ADMIN, id);
+    const net = await this.deps.core.getNetwork(ADMIN, port.network_id as string);
     return {
       device,
       port_id: port.id,
@@ -219,36 +210,51 @@ export class AgentRpc {
     return null;
   }
 
+  /** Through the core plug-in (the one writer of ports), so the change is published like any other (Nova's events follow it). */
   private async setStatus(trx: Executor, id: string, status: 'ACTIVE' | 'DOWN'): Promise<void> {
-    const r = await trx.updateTable('ports').set({ status }).where('id', '=', id).where('status', '!=', status).executeTakeFirst();
-    if (!Number(r.numUpdatedRows)) return;
-    await bumpRevision(trx, 'ports', id);
-    const row = await trx.selectFrom('ports').select('revision_number').where('id', '=', id).executeTakeFirst();
-    const revision = Number(row?.revision_number ?? -1);
-    this.deps.database.afterCommit(trx, () => this.statusListeners.forEach((l) => l(id, status, revision)));
+    const row = await trx.selectFrom('ports').select('status').where('id', '=', id).executeTakeFirst();
+    if (row && row.status !== status) await this.deps.core.updatePort(trx, ADMIN, id, { status });
   }
 
   /** A network as a DHCP agent needs it: its subnets and ports (admin view), with its revision. */
   async networkInfo(id: string): Promise<Resource> {
-    const network = await this.deps.ml2.networks.get(ADMIN, id);
-    const q = (filters: Record<string, unknown[]>) => ({ ...emptyQuery(), filters });
-    const subnets = await collectAll(this.deps.ml2.subnets, ADMIN, q({ network_id: [id] }));
-    const ports = await collectAll(this.deps.ml2.ports, ADMIN, q({ network_id: [id] }));
+    const network = await this.deps.core.getNetwork(ADMIN, id);
+    const subnets = await this.deps.core.listSubnets(ADMIN, { network_id: [id] });
+    const ports = await this.deps.core.listPorts(ADMIN, { network_id: [id] });
     return { ...network, subnets, ports };
   }
 
-  /** A router as an L3 agent needs it: its gateway port, interfaces and floating IPs. */
-  async routerInfo(id: string): Promise<Resource> {
-    const router = await this.deps.collection('routers').get(ADMIN, id);
-    const q = (filters: Record<string, unknown[]>) => ({ ...emptyQuery(), filters });
-    const ports = await collectAll(this.deps.ml2.ports, ADMIN, q({ device_id: [id] }));
-    const floatingips = await collectAll(this.deps.collection('floatingips'), ADMIN, q({ router_id: [id] }));
-    return {
-      ...router,
-      gw_port: ports.find((p) => p.device_owner === 'network:router_gateway') ?? null,
-      _interfaces: ports.filter((p) => p.device_owner !== 'network:router_gateway'),
-      _floatingips: floatingips,
+  /**
+   * Routers as an L3 agent needs them (Neutron's sync_routers): each with `gw_port` and
+   * `_interfaces` whose `subnets` give every subnet's CIDR and gateway (and each fixed IP its
+   * `prefixlen`), and `_floatingips` (the associated ones). A router gone meanwhile is left out.
+   */
+  async routersInfo(ids: string[]): Promise<Resource[]> {
+    if (!ids.length) return [];
+    const routers = await collectAll(this.deps.collection('routers'), ADMIN, { ...emptyQuery(), filters: { id: ids } });
+    const ports = await this.deps.core.listPorts(ADMIN, { device_id: ids });
+    const floatingips = await collectAll(this.deps.collection('floatingips'), ADMIN, { ...emptyQuery(), filters: { router_id: ids } });
+    const subnetIds = [...new Set(ports.flatMap((p) => (p.fixed_ips as Array<{ subnet_id: string }>).map((f) => f.subnet_id)))];
+    const subnets = new Map((subnetIds.length ? await this.deps.core.listSubnets(ADMIN, { id: subnetIds }) : []).map((s) => [s.id as string, s]));
+    const withSubnets = (p: Resource): Resource => {
+      const ips = (p.fixed_ips as Array<{ subnet_id: string; ip_address: string }>).map((f) => ({ ...f, prefixlen: Number(String(subnets.get(f.subnet_id)?.cidr ?? '/0').split('/')[1]) }));
+      const own = [...new Set(ips.map((f) => f.subnet_id))].map((sid) => subnets.get(sid)).filter((s): s is Resource => s !== undefined);
+      return {
+        ...p,
+        fixed_ips: ips,
+        subnets: own.map((s) => ({ id: s.id, cidr: s.cidr, gateway_ip: s.gateway_ip, dns_nameservers: s.dns_nameservers, ipv6_ra_mode: s.ipv6_ra_mode, subnetpool_id: s.subnetpool_id })),
+      };
     };
+    return routers.map((router) => {
+      const mine = ports.filter((p) => p.device_id === router.id);
+      const gw = mine.find((p) => p.device_owner === 'network:router_gateway');
+      return {
+        ...router,
+        gw_port: gw ? withSubnets(gw) : null,
+        _interfaces: mine.filter((p) => p !== gw).map(withSubnets),
+        _floatingips: floatingips.filter((f) => f.router_id === router.id),
+      };
+    });
   }
 
   /** Security groups of the given devices: the ports' groups, their rules and remote groups' members. */
@@ -273,9 +279,8 @@ export class AgentRpc {
     const remote = new Set<string>();
     for (const rules of Object.values(out.security_groups as Record<string, Array<Record<string, unknown>>>))
       for (const r of rules) if (typeof r.remote_group_id === 'string') remote.add(r.remote_group_id);
-    const ports = this.deps.ml2.ports;
     for (const g of remote) {
-      const members = await collectAll(ports, ADMIN, { ...emptyQuery(), filters: { security_groups: [g] } });
+      const members = await this.deps.core.listPorts(ADMIN, { security_groups: [g] });
       const ips: Record<string, string[]> = { IPv4: [], IPv6: [] };
       for (const p of members) for (const ip of p.fixed_ips as Array<{ ip_address: string }>) ips[ip.ip_address.includes(':') ? 'IPv6' : 'IPv4'].push(ip.ip_address);
       (out.sg_member_ips as Resource)[g] = ips;

@@ -3,7 +3,8 @@
  * scheduler sub-collections, availability zones of networks and routers, and scheduling: networks
  * onto DHCP agents when they get a DHCP-enabled subnet, routers onto an L3 agent when created,
  * unhosted ones onto an agent that appears, and away from dead agents (`rescheduleDead`, run
- * periodically by the server). Changes of hosting are published to `onBindingChanges` after commit.
+ * periodically by the server). Changes of hosting are published as `agent_binding` events, which
+ * the agent notifier turns into casts to the agents.
  */
 import type { ServiceDeps } from '../../app.js';
 import { agentExtensions, agentResource, availabilityZoneResource } from '../../api/resources/agents.js';
@@ -20,7 +21,6 @@ import {
   RouterNotHostedByL3Agent,
 } from '../../core/errors.js';
 import type { Executor, PortRow } from '../../db/schema.js';
-import { checkAvailabilityZones } from '../ml2/hooks.js';
 import { bool } from '../../db/schema.js';
 import { isUuidText } from '../../api/resources/validators.js';
 import { inPages, type Resource, type ResourcePages, type ResourcePlugin, type ServicePlugin, type SubCollection } from '../plugin-api.js';
@@ -28,6 +28,14 @@ import { AgentOps, type AgentReport, type AgentState } from './agent-ops.js';
 import type { AgentRow } from './agents-repo.js';
 import { addBlocks, DHCP_ENTITY, L2_ENTITY } from './provisioning.js';
 import { Scheduler, type BindingChange } from './scheduler.js';
+import { PRIORITY } from '../events.js';
+
+declare module '../events.js' {
+  interface EventMap {
+    /** A network or router got or lost an agent (a deleted resource loses them all, `deleted` set). */
+    agent_binding: { after_create: { change: BindingChange }; after_delete: { change: BindingChange } };
+  }
+}
 
 /** Neutron's default rules for agents and their schedulers. */
 const POLICIES: Record<string, string> = {
@@ -45,15 +53,12 @@ const POLICIES: Record<string, string> = {
   get_availability_zone: '@',
 };
 
-export type BindingListener = (changes: BindingChange[]) => void;
-
 /** What the rest of the server (RPC handlers, periodic tasks) uses of this plug-in. */
 export class AgentService {
   readonly agents: AgentOps;
   readonly scheduler: Scheduler;
-  private readonly listeners: BindingListener[] = [];
-
   constructor(private readonly deps: ServiceDeps) {
+    deps.events.declare('agent_binding', ['after_create', 'after_delete']);
     const c = deps.config.DEFAULT;
     this.agents = new AgentOps(deps.database, { agentDownTime: c.agent_down_time, enableNewAgents: c.enable_new_agents });
     this.scheduler = new Scheduler({
@@ -63,31 +68,19 @@ export class AgentService {
     });
   }
 
-  /** Called with every committed change of hosting (the RPC layer tells the agents). */
-  onBindingChanges(listener: BindingListener): void {
-    this.listeners.push(listener);
+  /** Publishes changes of hosting made inside `trx` (told to the agents after commit). */
+  async bindingsChanged(trx: Executor, changes: BindingChange[]): Promise<void> {
+    for (const change of changes) await this.deps.events.publish(trx, 'agent_binding', change.op === 'added' ? 'after_create' : 'after_delete', { change });
   }
 
-  publish(changes: BindingChange[]): void {
-    if (!changes.length) return;
-    for (const l of this.listeners) {
-      try {
-        l(changes);
-      } catch (err) {
-        this.deps.logger.error({ err }, 'binding change listener failed');
-      }
-    }
-  }
-
-  /** Runs `work` in a transaction and publishes its binding changes once it committed. */
+  /** Runs `work` in a transaction and publishes the binding changes it collected. */
   async scheduling<T>(work: (trx: Executor, changes: BindingChange[]) => Promise<T>): Promise<T> {
-    let changes: BindingChange[] = [];
-    const out = await this.deps.database.transaction(async (trx) => {
-      changes = [];
-      return work(trx, changes);
+    return this.deps.database.transaction(async (trx) => {
+      const changes: BindingChange[] = [];
+      const out = await work(trx, changes);
+      await this.bindingsChanged(trx, changes);
+      return out;
     });
-    this.publish(changes);
-    return out;
   }
 
   /** A heartbeat; a new or revived agent then takes unhosted networks or routers. */
@@ -163,39 +156,62 @@ export class AgentService {
 export function agentsPlugin(deps: ServiceDeps): ServicePlugin & { service: AgentService } {
   const service = new AgentService(deps);
   const { agents, scheduler } = service;
-  const { database, policy, ml2 } = deps;
-  const hooks = ml2.hooks;
+  const { database, policy, core, events } = deps;
   const enforce = (ctx: RequestContext, rule: string) => {
     if (!policy.check(rule, ctx, {}, 'admin_only')) throw new PolicyRulesNotAuthorized({ rules: [rule] });
   };
 
   // zones: hints must name zones of agents of the right type
-  hooks.availabilityZones.push(async (trx, resource, hints) => {
+  for (const resource of ['network', 'router'] as const) {
     const type = resource === 'network' ? 'DHCP agent' : 'L3 agent';
-    const rows = await trx.selectFrom('agents').select('availability_zone').distinct().where('agent_type', '=', type).where('availability_zone', 'in', hints).execute();
-    const known = new Set(rows.map((r) => r.availability_zone));
-    const missing = hints.find((h) => !known.has(h));
-    if (missing !== undefined) throw new AvailabilityZoneNotFound({ availability_zone: missing });
-  });
-  hooks.extendNetworks.push(async (trx, networks) => {
+    events.subscribe(
+      resource,
+      'before_create',
+      async ({ items }, trx) => {
+        const hints = [...new Set(items.flatMap((i) => (Array.isArray(i.availability_zone_hints) ? (i.availability_zone_hints as string[]) : [])))];
+        if (!hints.length) return;
+        const rows = await trx.selectFrom('agents').select('availability_zone').distinct().where('agent_type', '=', type).where('availability_zone', 'in', hints).execute();
+        const known = new Set(rows.map((r) => r.availability_zone));
+        const missing = hints.find((h) => !known.has(h));
+        if (missing !== undefined) throw new AvailabilityZoneNotFound({ availability_zone: missing });
+      },
+      { priority: PRIORITY.CHECK, name: `availability zones of a ${resource}` },
+    );
+  }
+  core.extensions.network.push(async (trx, networks) => {
     const zones = await service.zonesOf(trx, 'network', networks.map((n) => n.id as string));
     for (const n of networks) n.availability_zones = zones.get(n.id as string) ?? [];
   });
 
   // DHCP: a network is scheduled when it gets a DHCP-enabled subnet; the change is told after commit
-  const publishLater = (trx: Executor, changes: BindingChange[]) => {
-    if (changes.length) database.afterCommit(trx, () => service.publish(changes));
-  };
   const scheduleNetwork = async (trx: Executor, networkId: string) => {
     const hints = (await service.hints(trx, 'network', [networkId])).get(networkId) ?? [];
-    publishLater(trx, await scheduler.schedule(trx, 'network', networkId, hints));
+    await service.bindingsChanged(trx, await scheduler.schedule(trx, 'network', networkId, hints));
   };
-  hooks.subnetCreated.push(async (trx, _ctx, subnet) => {
-    if (bool(subnet.enable_dhcp)) await scheduleNetwork(trx, subnet.network_id);
-  });
-  hooks.subnetUpdated.push(async (trx, _ctx, subnet) => {
-    if (bool(subnet.enable_dhcp)) await scheduleNetwork(trx, subnet.network_id);
-  });
+  for (const event of ['precommit_create', 'precommit_update'] as const)
+    events.subscribe(
+      'subnet',
+      event,
+      async ({ current: subnet }, trx) => {
+        if (bool(subnet.enable_dhcp)) await scheduleNetwork(trx, subnet.network_id);
+      },
+      { name: 'DHCP scheduling' },
+    );
+  // a deleted network or router leaves its agents: they hear it once it committed
+  for (const kind of ['network', 'router'] as const)
+    events.subscribe(
+      kind,
+      'precommit_delete',
+      async ({ original }, trx) => {
+        const changes: BindingChange[] = [];
+        for (const agent of await scheduler.hosting(trx, kind, original.id)) {
+          const removed = await scheduler.unbind(trx, kind, original.id, agent);
+          if (removed) changes.push({ ...removed, deleted: true });
+        }
+        await service.bindingsChanged(trx, changes);
+      },
+      { name: `${kind} leaves its agents` },
+    );
 
   // provisioning blocks (provisioning.ts): who must report before a bound port goes ACTIVE
   const servedByDhcp = async (trx: Executor, portId: string, networkId: string): Promise<boolean> => {
@@ -216,20 +232,27 @@ export function agentsPlugin(deps: ServiceDeps): ServicePlugin & { service: Agen
     const dhcp = !port.device_owner.startsWith('network:dhcp') && (await servedByDhcp(trx, port.id, port.network_id));
     await addBlocks(trx, port.id, dhcp ? [L2_ENTITY, DHCP_ENTITY] : [L2_ENTITY]);
   };
-  // a new port: the row just written; an updated one: its row as it is now (the hook gets the one before)
-  hooks.portCreated.push(async (trx, _ctx, _item, port) => block(trx, port));
-  hooks.portUpdated.push(async (trx, _ctx, changes, port) => {
-    if (!('binding:host_id' in changes || 'fixed_ips' in changes || 'mac_address' in changes || port.binding_vif_type === 'binding_failed')) return;
-    await block(trx, await trx.selectFrom('ports').select(['id', 'network_id', 'binding_vif_type', 'device_owner', 'status']).where('id', '=', port.id).executeTakeFirst());
-  });
+  events.subscribe('port', 'precommit_create', async ({ current }, trx) => block(trx, current), { name: 'provisioning blocks' });
+  events.subscribe(
+    'port',
+    'precommit_update',
+    async ({ request, original, current }, trx) => {
+      if ('binding:host_id' in request || 'fixed_ips' in request || 'mac_address' in request || original.binding_vif_type === 'binding_failed') await block(trx, current);
+    },
+    { name: 'provisioning blocks' },
+  );
 
-  // routers: hints are checked at create; scheduled at once when router_auto_schedule
-  hooks.routerCreated.push(async (trx, _ctx, item, routerId) => {
-    const hints = (item.availability_zone_hints as string[] | undefined) ?? [];
-    await checkAvailabilityZones(hooks, trx, 'router', hints);
-    if (deps.config.DEFAULT.router_auto_schedule) publishLater(trx, await scheduler.schedule(trx, 'router', routerId, hints));
-  });
-  hooks.extendRouters.push(async (trx, routers) => {
+  // routers: scheduled at once when router_auto_schedule (their hints were checked before_create)
+  events.subscribe(
+    'router',
+    'precommit_create',
+    async ({ request, current }, trx) => {
+      const hints = (request.availability_zone_hints as string[] | undefined) ?? [];
+      if (deps.config.DEFAULT.router_auto_schedule) await service.bindingsChanged(trx, await scheduler.schedule(trx, 'router', current.id, hints));
+    },
+    { name: 'L3 scheduling' },
+  );
+  core.extensions.router.push(async (trx, routers) => {
     const ids = routers.map((r) => r.id as string);
     const [hints, zones] = await Promise.all([service.hints(trx, 'router', ids), service.zonesOf(trx, 'router', ids)]);
     for (const r of routers) {
@@ -264,12 +287,12 @@ export function agentsPlugin(deps: ServiceDeps): ServicePlugin & { service: Agen
     async list(ctx, id) {
       enforce(ctx, 'get_dhcp-networks');
       const ids = await scheduler.hostedBy(database.db, 'network', (await agents.row(database.db, id)).id);
-      return { networks: await listByIds(ml2.networks, ctx, ids) };
+      return { networks: ids.length ? await core.listNetworks(ctx, { id: ids }) : [] };
     },
     async add(ctx, id, body) {
       enforce(ctx, 'create_dhcp-network');
       const networkId = bodyId(body, 'network_id');
-      await ml2.networks.get(ctx, networkId);
+      await core.getNetwork(ctx, networkId);
       await service.scheduling(async (trx, changes) => {
         const agent = await agentOf(trx, id, 'DHCP agent', (p) => new InvalidDHCPAgent(p));
         if ((await scheduler.hostedBy(trx, 'network', agent.id)).includes(networkId)) throw new NetworkHostedByDHCPAgent({ network_id: networkId, agent_id: id });
@@ -283,7 +306,7 @@ export function agentsPlugin(deps: ServiceDeps): ServicePlugin & { service: Agen
   const dhcpAgents: SubCollection = {
     async list(ctx, networkId) {
       enforce(ctx, 'get_dhcp-agents');
-      await ml2.networks.get(ctx, networkId);
+      await core.getNetwork(ctx, networkId);
       return { agents: (await scheduler.hosting(database.db, 'network', networkId)).map((a) => agents.render(a)) };
     },
   };

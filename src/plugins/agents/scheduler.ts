@@ -16,6 +16,8 @@ export interface BindingChange {
   agentId: string;
   host: string;
   op: 'added' | 'removed';
+  /** Removed because the network or router itself was deleted (the agents hear `*_delete*`, not a move). */
+  deleted?: boolean;
 }
 
 export interface SchedulerOptions {

@@ -8,12 +8,11 @@ import { BadRequest, ExternalGatewayForFloatingIPNotFound, ExternalIpAddressExha
 import { canonicalIp, parseIp } from '../../core/ip.js';
 import { type ListQuery, type ListSpec } from '../../db/repos/listing.js';
 import { bumpRevision, deleteTagsOf, standardValues, tagsOf } from '../../db/repos/standard-attr-repo.js';
-import { DEVICE_OWNER_FLOATINGIP, DEVICE_OWNER_ROUTER_GW, ROUTER_INTERFACE_OWNERS, bumpRevisionBy, portsById, type FloatingIpRow } from '../../db/repos/l3-repo.js';
+import { DEVICE_OWNER_FLOATINGIP, DEVICE_OWNER_ROUTER_GW, ROUTER_INTERFACE_OWNERS, bumpRevisionBy, disassociatePort, portsById, type FloatingIpRow } from '../../db/repos/l3-repo.js';
 import { bool, type Executor, type PortRow } from '../../db/schema.js';
 import { listPages, type Resource, type ResourcePages, type ResourcePlugin } from '../plugin-api.js';
 import { tagOps } from '../tag-ops.js';
-import { checkQuotas } from '../ml2/hooks.js';
-import { allocationsOf, createServicePort, deleteServicePort, elevated, type L3Deps } from './l3-support.js';
+import { allocationsOf, elevated, type L3Deps } from './l3-support.js';
 
 const COLUMNS: Record<string, string> = Object.fromEntries(
   ['id', 'floating_ip_address', 'floating_network_id', 'router_id', 'fixed_ip_address', 'status', 'project_id', 'description', 'revision_number', 'created_at', 'updated_at'].map((c) => [c, c]),
@@ -40,18 +39,20 @@ export class FloatingIpOps implements ResourcePlugin {
   }
 
   async create(ctx: RequestContext, items: Resource[]): Promise<Resource[]> {
-    const rows = await this.deps.database.transaction(async (trx) => {
-      await checkQuotas(this.deps.ml2.hooks, trx, ctx, 'floatingip', items);
-      const out: FloatingIpRow[] = [];
-      for (const item of items) out.push(await this.createOne(trx, ctx, item));
-      return out;
+    const { events } = this.deps;
+    return this.deps.database.transaction(async (trx) => {
+      await events.publish(trx, 'floatingip', 'before_create', { ctx, items });
+      const rows: FloatingIpRow[] = [];
+      for (const item of items) rows.push(await this.createOne(trx, ctx, item));
+      const views = await this.viewsOf(trx, rows);
+      for (const current of views) await events.publish(trx, 'floatingip', 'after_create', { ctx, current });
+      return views;
     });
-    return this.viewsOf(this.deps.database.db, rows);
   }
 
   private async createOne(trx: Executor, ctx: RequestContext, item: Resource): Promise<FloatingIpRow> {
     const networkId = item.floating_network_id as string;
-    const network = await this.deps.ml2.networks.visibleRow(trx, ctx, networkId);
+    const network = await this.deps.core.networkRow(trx, ctx, networkId);
     if (!bool(network.router_external)) throw fipError(`Network ${networkId} is not a valid external network`);
     const v4 = await trx.selectFrom('subnets').select('id').where('network_id', '=', networkId).where('ip_version', '=', 4).executeTakeFirst();
     if (!v4) throw fipError(`Network ${networkId} does not contain any IPv4 subnet`);
@@ -60,7 +61,7 @@ export class FloatingIpOps implements ResourcePlugin {
     const fixed: { subnet_id?: string; ip_address?: string } = {};
     if (item.subnet_id) fixed.subnet_id = item.subnet_id as string;
     if (item.floating_ip_address) fixed.ip_address = item.floating_ip_address as string;
-    const port = await createServicePort(this.deps, trx, elevated(ctx), {
+    const port = await this.deps.core.createPort(trx, elevated(ctx), {
       network_id: networkId,
       project_id: '',
       device_id: id,
@@ -70,7 +71,7 @@ export class FloatingIpOps implements ResourcePlugin {
     const address = (port.fixed_ips as Array<{ ip_address: string }>).find((f) => isV4(f.ip_address));
     if (!address) throw new ExternalIpAddressExhausted({ net_id: networkId });
     // the port's status is not applicable; Neutron writes its device_id once more after the floating IP row
-    await trx.updateTable('ports').set({ status: 'N/A', revision_number: 2 }).where('id', '=', port.id as string).execute();
+    await this.deps.core.updatePort(trx, elevated(ctx), port.id as string, { status: 'N/A' });
 
     const row: FloatingIpRow = {
       id,
@@ -120,7 +121,7 @@ export class FloatingIpOps implements ResourcePlugin {
   }
 
   private async associate(trx: Executor, ctx: RequestContext, portId: string, fixedIp: string | undefined, row: FloatingIpRow): Promise<Association> {
-    const port = await this.deps.ml2.ports.visibleRow(trx, ctx, portId);
+    const port = await this.deps.core.portRow(trx, ctx, portId);
     if (port.project_id !== row.project_id && !ctx.isAdmin)
       throw fipError(`Cannot process floating IP association with Port ${portId}, since that port is owned by a different tenant`);
     // Neutron leaves the placeholder of this text unfilled
@@ -184,8 +185,10 @@ export class FloatingIpOps implements ResourcePlugin {
   }
 
   async update(ctx: RequestContext, id: string, changes: Resource, ifMatch?: number): Promise<Resource> {
-    await this.deps.database.transaction(async (trx) => {
+    const { events } = this.deps;
+    return this.deps.database.transaction(async (trx) => {
       const row = await this.visibleRow(trx, ctx, id);
+      const [original] = await this.viewsOf(trx, [row]);
       await bumpRevision(trx, 'floatingips', id, ifMatch, false);
       const assoc = await this.association(trx, ctx, changes, row);
       const moved = assoc.fixed_port_id !== row.fixed_port_id || assoc.fixed_ip_address !== row.fixed_ip_address || assoc.router_id !== row.router_id;
@@ -193,8 +196,21 @@ export class FloatingIpOps implements ResourcePlugin {
       if ('description' in changes) set.description = changes.description as string;
       await trx.updateTable('floatingips').set(set).where('id', '=', id).execute();
       await bumpRevisionBy(trx, 'floatingips', id, Object.keys(changes).length || moved ? 1 : 0);
+      const [current] = await this.viewsOf(trx, [(await trx.selectFrom('floatingips').selectAll().where('id', '=', id).executeTakeFirst())!]);
+      await events.publish(trx, 'floatingip', 'after_update', { ctx, request: changes, original, current });
+      return current;
     });
-    return this.get(ctx, id);
+  }
+
+  /** A port that goes loses its floating IPs' association (inside the port delete's transaction); the routers hear of it. */
+  async disassociatePort(trx: Executor, ctx: RequestContext, portId: string): Promise<void> {
+    const rows = await trx.selectFrom('floatingips').selectAll().where('fixed_port_id', '=', portId).execute();
+    if (!rows.length) return;
+    const originals = await this.viewsOf(trx, rows);
+    await disassociatePort(trx, portId);
+    const currents = await this.viewsOf(trx, await trx.selectFrom('floatingips').selectAll().where('id', 'in', rows.map((r) => r.id)).execute());
+    for (const original of originals)
+      await this.deps.events.publish(trx, 'floatingip', 'after_update', { ctx, request: { port_id: null }, original, current: currents.find((c) => c.id === original.id) ?? original });
   }
 
   async delete(ctx: RequestContext, id: string, ifMatch?: number): Promise<void> {
@@ -207,9 +223,13 @@ export class FloatingIpOps implements ResourcePlugin {
 
   /** Deletes the floating IP and its port (a plug-in deletion: the hooks let it through). */
   async remove(trx: Executor, ctx: RequestContext, row: Pick<FloatingIpRow, 'id' | 'floating_port_id'>): Promise<void> {
+    await this.deps.events.publish(trx, 'floatingip', 'after_delete', async () => ({
+      ctx,
+      original: (await this.viewsOf(trx, [(await trx.selectFrom('floatingips').selectAll().where('id', '=', row.id).executeTakeFirst())!]))[0],
+    }));
     await deleteTagsOf(trx, 'floatingips', row.id);
     await trx.deleteFrom('floatingips').where('id', '=', row.id).execute();
-    await deleteServicePort(this.deps, trx, elevated(ctx), row.floating_port_id);
+    await this.deps.core.deletePort(trx, elevated(ctx), row.floating_port_id);
   }
 
   /** The wire form in Neutron's key order, `port_details` from the associated port. */

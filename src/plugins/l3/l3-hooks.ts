@@ -1,46 +1,65 @@
 /**
- * How the L3 plug-in guards the core resources, through the ML2 hooks (each inside the core's
+ * How the L3 plug-in guards the core resources, through their events (each inside the core's
  * transaction): router and floating IP ports cannot be deleted through the port API, deleting a
  * port clears its floating IPs, a router interface's IPv4 address cannot be changed
  * (`l3-port-ip-change-not-allowed`), a network with gateways cannot stop being external, and
  * deleting an external network takes its unassociated floating IPs with it, as in Neutron.
  */
-import type { RequestContext } from '../../core/context.js';
 import { BadRequest, ExternalNetworkInUse, ServicePortInUse } from '../../core/errors.js';
 import { canonicalIp, isIp, parseIp } from '../../core/ip.js';
-import { DEVICE_OWNER_FLOATINGIP, DEVICE_OWNER_ROUTER_GW, DEVICE_OWNER_ROUTER_INTF, L3_DEVICE_OWNERS, disassociatePort } from '../../db/repos/l3-repo.js';
+import { DEVICE_OWNER_FLOATINGIP, DEVICE_OWNER_ROUTER_GW, DEVICE_OWNER_ROUTER_INTF, L3_DEVICE_OWNERS } from '../../db/repos/l3-repo.js';
 import { bool, type Executor, type PortRow } from '../../db/schema.js';
-import type { Ml2Hooks } from '../ml2/hooks.js';
+import { PRIORITY, type Events } from '../events.js';
 import type { FloatingIpOps } from './floatingip-ops.js';
 import { allocationsOf } from './l3-support.js';
 
 /** Router ports whose IPv4 addresses only the L3 plug-in may change. */
 const IP_UPDATE_NOT_ALLOWED = [DEVICE_OWNER_ROUTER_INTF, 'network:router_ha_interface', 'network:ha_router_replicated_interface', 'network:router_centralized_snat'];
 
-export function registerL3Hooks(hooks: Ml2Hooks, fips: FloatingIpOps): void {
-  hooks.beforePortDelete.push(async (trx, _ctx, port, internal) => {
-    if (!internal) await preventL3PortDeletion(trx, port);
-    await disassociatePort(trx, port.id);
-  });
+export function registerL3Hooks(events: Events, fips: FloatingIpOps): void {
+  events.subscribe(
+    'port',
+    'precommit_delete',
+    async ({ ctx, original: port, internal }, trx) => {
+      if (!internal) await preventL3PortDeletion(trx, port);
+      await fips.disassociatePort(trx, ctx, port.id);
+    },
+    { priority: PRIORITY.CHECK, name: 'l3: router and floating IP ports' },
+  );
 
-  hooks.portUpdated.push(async (trx, _ctx, changes, before) => {
-    if (!('fixed_ips' in changes) || !IP_UPDATE_NOT_ALLOWED.includes(before.device_owner)) return;
-    if (!(await routerExists(trx, before.device_id))) return;
-    if (await ipv4Changed(trx, before.id, changes.fixed_ips as Array<{ subnet_id?: string; ip_address?: string }>))
-      throw new BadRequest({ resource: 'ports', msg: `IP updates for port ${before.id} are not allowed` });
-  });
+  events.subscribe(
+    'port',
+    'before_update',
+    async ({ request: changes, original: before }, trx) => {
+      if (!('fixed_ips' in changes) || !IP_UPDATE_NOT_ALLOWED.includes(before.device_owner)) return;
+      if (!(await routerExists(trx, before.device_id))) return;
+      if (await ipv4Changed(trx, before.id, changes.fixed_ips as Array<{ subnet_id?: string; ip_address?: string }>))
+        throw new BadRequest({ resource: 'ports', msg: `IP updates for port ${before.id} are not allowed` });
+    },
+    { priority: PRIORITY.CHECK, name: 'l3: router interface addresses' },
+  );
 
-  hooks.networkUpdated.push(async (trx, _ctx, changes, before) => {
-    if (changes['router:external'] !== false || !bool(before.router_external)) return;
-    const gw = await trx.selectFrom('ports').select('id').where('network_id', '=', before.id).where('device_owner', '=', DEVICE_OWNER_ROUTER_GW).executeTakeFirst();
-    if (gw) throw new ExternalNetworkInUse({ net_id: before.id });
-  });
+  events.subscribe(
+    'network',
+    'precommit_update',
+    async ({ request: changes, original: before }, trx) => {
+      if (changes['router:external'] !== false || !bool(before.router_external)) return;
+      const gw = await trx.selectFrom('ports').select('id').where('network_id', '=', before.id).where('device_owner', '=', DEVICE_OWNER_ROUTER_GW).executeTakeFirst();
+      if (gw) throw new ExternalNetworkInUse({ net_id: before.id });
+    },
+    { priority: PRIORITY.CHECK, name: 'l3: external network in use' },
+  );
 
-  hooks.beforeNetworkDelete.push(async (trx: Executor, ctx: RequestContext, network) => {
-    if (!bool(network.router_external)) return;
-    const idle = await trx.selectFrom('floatingips').select(['id', 'floating_port_id']).where('floating_network_id', '=', network.id).where('fixed_port_id', 'is', null).execute();
-    for (const f of idle) await fips.remove(trx, ctx, f);
-  });
+  events.subscribe(
+    'network',
+    'precommit_delete',
+    async ({ ctx, original: network }, trx: Executor) => {
+      if (!bool(network.router_external)) return;
+      const idle = await trx.selectFrom('floatingips').select(['id', 'floating_port_id']).where('floating_network_id', '=', network.id).where('fixed_port_id', 'is', null).execute();
+      for (const f of idle) await fips.remove(trx, ctx, f);
+    },
+    { name: 'l3: idle floating IPs of an external network' },
+  );
 }
 
 const routerExists = async (trx: Executor, id: string): Promise<boolean> =>

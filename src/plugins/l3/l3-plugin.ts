@@ -1,23 +1,46 @@
 /**
  * The L3 service plug-in (Neutron's `router` service): routers with gateways, interfaces and
- * extra routes, and floating IPs. It joins the core through the ML2 hooks (l3-hooks.ts) and
- * creates and deletes its ports through the core plug-in, so IPAM, MACs and the other service
- * plug-ins' hooks apply to them as to any port.
+ * extra routes, and floating IPs. It guards the core resources through their events (l3-hooks.ts)
+ * and creates, changes and deletes its ports through the core plug-in's narrow interface, so IPAM,
+ * MACs and every port subscriber apply to them as to any port. It publishes the events of routers,
+ * router interfaces and floating IPs, which the agent notifier turns into `routers_updated`.
  */
 import type { ServiceDeps } from '../../app.js';
 import { floatingIpExtensions, floatingIpResource } from '../../api/resources/floating-ips.js';
 import { routerExtensions, routerResource } from '../../api/resources/routers.js';
+import type { RouterRow } from '../../db/repos/l3-repo.js';
+import type { AfterCreate, AfterDelete, AfterUpdate, BeforeCreate, Lifecycle } from '../events.js';
+import type { RequestContext } from '../../core/context.js';
 import type { ServicePlugin } from '../plugin-api.js';
 import { FloatingIpOps } from './floatingip-ops.js';
 import { registerL3Hooks } from './l3-hooks.js';
-import { l3Deps } from './l3-support.js';
 import { RouterOps } from './router-ops.js';
 
-export function l3Plugin({ database, ml2 }: ServiceDeps): ServicePlugin {
-  const deps = l3Deps(database, ml2);
+/** An interface added to or removed from a router (Neutron's interface info). */
+export interface RouterInterfaceEvent {
+  ctx: RequestContext;
+  router_id: string;
+  port_id: string;
+  network_id: string;
+  subnet_ids: string[];
+}
+
+declare module '../events.js' {
+  interface EventMap {
+    router: Pick<Lifecycle<RouterRow>, 'before_create' | 'precommit_create' | 'after_create' | 'after_update' | 'precommit_delete' | 'after_delete'>;
+    router_interface: { after_create: RouterInterfaceEvent; after_delete: RouterInterfaceEvent };
+    floatingip: { before_create: BeforeCreate; after_create: AfterCreate; after_update: AfterUpdate; after_delete: AfterDelete };
+  }
+}
+
+export function l3Plugin({ database, core, events }: ServiceDeps): ServicePlugin {
+  events.declare('router', ['before_create', 'precommit_create', 'after_create', 'after_update', 'precommit_delete', 'after_delete']);
+  events.declare('router_interface', ['after_create', 'after_delete']);
+  events.declare('floatingip', ['before_create', 'after_create', 'after_update', 'after_delete']);
+  const deps = { database, core, events };
   const routers = new RouterOps(deps);
   const floatingips = new FloatingIpOps(deps);
-  registerL3Hooks(ml2.hooks, floatingips);
+  registerL3Hooks(events, floatingips);
   return {
     resources: [routerResource(), floatingIpResource()],
     extensions: [...routerExtensions(), ...floatingIpExtensions()],

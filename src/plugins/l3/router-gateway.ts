@@ -7,11 +7,11 @@
 import type { RequestContext } from '../../core/context.js';
 import { BadRequest, RouterExternalGatewayInUseByFloatingIp } from '../../core/errors.js';
 import { canonicalIp, isIp } from '../../core/ip.js';
-import { DEVICE_OWNER_ROUTER_GW, routerAddresses, routesOf, bumpRevisionBy, type RouterRow } from '../../db/repos/l3-repo.js';
+import { DEVICE_OWNER_ROUTER_GW, routerAddresses, routesOf, type RouterRow } from '../../db/repos/l3-repo.js';
 import { bool, dbBool, type Executor } from '../../db/schema.js';
 import type { Allocation } from '../../ipam/db-ipam.js';
 import { checkDuplicateSubnets, checkRoutes } from './router-checks.js';
-import { allocationsOf, createServicePort, deleteServicePort, elevated, ENABLE_SNAT_BY_DEFAULT, type L3Deps } from './l3-support.js';
+import { allocationsOf, elevated, ENABLE_SNAT_BY_DEFAULT, type L3Deps } from './l3-support.js';
 
 type FixedIp = { subnet_id?: string; ip_address?: string };
 
@@ -45,7 +45,7 @@ export class RouterGateway {
     if (bool(router.enable_snat) !== snat) await trx.updateTable('routers').set({ enable_snat: dbBool(snat) }).where('id', '=', router.id).execute();
 
     if (gw && ipChange && gw.network_id === networkId) {
-      await this.readdress(trx, gw, extIps);
+      await this.readdress(trx, ctx, gw, extIps);
       return 0;
     }
     let extra = 0;
@@ -79,7 +79,7 @@ export class RouterGateway {
     const networkId = info?.network_id ?? null;
     let gwCidrs: string[] = [];
     if (networkId) {
-      const network = await this.deps.ml2.networks.visibleRow(trx, ctx, networkId);
+      const network = await this.deps.core.networkRow(trx, ctx, networkId);
       if (!bool(network.router_external)) throw new BadRequest({ resource: 'router', msg: `Network ${networkId} is not an external network` });
       const subnets = await trx.selectFrom('subnets').select(['cidr', 'gateway_ip']).where('network_id', '=', networkId).execute();
       gwCidrs = subnets.map((s) => s.cidr);
@@ -107,13 +107,13 @@ export class RouterGateway {
     const fip = await trx.selectFrom('floatingips').select('id').where('router_id', '=', router.id).executeTakeFirst();
     if (fip) throw new RouterExternalGatewayInUseByFloatingIp({ router_id: router.id, net_id: gw.network_id });
     await trx.updateTable('routers').set({ gw_port_id: null }).where('id', '=', router.id).execute();
-    await deleteServicePort(this.deps, trx, elevated(ctx), gw.id);
+    await this.deps.core.deletePort(trx, elevated(ctx), gw.id);
   }
 
   private async create(trx: Executor, ctx: RequestContext, router: RouterRow, networkId: string, extIps: FixedIp[]): Promise<void> {
     const subnets = await trx.selectFrom('subnets').select(['id', 'cidr']).where('network_id', '=', networkId).execute();
     await checkDuplicateSubnets(trx, router.id, subnets);
-    const port = await createServicePort(this.deps, trx, elevated(ctx), {
+    const port = await this.deps.core.createPort(trx, elevated(ctx), {
       network_id: networkId,
       project_id: '',
       device_id: router.id,
@@ -125,13 +125,8 @@ export class RouterGateway {
   }
 
   /** New addresses on the same external network: the port keeps what it is asked to keep. */
-  private async readdress(trx: Executor, gw: GatewayPort, extIps: FixedIp[]): Promise<void> {
-    const wanted = await this.deps.ipam.allocate(trx, gw.network_id, gw.id, gw.mac_address, extIps, gw.ips);
-    for (const old of gw.ips) {
-      if (!wanted.some((w) => w.subnet_id === old.subnet_id && w.ip_address === old.ip_address))
-        await trx.deleteFrom('ip_allocations').where('subnet_id', '=', old.subnet_id).where('ip_address', '=', old.ip_address).execute();
-    }
-    await bumpRevisionBy(trx, 'ports', gw.id, 1);
+  private async readdress(trx: Executor, ctx: RequestContext, gw: GatewayPort, extIps: FixedIp[]): Promise<void> {
+    await this.deps.core.updatePort(trx, elevated(ctx), gw.id, { fixed_ips: extIps });
   }
 }
 

@@ -12,9 +12,8 @@ import { isDict, isUuidText } from '../../api/resources/validators.js';
 import { bumpRevision } from '../../db/repos/standard-attr-repo.js';
 import { DEVICE_OWNER_ROUTER_INTF, bumpRevisionBy, routerAddresses, type RouterRow } from '../../db/repos/l3-repo.js';
 import type { Executor, PortRow, SubnetRow } from '../../db/schema.js';
-import { runHooks } from '../ml2/hooks.js';
 import type { Resource } from '../plugin-api.js';
-import { allocationsOf, checkSubnetAddressMode, createServicePort, deleteServicePort, elevated, visibleSubnet, type L3Deps } from './l3-support.js';
+import { allocationsOf, checkSubnetAddressMode, elevated, visibleSubnet, type L3Deps } from './l3-support.js';
 import { checkDuplicateSubnets, confirmInterfaceNotInUse } from './router-checks.js';
 import type { RouterOps } from './router-ops.js';
 
@@ -31,14 +30,6 @@ interface Attached {
 }
 
 const isV6 = (ip: string) => parseIp(ip)?.version === 6;
-
-/** Gives the port the subnet's gateway address directly (IPAM keeps it from ordinary ports). */
-async function takeAddress(trx: Executor, portId: string, subnet: SubnetRow): Promise<void> {
-  const ip = subnet.gateway_ip as string;
-  const taken = await trx.selectFrom('ip_allocations').select('port_id').where('subnet_id', '=', subnet.id).where('ip_address', '=', ip).executeTakeFirst();
-  if (taken) throw new IpAddressAlreadyAllocated({ ip, subnet_id: subnet.id });
-  await trx.insertInto('ip_allocations').values({ port_id: portId, subnet_id: subnet.id, ip_address: ip, network_id: subnet.network_id }).execute();
-}
 
 /** Neutron's checks of the body, with its texts. */
 function interfaceRequest(body: unknown, forRemoval: boolean): InterfaceRequest {
@@ -74,7 +65,9 @@ export class RouterInterfaces {
       const req = interfaceRequest(body, false);
       const attached = req.portId ? await this.addPort(trx, ctx, router, req.portId) : await this.addSubnet(trx, ctx, router, req.subnetId as string);
       if (attached.portChanged) await bumpRevision(trx, 'routers', router.id);
-      return interfaceInfo(router.id, attached, attached.subnets[attached.subnets.length - 1].id);
+      const info = interfaceInfo(router.id, attached, attached.subnets[attached.subnets.length - 1].id);
+      await this.deps.events.publish(trx, 'router_interface', 'after_create', { ctx, router_id: router.id, port_id: attached.port.id, network_id: attached.port.network_id, subnet_ids: info.subnet_ids as string[] });
+      return info;
     });
   }
 
@@ -86,39 +79,34 @@ export class RouterInterfaces {
     checkSubnetAddressMode(subnet);
     const addresses = await routerAddresses(trx, router.id);
     await checkDuplicateSubnets(trx, router.id, [subnet], addresses);
-    const fixedIp = { subnet_id: subnet.id, ip_address: subnet.gateway_ip };
     // IPv6 gateways are the subnet-router anycast address, which only routers may take
     const anycast = Number(subnet.ip_version) === 6 && parseCidr(subnet.cidr)?.network === parseIp(subnet.gateway_ip)?.value;
+    const fixedIp = anycast ? { subnet_id: subnet.id, anycast: true } : { subnet_id: subnet.id, ip_address: subnet.gateway_ip };
     if (Number(subnet.ip_version) === 6) {
       // a further IPv6 prefix of a network goes onto the router's IPv6 port there
       const v6 = addresses.find((a) => a.port_type === DEVICE_OWNER_ROUTER_INTF && a.network_id === subnet.network_id && isV6(a.ip_address));
       if (v6) {
         const port = await trx.selectFrom('ports').selectAll().where('id', '=', v6.port_id).executeTakeFirstOrThrow();
-        if (anycast) await takeAddress(trx, port.id, subnet);
-        else {
-          const keep = (await allocationsOf(trx, [port.id])).map((a) => ({ subnet_id: a.subnet_id, ip_address: a.ip_address }));
-          await this.deps.ipam.allocate(trx, port.network_id, port.id, port.mac_address, [...keep, fixedIp], keep, false);
-        }
-        await bumpRevisionBy(trx, 'ports', port.id, 1);
+        const keep = (await allocationsOf(trx, [port.id])).map((a) => ({ subnet_id: a.subnet_id, ip_address: a.ip_address }));
+        await this.deps.core.updatePort(trx, elevated(ctx), port.id, { fixed_ips: [...keep, fixedIp] });
         return { port, subnets: [subnet], portChanged: false };
       }
     }
-    const port = await createServicePort(this.deps, trx, ctx, {
+    const port = await this.deps.core.createPort(trx, ctx, {
       network_id: subnet.network_id,
       project_id: router.project_id,
       device_id: router.id,
       device_owner: DEVICE_OWNER_ROUTER_INTF,
-      fixed_ips: anycast ? [] : [fixedIp],
+      fixed_ips: [fixedIp],
     });
-    if (anycast) await takeAddress(trx, port.id as string, subnet);
     await trx.insertInto('router_ports').values({ router_id: router.id, port_id: port.id as string, port_type: DEVICE_OWNER_ROUTER_INTF }).execute();
     // Neutron writes the owner once more after recording the router port
-    await bumpRevisionBy(trx, 'ports', port.id as string, 1);
+    await this.deps.core.updatePort(trx, elevated(ctx), port.id as string, { device_owner: DEVICE_OWNER_ROUTER_INTF });
     return { port: { id: port.id as string, project_id: port.project_id as string, network_id: port.network_id as string }, subnets: [subnet], portChanged: true };
   }
 
   private async addPort(trx: Executor, ctx: RequestContext, router: RouterRow, portId: string): Promise<Attached> {
-    const port = await this.deps.ml2.ports.visibleRow(trx, ctx, portId);
+    const port = await this.deps.core.portRow(trx, ctx, portId);
     if (port.device_id !== '') throw new PortInUse({ port_id: port.id, net_id: port.network_id, device_id: port.device_id });
     const ips = await allocationsOf(trx, [port.id]);
     if (!ips.length) throw new BadRequest({ resource: 'router', msg: 'Router port must have at least one fixed IP' });
@@ -126,9 +114,8 @@ export class RouterInterfaces {
     const subnets = ips.map((i) => rows.find((r) => r.id === i.subnet_id) as SubnetRow);
     for (const s of subnets) checkSubnetAddressMode(s);
 
-    const changes = { device_id: router.id, device_owner: DEVICE_OWNER_ROUTER_INTF };
-    await trx.updateTable('ports').set(changes).where('id', '=', port.id).execute();
-    await runHooks(this.deps.ml2.hooks.portUpdated, trx, ctx, changes, port);
+    // Neutron updates the port twice (owner before and after recording the router port)
+    await this.deps.core.updatePort(trx, ctx, port.id, { device_id: router.id, device_owner: DEVICE_OWNER_ROUTER_INTF }, { revisions: 2 });
 
     const addresses = await routerAddresses(trx, router.id);
     if (ips.some((i) => isV6(i.ip_address))) {
@@ -143,8 +130,6 @@ export class RouterInterfaces {
     if (subnets.filter((s) => Number(s.ip_version) === 4).length > 1) throw new BadRequest({ resource: 'router', msg: 'Cannot have multiple IPv4 subnets on router port' });
     if (!ctx.isAdmin) await this.checkInPools(trx, ctx, port.id, ips, subnets);
     await trx.insertInto('router_ports').values({ router_id: router.id, port_id: port.id, port_type: DEVICE_OWNER_ROUTER_INTF }).execute();
-    // Neutron updates the port twice (owner before and after recording the router port)
-    await bumpRevisionBy(trx, 'ports', port.id, 2);
     return { port, subnets, portChanged: true };
   }
 
@@ -169,7 +154,9 @@ export class RouterInterfaces {
       const router = await this.routers.visibleRow(trx, ctx, routerId, true);
       const removed = req.portId ? await this.removePort(trx, ctx, router, req.portId, req.subnetId) : await this.removeSubnet(trx, ctx, router, req.subnetId as string);
       if (removed.portChanged) await bumpRevision(trx, 'routers', router.id);
-      return interfaceInfo(router.id, removed, removed.subnets[0].id);
+      const info = interfaceInfo(router.id, removed, removed.subnets[0].id);
+      await this.deps.events.publish(trx, 'router_interface', 'after_delete', { ctx, router_id: router.id, port_id: removed.port.id, network_id: removed.port.network_id, subnet_ids: info.subnet_ids as string[] });
+      return info;
     });
   }
 
@@ -187,7 +174,7 @@ export class RouterInterfaces {
     if (subnetId !== undefined && !subnetIds.includes(subnetId)) throw new SubnetMismatchForPort({ port_id: portId, subnet_id: subnetId });
     const subnets = subnetIds.length ? await trx.selectFrom('subnets').select(['id', 'cidr']).where('id', 'in', subnetIds).orderBy('id').execute() : [];
     for (const s of subnets) await confirmInterfaceNotInUse(trx, router.id, s);
-    await deleteServicePort(this.deps, trx, ctx, rp.id);
+    await this.deps.core.deletePort(trx, ctx, rp.id);
     return { port: rp, subnets, portChanged: true };
   }
 
@@ -212,11 +199,11 @@ export class RouterInterfaces {
       if (!own.some((i) => i.subnet_id === subnet.id)) continue;
       if (new Set(own.map((i) => i.subnet_id)).size > 1) {
         // a port with several prefixes only loses this one
-        await trx.deleteFrom('ip_allocations').where('port_id', '=', p.id).where('subnet_id', '=', subnet.id).execute();
-        await bumpRevisionBy(trx, 'ports', p.id, 1);
+        const rest = own.filter((i) => i.subnet_id !== subnet.id).map((i) => ({ subnet_id: i.subnet_id, ip_address: i.ip_address }));
+        await this.deps.core.updatePort(trx, elevated(ctx), p.id, { fixed_ips: rest });
         return { port: p, subnets: [subnet], portChanged: false };
       }
-      await deleteServicePort(this.deps, trx, elevated(ctx), p.id);
+      await this.deps.core.deletePort(trx, elevated(ctx), p.id);
       return { port: p, subnets: [subnet], portChanged: true };
     }
     throw new RouterInterfaceNotFoundForSubnet({ router_id: router.id, subnet_id: subnetId });

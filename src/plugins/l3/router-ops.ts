@@ -12,8 +12,8 @@ import { bool, dbBool, type Executor } from '../../db/schema.js';
 import { canonicalRoutes } from '../../api/resources/routers.js';
 import { listPages, type MemberAction, type Resource, type ResourcePages, type ResourcePlugin } from '../plugin-api.js';
 import { tagOps } from '../tag-ops.js';
-import { checkQuotas, runHooks } from '../ml2/hooks.js';
-import { deleteServicePort, elevated, type L3Deps } from './l3-support.js';
+import { extendViews } from '../extensions.js';
+import { elevated, type L3Deps } from './l3-support.js';
 import { RouterGateway, type GatewayRequest } from './router-gateway.js';
 import { RouterInterfaces } from './router-interfaces.js';
 import { ExtraRoutes } from './extra-routes.js';
@@ -59,9 +59,9 @@ export class RouterOps implements ResourcePlugin {
   }
 
   async create(ctx: RequestContext, items: Resource[]): Promise<Resource[]> {
-    const db = this.deps.database;
-    const ids = await db.transaction(async (trx) => {
-      await checkQuotas(this.deps.ml2.hooks, trx, ctx, 'router', items);
+    const { database, events } = this.deps;
+    return database.transaction(async (trx) => {
+      await events.publish(trx, 'router', 'before_create', { ctx, items });
       const out: string[] = [];
       for (const item of items) {
         refuseHa(item.ha);
@@ -79,14 +79,15 @@ export class RouterOps implements ResourcePlugin {
           revision_number: 1,
         };
         await trx.insertInto('routers').values(row).execute();
-        await runHooks(this.deps.ml2.hooks.routerCreated, trx, ctx, item, row.id);
+        await events.publish(trx, 'router', 'precommit_create', { ctx, request: item, current: row });
         const info = item.external_gateway_info as GatewayRequest | null;
         if (info) await bumpRevisionBy(trx, 'routers', row.id, 1 + (await this.gateway.apply(trx, ctx, row, info)));
         out.push(row.id);
       }
-      return out;
+      const views = await this.views(trx, out);
+      for (const current of views) await events.publish(trx, 'router', 'after_create', { ctx, current });
+      return views;
     });
-    return this.views(db.db, ids);
   }
 
   async get(ctx: RequestContext, id: string): Promise<Resource> {
@@ -108,8 +109,10 @@ export class RouterOps implements ResourcePlugin {
   }
 
   async update(ctx: RequestContext, id: string, changes: Resource, ifMatch?: number): Promise<Resource> {
-    await this.deps.database.transaction(async (trx) => {
+    const { events } = this.deps;
+    return this.deps.database.transaction(async (trx) => {
       const row = await this.visibleRow(trx, ctx, id, true);
+      const original = events.wants('router', 'after_update') ? (await this.viewsOf(trx, [row]))[0] : undefined;
       await bumpRevision(trx, 'routers', id, ifMatch, false);
       const set: Partial<RouterRow> = {};
       if ('name' in changes) set.name = changes.name as string;
@@ -133,8 +136,10 @@ export class RouterOps implements ResourcePlugin {
         bumps += await this.gateway.apply(trx, ctx, row, changes.external_gateway_info as GatewayRequest | null);
       }
       await bumpRevisionBy(trx, 'routers', id, bumps);
+      const [current] = await this.views(trx, [id]);
+      if (original) await events.publish(trx, 'router', 'after_update', { ctx, request: changes, original, current });
+      return current;
     });
-    return this.get(ctx, id);
   }
 
   /** Checks the routes against the router's ports, then stores exactly them. */
@@ -157,8 +162,10 @@ export class RouterOps implements ResourcePlugin {
         const gw = await trx.selectFrom('ports').select('network_id').where('id', '=', row.gw_port_id).executeTakeFirst();
         throw new RouterExternalGatewayInUseByFloatingIp({ router_id: id, net_id: gw?.network_id ?? '' });
       }
+      await this.deps.events.publish(trx, 'router', 'precommit_delete', { ctx, original: row, internal: false });
+      await this.deps.events.publish(trx, 'router', 'after_delete', async () => ({ ctx, original: (await this.viewsOf(trx, [row]))[0] }));
       await this.gateway.removeFor(trx, ctx, row);
-      for (const p of ports) if (p.port_id !== row.gw_port_id) await deleteServicePort(this.deps, trx, elevated(ctx), p.port_id);
+      for (const p of ports) if (p.port_id !== row.gw_port_id) await this.deps.core.deletePort(trx, elevated(ctx), p.port_id);
       await deleteTagsOf(trx, 'routers', id);
       await trx.deleteFrom('routers').where('id', '=', id).execute();
     });
@@ -198,7 +205,7 @@ export class RouterOps implements ResourcePlugin {
         project_id: r.project_id,
       };
     });
-    await runHooks(this.deps.ml2.hooks.extendRouters, trx, views);
+    await extendViews(this.deps.core.extensions.router, trx, views);
     return views;
   }
 }

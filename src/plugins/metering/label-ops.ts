@@ -2,6 +2,7 @@
  * Metering labels: admin-only writes (Neutron's default policy), reads by admins and by readers of
  * the owning project. Deleting a label deletes its rules.
  */
+import type { Events } from '../events.js';
 import { newId, type RequestContext } from '../../core/context.js';
 import { MeteringLabelNotFound, MeteringNotImplemented, PolicyRulesNotAuthorized } from '../../core/errors.js';
 import type { Database } from '../../db/database.js';
@@ -22,7 +23,10 @@ export function adminOnly(ctx: RequestContext, rule: string): void {
 }
 
 export class MeteringLabelOps implements ResourcePlugin {
-  constructor(private readonly database: Database) {}
+  constructor(
+    private readonly database: Database,
+    private readonly events: Events,
+  ) {}
 
   async create(ctx: RequestContext, items: Resource[]): Promise<Resource[]> {
     adminOnly(ctx, 'create_metering_label');
@@ -37,7 +41,9 @@ export class MeteringLabelOps implements ResourcePlugin {
           shared: item.shared ? 1 : 0,
         };
         await trx.insertInto('metering_labels').values(row).execute();
-        out.push(renderLabel(row));
+        const current = renderLabel(row);
+        await this.events.publish(trx, 'metering_label', 'after_create', { ctx, current });
+        out.push(current);
       }
       return out;
     });
@@ -74,8 +80,9 @@ export class MeteringLabelOps implements ResourcePlugin {
 
   async delete(ctx: RequestContext, id: string): Promise<void> {
     await this.database.transaction(async (trx) => {
-      await this.visibleRow(trx, ctx, id);
+      const row = await this.visibleRow(trx, ctx, id);
       adminOnly(ctx, 'delete_metering_label');
+      await this.events.publish(trx, 'metering_label', 'after_delete', { ctx, original: renderLabel(row) });
       await trx.deleteFrom('metering_label_rules').where('metering_label_id', '=', id).execute();
       await trx.deleteFrom('metering_labels').where('id', '=', id).execute();
     });

@@ -4,6 +4,7 @@
  * prefix is required, and a `remote_ip_prefix` may not overlap another rule's of the same label,
  * direction and `excluded`. Admins only; rules carry no project, so others see none.
  */
+import type { Events } from '../events.js';
 import { newId, type RequestContext } from '../../core/context.js';
 import { MeteringInvalid, MeteringLabelNotFound, MeteringLabelRuleNotFound, MeteringLabelRuleOverlaps, MeteringNotImplemented } from '../../core/errors.js';
 import { cidrsOverlap, formatIp, parseCidr } from '../../core/ip.js';
@@ -54,7 +55,10 @@ export function checkRule(item: Resource): Record<(typeof PREFIXES)[number], str
 }
 
 export class MeteringLabelRuleOps implements ResourcePlugin {
-  constructor(private readonly database: Database) {}
+  constructor(
+    private readonly database: Database,
+    private readonly events: Events,
+  ) {}
 
   async create(ctx: RequestContext, items: Resource[]): Promise<Resource[]> {
     adminOnly(ctx, 'create_metering_label_rule');
@@ -86,7 +90,9 @@ export class MeteringLabelRuleOps implements ResourcePlugin {
         if (!label) throw new MeteringLabelNotFound({ label_id: labelId });
         const row: MeteringLabelRuleRow = { id: newId(), metering_label_id: labelId, direction: item.direction as string, excluded, ...prefixes };
         await trx.insertInto('metering_label_rules').values(row).execute();
-        out.push(renderRule(row));
+        const current = renderRule(row);
+        await this.events.publish(trx, 'metering_label_rule', 'after_create', { ctx, current });
+        out.push(current);
       }
       return out;
     });
@@ -121,7 +127,8 @@ export class MeteringLabelRuleOps implements ResourcePlugin {
 
   async delete(ctx: RequestContext, id: string): Promise<void> {
     await this.database.transaction(async (trx) => {
-      await this.visibleRow(trx, ctx, id);
+      const row = await this.visibleRow(trx, ctx, id);
+      await this.events.publish(trx, 'metering_label_rule', 'after_delete', { ctx, original: renderRule(row) });
       await trx.deleteFrom('metering_label_rules').where('id', '=', id).execute();
     });
   }

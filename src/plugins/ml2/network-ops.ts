@@ -15,7 +15,7 @@ import { listPages, type Resource, type ResourcePages, type ResourcePlugin } fro
 import { tagOps } from '../tag-ops.js';
 import type { Ml2Deps } from './ml2-plugin.js';
 import type { SegmentRequest } from './driver-api.js';
-import { checkAvailabilityZones, checkQuotas, runHooks } from './hooks.js';
+import { extendViews } from '../extensions.js';
 
 const COLUMNS: Record<string, string> = {
   id: 'id',
@@ -59,13 +59,14 @@ export class NetworkOps implements ResourcePlugin {
 
   async create(ctx: RequestContext, items: Resource[]): Promise<Resource[]> {
     const reqs = items.map((item) => this.providerRequest(item));
-    const ids = await this.deps.database.transaction(async (trx) => {
-      await checkQuotas(this.deps.hooks, trx, ctx, 'network', items);
-      const out: string[] = [];
-      for (let i = 0; i < items.length; i++) out.push(await this.createOne(trx, ctx, items[i], reqs[i]));
-      return out;
+    return this.deps.database.transaction(async (trx) => {
+      await this.deps.events.publish(trx, 'network', 'before_create', { ctx, items });
+      const ids: string[] = [];
+      for (let i = 0; i < items.length; i++) ids.push(await this.createOne(trx, ctx, items[i], reqs[i]));
+      const views = await this.views(trx, ids, ctx);
+      for (const current of views) await this.deps.events.publish(trx, 'network', 'after_create', { ctx, current });
+      return views;
     });
-    return this.views(this.deps.database.db, ids, ctx);
   }
 
   private providerRequest(item: Resource): SegmentRequest | undefined {
@@ -87,7 +88,6 @@ export class NetworkOps implements ResourcePlugin {
   private async createOne(trx: Executor, ctx: RequestContext, item: Resource, req: SegmentRequest | undefined): Promise<string> {
     const id = newId();
     const hints = item.availability_zone_hints as string[];
-    await checkAvailabilityZones(this.deps.hooks, trx, 'network', hints);
     const row: NetworkRow = {
       id,
       project_id: item.project_id as string,
@@ -113,7 +113,7 @@ export class NetworkOps implements ResourcePlugin {
     if (mtu > maxMtu) throw new InvalidInput({ error_message: `Requested MTU is too big, maximum is ${maxMtu}` });
     // the segment is a change of the network: Neutron reports revision 1 after create
     await trx.updateTable('networks').set({ mtu, revision_number: 1 }).where('id', '=', id).execute();
-    await runHooks(this.deps.hooks.networkCreated, trx, ctx, item, { ...row, mtu, revision_number: 1 });
+    await this.deps.events.publish(trx, 'network', 'precommit_create', { ctx, request: item, current: { ...row, mtu, revision_number: 1 } });
     return id;
   }
 
@@ -152,9 +152,12 @@ export class NetworkOps implements ResourcePlugin {
   }
 
   async update(ctx: RequestContext, id: string, changes: Resource, ifMatch?: number): Promise<Resource> {
-    await this.deps.database.transaction(async (trx) => {
+    const { events } = this.deps;
+    return this.deps.database.transaction(async (trx) => {
       const row = await this.visibleRow(trx, ctx, id);
       this.ownerOnly(ctx, row, 'update_network');
+      const original = events.wants('network', 'after_update') ? (await this.viewsOf(trx, [row], ctx))[0] : undefined;
+      await events.publish(trx, 'network', 'before_update', { ctx, request: changes, original: row });
       const seg = (await segmentsOf(trx, [id])).get(id)?.[0];
       for (const k of ['provider:network_type', 'provider:physical_network', 'provider:segmentation_id'] as const) {
         if (!(k in changes)) continue;
@@ -176,9 +179,12 @@ export class NetworkOps implements ResourcePlugin {
       }
       await bumpRevision(trx, 'networks', id, ifMatch, Object.keys(changes).length > 0);
       if (Object.keys(set).length) await trx.updateTable('networks').set(set).where('id', '=', id).execute();
-      await runHooks(this.deps.hooks.networkUpdated, trx, ctx, changes, row);
+      const after = (await networkRow(trx, id))!;
+      await events.publish(trx, 'network', 'precommit_update', { ctx, request: changes, original: row, current: after });
+      const [current] = await this.viewsOf(trx, [after], ctx);
+      if (original) await events.publish(trx, 'network', 'after_update', { ctx, request: changes, original, current });
+      return current;
     });
-    return this.get(ctx, id);
   }
 
   async delete(ctx: RequestContext, id: string, ifMatch?: number): Promise<void> {
@@ -186,7 +192,8 @@ export class NetworkOps implements ResourcePlugin {
       const network = await this.visibleRow(trx, ctx, id);
       this.ownerOnly(ctx, network, 'delete_network');
       if (ifMatch !== undefined) await bumpRevision(trx, 'networks', id, ifMatch, false);
-      await runHooks(this.deps.hooks.beforeNetworkDelete, trx, ctx, network);
+      await this.deps.events.publish(trx, 'network', 'precommit_delete', { ctx, original: network, internal: false });
+      await this.deps.events.publish(trx, 'network', 'after_delete', async () => ({ ctx, original: (await this.viewsOf(trx, [network], ctx))[0] }));
       const ports = await trx.selectFrom('ports').select(['id', 'device_owner']).where('network_id', '=', id).execute();
       const blocking = ports.filter((p) => !AUTO_DELETE_OWNERS.includes(p.device_owner));
       if (blocking.length) throw new NetworkInUse({ net_id: id, port_ids: blocking.map((p) => p.id) });
@@ -236,7 +243,7 @@ export class NetworkOps implements ResourcePlugin {
         revision_number: Number(r.revision_number),
       };
     });
-    await runHooks(this.deps.hooks.extendNetworks, trx, views, ctx);
+    await extendViews(this.deps.extensions.network, trx, views, ctx);
     return views;
   }
 }

@@ -17,12 +17,14 @@ import { NOT_SPECIFIED } from '../../api/resources/attributes.js';
 import { bool, dbBool, type AllowedAddressPairRow, type Executor, type ExtraDhcpOptRow, type PortRow } from '../../db/schema.js';
 import { type ListQuery, type ListSpec } from '../../db/repos/listing.js';
 import { bumpRevision, standardValues } from '../../db/repos/standard-attr-repo.js';
+import { bumpRevisionBy } from '../../db/repos/l3-repo.js';
 import { deletePortRows, portChildren } from '../../db/repos/port-repo.js';
 import type { Allocation, FixedIpRequest } from '../../ipam/db-ipam.js';
 import { canonicalIp, isIp } from '../../core/ip.js';
 import { listPages, type Resource, type ResourcePages, type ResourcePlugin } from '../plugin-api.js';
 import { tagOps } from '../tag-ops.js';
-import { checkQuotas, runHooks } from './hooks.js';
+import { extendViews } from '../extensions.js';
+import type { InternalPortChanges, InternalPortSpec } from '../core-plugin.js';
 import type { Ml2Deps } from './ml2-plugin.js';
 import { prepared } from '../../db/repos/prepared.js';
 
@@ -36,6 +38,21 @@ type Pair = { ip_address: string; mac_address?: string };
 /** Router interfaces get only the addresses they ask for (no automatic SLAAC addresses), as in Neutron. */
 const isRouterInterface = (owner: string) => owner.startsWith('network:router_interface') || owner === 'network:ha_router_replicated_interface';
 type DhcpOpt = { opt_name: string; opt_value: string | null; ip_version?: number | string };
+
+/** A plug-in's port: the API's defaults, without port security (Neutron gives `network:*` ports none). */
+const INTERNAL_DEFAULTS: Resource = {
+  name: '',
+  description: '',
+  admin_state_up: true,
+  mac_address: NOT_SPECIFIED,
+  port_security_enabled: false,
+  allowed_address_pairs: NOT_SPECIFIED,
+  extra_dhcp_opts: null,
+  security_groups: NOT_SPECIFIED,
+  dns_name: '',
+  'binding:vnic_type': 'normal',
+  'binding:profile': NOT_SPECIFIED,
+};
 
 const portById = prepared((trx, id: string) => trx.selectFrom('ports').selectAll().where('id', '=', id));
 
@@ -51,7 +68,7 @@ export class PortOps implements ResourcePlugin {
 
   async create(ctx: RequestContext, items: Resource[]): Promise<Resource[]> {
     return this.deps.database.transaction(async (trx) => {
-      await checkQuotas(this.deps.hooks, trx, ctx, 'port', items);
+      await this.deps.events.publish(trx, 'port', 'before_create', { ctx, items });
       const out: Resource[] = [];
       for (const item of items) out.push(await this.createInTransaction(trx, ctx, item));
       return out;
@@ -72,7 +89,7 @@ export class PortOps implements ResourcePlugin {
     const pairs = item.allowed_address_pairs === NOT_SPECIFIED ? [] : (item.allowed_address_pairs as Pair[]);
     this.checkPairs(pairs, mac, portSecurity);
     const hostId = item['binding:host_id'] === NOT_SPECIFIED ? '' : ((item['binding:host_id'] as string) ?? '');
-    const binding = await this.deps.binder.bind(trx, { id, network_id: network.id, binding_host_id: hostId, binding_vnic_type: item['binding:vnic_type'] as string });
+    const binding = await this.deps.mechanisms.bind(trx, { id, network_id: network.id, binding_host_id: hostId, binding_vnic_type: item['binding:vnic_type'] as string });
     const row: PortRow = {
       id,
       project_id: item.project_id as string,
@@ -99,10 +116,25 @@ export class PortOps implements ResourcePlugin {
     const pairRows = pairs.length ? await this.writePairs(trx, id, mac, pairs) : [];
     const opts = (item.extra_dhcp_opts as DhcpOpt[] | null) ?? [];
     const optRows = opts.length ? await this.writeOpts(trx, id, opts, false) : [];
-    await runHooks(this.deps.hooks.portCreated, trx, ctx, item, row);
+    await this.deps.events.publish(trx, 'port', 'precommit_create', { ctx, request: item, current: row });
     const view = this.render(row, ips, pairRows, optRows, []);
-    await runHooks(this.deps.hooks.extendPorts, trx, [view]);
+    await extendViews(this.deps.extensions.port, trx, [view]);
+    await this.deps.events.publish(trx, 'port', 'after_create', { ctx, current: view });
     return view;
+  }
+
+  /** A port a plug-in owns (core-plugin.ts): every attribute at its default but the spec's, no port security. */
+  async createInternal(trx: Executor, ctx: RequestContext, spec: InternalPortSpec): Promise<Resource> {
+    return this.createInTransaction(trx, ctx, {
+      ...INTERNAL_DEFAULTS,
+      network_id: spec.network_id,
+      project_id: spec.project_id,
+      tenant_id: spec.project_id,
+      device_id: spec.device_id,
+      device_owner: spec.device_owner,
+      'binding:host_id': spec['binding:host_id'] ?? NOT_SPECIFIED,
+      fixed_ips: spec.fixed_ips ?? NOT_SPECIFIED,
+    });
   }
 
   private async generateMac(trx: Executor, networkId: string): Promise<string> {
@@ -187,7 +219,7 @@ export class PortOps implements ResourcePlugin {
               eb.exists(eb.selectFrom('networks').select('networks.id').whereRef('networks.id', '=', 'ports.network_id').where('networks.project_id', '=', ctx.projectId)),
             ]),
       special: {
-        ...this.deps.hooks.portFilters,
+        ...this.deps.extensions.portFilters,
         fixed_ips: (eb, values) => {
           const conds = (values as Array<{ key: string; value: string }>).map(({ key, value }) => {
             let sub = eb.selectFrom('ip_allocations').select('ip_allocations.port_id').whereRef('ip_allocations.port_id', '=', 'ports.id');
@@ -204,58 +236,109 @@ export class PortOps implements ResourcePlugin {
   }
 
   async update(ctx: RequestContext, id: string, changes: Resource, ifMatch?: number): Promise<Resource> {
-    await this.deps.database.transaction(async (trx) => {
-      const row = await this.visibleRow(trx, ctx, id);
-      await bumpRevision(trx, 'ports', id, ifMatch, Object.keys(changes).length > 0);
-      const set: Partial<PortRow> = {};
-      const mac = 'mac_address' in changes ? (changes.mac_address as string) : row.mac_address;
-      if ('mac_address' in changes && mac !== row.mac_address) {
-        await this.checkMacFree(trx, row.network_id, mac, id);
-        set.mac_address = mac;
+    return this.deps.database.transaction((trx) => this.updateInTransaction(trx, ctx, id, changes, { ifMatch }));
+  }
+
+  /** A plug-in's change to a port it manages (core-plugin.ts), inside its transaction: the same checks and events as the API's. */
+  async updateInternal(trx: Executor, ctx: RequestContext, id: string, changes: InternalPortChanges, revisions = 1): Promise<Resource> {
+    return this.updateInTransaction(trx, ctx, id, changes as Resource, { revisions });
+  }
+
+  /**
+   * One port update inside `trx`: `before_update` (nothing written yet), the rows, IPAM, then
+   * `precommit_update` with the rows before and after, and `after_update` with both rendered.
+   * Returns the port as rendered after the change.
+   */
+  private async updateInTransaction(trx: Executor, ctx: RequestContext, id: string, changes: Resource, opts: { ifMatch?: number; revisions?: number }): Promise<Resource> {
+    const { events } = this.deps;
+    const row = await this.visibleRow(trx, ctx, id);
+    const children = await portChildren(trx, [id]);
+    const original = events.wants('port', 'after_update') ? (await this.render1(trx, row, children)) : undefined;
+    await events.publish(trx, 'port', 'before_update', { ctx, request: changes, original: row });
+    const touched = Object.keys(changes).length > 0;
+    await bumpRevision(trx, 'ports', id, opts.ifMatch, touched);
+    const set: Partial<PortRow> = {};
+    const mac = 'mac_address' in changes ? (changes.mac_address as string) : row.mac_address;
+    if ('mac_address' in changes && mac !== row.mac_address) {
+      await this.checkMacFree(trx, row.network_id, mac, id);
+      set.mac_address = mac;
+    }
+    for (const k of ['name', 'device_id', 'device_owner', 'description', 'dns_name', 'status'] as const) if (k in changes) set[k] = changes[k] as string;
+    if ('admin_state_up' in changes) set.admin_state_up = dbBool(changes.admin_state_up);
+    if ('binding:host_id' in changes) set.binding_host_id = (changes['binding:host_id'] as string) ?? '';
+    if ('binding:vnic_type' in changes) set.binding_vnic_type = changes['binding:vnic_type'] as string;
+    if ('binding:profile' in changes) set.binding_profile = JSON.stringify(changes['binding:profile'] ?? {});
+    const portSecurity = 'port_security_enabled' in changes ? (changes.port_security_enabled as boolean) : bool(row.port_security_enabled);
+    if ('port_security_enabled' in changes) set.port_security_enabled = dbBool(portSecurity);
+    // bind again when where or how changed, and retry a failed binding on any update (as ML2 does)
+    if ('binding:host_id' in changes || 'binding:vnic_type' in changes || row.binding_vif_type === 'binding_failed') {
+      const binding = await this.deps.mechanisms.bind(trx, { ...row, ...set });
+      set.binding_vif_type = binding.vif_type;
+      set.binding_vif_details = JSON.stringify(binding.vif_details);
+    }
+    const pairs =
+      'allowed_address_pairs' in changes
+        ? (changes.allowed_address_pairs as Pair[])
+        : (children.pairs.get(id) ?? []).map((p) => ({ ip_address: p.ip_address, mac_address: p.mac_address }));
+    if ('allowed_address_pairs' in changes || 'port_security_enabled' in changes) this.checkPairs(pairs, mac, portSecurity);
+    if (Object.keys(set).length) await trx.updateTable('ports').set(set).where('id', '=', id).execute();
+    if (touched && (opts.revisions ?? 1) > 1) await bumpRevisionBy(trx, 'ports', id, (opts.revisions ?? 1) - 1);
+    if ('allowed_address_pairs' in changes) await this.writePairs(trx, id, mac, pairs);
+    if ('extra_dhcp_opts' in changes) await this.writeOpts(trx, id, (changes.extra_dhcp_opts as DhcpOpt[] | null) ?? [], true);
+    if ('fixed_ips' in changes) {
+      const current: Allocation[] = (children.ips.get(id) ?? []).map((a) => ({ subnet_id: a.subnet_id, ip_address: a.ip_address }));
+      const owner = (changes.device_owner as string | undefined) ?? row.device_owner;
+      const wanted = await this.deps.ipam.allocate(trx, row.network_id, id, mac, changes.fixed_ips as FixedIpRequest[], current, !isRouterInterface(owner));
+      for (const old of current) {
+        if (!wanted.some((w) => w.subnet_id === old.subnet_id && w.ip_address === old.ip_address))
+          await trx.deleteFrom('ip_allocations').where('subnet_id', '=', old.subnet_id).where('ip_address', '=', old.ip_address).execute();
       }
-      for (const k of ['name', 'device_id', 'device_owner', 'description', 'dns_name'] as const) if (k in changes) set[k] = changes[k] as string;
-      if ('admin_state_up' in changes) set.admin_state_up = dbBool(changes.admin_state_up);
-      if ('binding:host_id' in changes) set.binding_host_id = (changes['binding:host_id'] as string) ?? '';
-      if ('binding:vnic_type' in changes) set.binding_vnic_type = changes['binding:vnic_type'] as string;
-      if ('binding:profile' in changes) set.binding_profile = JSON.stringify(changes['binding:profile'] ?? {});
-      const portSecurity = 'port_security_enabled' in changes ? (changes.port_security_enabled as boolean) : bool(row.port_security_enabled);
-      if ('port_security_enabled' in changes) set.port_security_enabled = dbBool(portSecurity);
-      // bind again when where or how changed, and retry a failed binding on any update (as ML2 does)
-      if ('binding:host_id' in changes || 'binding:vnic_type' in changes || row.binding_vif_type === 'binding_failed') {
-        const binding = await this.deps.binder.bind(trx, { ...row, ...set });
-        set.binding_vif_type = binding.vif_type;
-        set.binding_vif_details = JSON.stringify(binding.vif_details);
-      }
-      const children = await portChildren(trx, [id]);
-      const pairs =
-        'allowed_address_pairs' in changes
-          ? (changes.allowed_address_pairs as Pair[])
-          : (children.pairs.get(id) ?? []).map((p) => ({ ip_address: p.ip_address, mac_address: p.mac_address }));
-      if ('allowed_address_pairs' in changes || 'port_security_enabled' in changes) this.checkPairs(pairs, mac, portSecurity);
-      if (Object.keys(set).length) await trx.updateTable('ports').set(set).where('id', '=', id).execute();
-      if ('allowed_address_pairs' in changes) await this.writePairs(trx, id, mac, pairs);
-      if ('extra_dhcp_opts' in changes) await this.writeOpts(trx, id, (changes.extra_dhcp_opts as DhcpOpt[] | null) ?? [], true);
-      await runHooks(this.deps.hooks.portUpdated, trx, ctx, changes, row);
-      if ('fixed_ips' in changes) {
-        const current: Allocation[] = (children.ips.get(id) ?? []).map((a) => ({ subnet_id: a.subnet_id, ip_address: a.ip_address }));
-        const owner = (changes.device_owner as string | undefined) ?? row.device_owner;
-        const wanted = await this.deps.ipam.allocate(trx, row.network_id, id, mac, changes.fixed_ips as FixedIpRequest[], current, !isRouterInterface(owner));
-        for (const old of current) {
-          if (!wanted.some((w) => w.subnet_id === old.subnet_id && w.ip_address === old.ip_address))
-            await trx.deleteFrom('ip_allocations').where('subnet_id', '=', old.subnet_id).where('ip_address', '=', old.ip_address).execute();
-        }
-      }
-    });
-    return this.get(ctx, id);
+    }
+    const [after] = await portById(trx, id);
+    await events.publish(trx, 'port', 'precommit_update', { ctx, request: changes, original: row, current: after });
+    const view = (await this.viewsOf(trx, [after]))[0];
+    if (original) await events.publish(trx, 'port', 'after_update', { ctx, request: changes, original, current: view });
+    return view;
   }
 
   async delete(ctx: RequestContext, id: string, ifMatch?: number): Promise<void> {
     await this.deps.database.transaction(async (trx) => {
       const port = await this.visibleRow(trx, ctx, id);
       if (ifMatch !== undefined) await bumpRevision(trx, 'ports', id, ifMatch, false);
-      await runHooks(this.deps.hooks.beforePortDelete, trx, ctx, port, false);
-      await deletePortRows(trx, id);
+      await this.deleteRow(trx, ctx, port, false);
     });
+  }
+
+  /** A plug-in's port (core-plugin.ts), inside its transaction; nothing when it is gone. */
+  async deleteInternal(trx: Executor, ctx: RequestContext, id: string): Promise<void> {
+    const [port] = await portById(trx, id);
+    if (port) await this.deleteRow(trx, ctx, port, true);
+  }
+
+  private async deleteRow(trx: Executor, ctx: RequestContext, port: PortRow, internal: boolean): Promise<void> {
+    const { events } = this.deps;
+    await events.publish(trx, 'port', 'precommit_delete', { ctx, original: port, internal });
+    // rendered before the rows go: the subscribers after commit learn what it was (network, groups, host)
+    await events.publish(trx, 'port', 'after_delete', async () => ({ ctx, original: (await this.viewsOf(trx, [port]))[0] }));
+    await deletePortRows(trx, port.id);
+  }
+
+  /**
+   * An agent's report of a port's status (device up/down, provisioning complete), inside `trx`:
+   * the row, its revision, and `after_update` when it changed. Returns whether it changed.
+   */
+  async setStatus(trx: Executor, ctx: RequestContext, id: string, status: string): Promise<boolean> {
+    const [row] = await portById(trx, id);
+    if (!row || row.status === status) return false;
+    await this.updateInTransaction(trx, ctx, id, { status }, {});
+    return true;
+  }
+
+  /** One port rendered from its row and children already read (extensions included). */
+  private async render1(trx: Executor, r: PortRow, children: Awaited<ReturnType<typeof portChildren>>): Promise<Resource> {
+    const view = this.render(r, children.ips.get(r.id) ?? [], children.pairs.get(r.id) ?? [], children.opts.get(r.id) ?? [], children.tags.get(r.id) ?? []);
+    await extendViews(this.deps.extensions.port, trx, [view]);
+    return view;
   }
 
   private async viewsOf(trx: Executor, rows: PortRow[]): Promise<Resource[]> {
@@ -264,7 +347,7 @@ export class PortOps implements ResourcePlugin {
     const views = rows.map((r) =>
       this.render(r, children.ips.get(r.id) ?? [], children.pairs.get(r.id) ?? [], children.opts.get(r.id) ?? [], children.tags.get(r.id) ?? []),
     );
-    await runHooks(this.deps.hooks.extendPorts, trx, views);
+    await extendViews(this.deps.extensions.port, trx, views);
     return views;
   }
 

@@ -29,7 +29,7 @@ import { tagOps } from '../tag-ops.js';
 import type { Ml2Deps } from './ml2-plugin.js';
 import { AUTO_DELETE_OWNERS } from './network-ops.js';
 import { isAutoAddressSubnet } from '../../ipam/db-ipam.js';
-import { checkQuotas, runHooks } from './hooks.js';
+import { extendViews } from '../extensions.js';
 
 const COLUMNS: Record<string, string> = Object.fromEntries(
   ['id', 'name', 'ip_version', 'network_id', 'cidr', 'gateway_ip', 'enable_dhcp', 'ipv6_ra_mode', 'ipv6_address_mode', 'project_id', 'description', 'revision_number', 'created_at', 'updated_at'].map((c) => [c, c]),
@@ -45,13 +45,14 @@ export class SubnetOps implements ResourcePlugin {
   }
 
   async create(ctx: RequestContext, items: Resource[]): Promise<Resource[]> {
-    const ids = await this.deps.database.transaction(async (trx) => {
-      await checkQuotas(this.deps.hooks, trx, ctx, 'subnet', items);
-      const out: string[] = [];
-      for (const item of items) out.push(await this.createOne(trx, ctx, item));
-      return out;
+    return this.deps.database.transaction(async (trx) => {
+      await this.deps.events.publish(trx, 'subnet', 'before_create', { ctx, items });
+      const ids: string[] = [];
+      for (const item of items) ids.push(await this.createOne(trx, ctx, item));
+      const views = await this.views(trx, ids);
+      for (const current of views) await this.deps.events.publish(trx, 'subnet', 'after_create', { ctx, current });
+      return views;
     });
-    return this.views(this.deps.database.db, ids);
   }
 
   private async createOne(trx: Executor, ctx: RequestContext, item: Resource): Promise<string> {
@@ -100,7 +101,7 @@ export class SubnetOps implements ResourcePlugin {
     await trx.insertInto('subnets').values(row).execute();
     await this.writeChildren(trx, id, version, pools, dns, routes);
     await bumpRevision(trx, 'networks', network.id);
-    await runHooks(this.deps.hooks.subnetCreated, trx, ctx, row);
+    await this.deps.events.publish(trx, 'subnet', 'precommit_create', { ctx, request: item, current: row });
     return id;
   }
 
@@ -126,7 +127,7 @@ export class SubnetOps implements ResourcePlugin {
     }
     if (!given(item.cidr) && given(item.allocation_pools))
       throw new BadRequest({ resource: 'subnets', msg: 'allocation_pools allowed only for specific subnet requests.' });
-    const allocate = this.deps.hooks.allocateFromPool;
+    const allocate = this.deps.pools.allocate;
     if (!allocate) throw new BadRequest({ resource: 'subnets', msg: 'subnet pools are not supported by this server' });
     const got = await allocate(trx, ctx, {
       subnetpool_id: given(item.subnetpool_id) ? (item.subnetpool_id as string) : undefined,
@@ -181,7 +182,8 @@ export class SubnetOps implements ResourcePlugin {
     return (await this.views(this.deps.database.db, [id]))[0];
   }
 
-  private async visibleRow(trx: Executor, ctx: RequestContext, id: string): Promise<SubnetRow> {
+  /** A subnet the caller may see (its own, or on a network it may see); else SubnetNotFound. */
+  async visibleRow(trx: Executor, ctx: RequestContext, id: string): Promise<SubnetRow> {
     const row = await trx.selectFrom('subnets').selectAll().where('id', '=', id).executeTakeFirst();
     if (!row) throw new SubnetNotFound({ subnet_id: id });
     if (!ctx.isAdmin && row.project_id !== ctx.projectId) {
@@ -230,9 +232,12 @@ export class SubnetOps implements ResourcePlugin {
   }
 
   async update(ctx: RequestContext, id: string, changes: Resource, ifMatch?: number): Promise<Resource> {
-    await this.deps.database.transaction(async (trx) => {
+    const { events } = this.deps;
+    return this.deps.database.transaction(async (trx) => {
       const row = await this.visibleRow(trx, ctx, id);
       await this.networkOwnerOnly(trx, ctx, row, 'update_subnet');
+      const original = events.wants('subnet', 'after_update') ? (await this.viewsOf(trx, [row]))[0] : undefined;
+      await events.publish(trx, 'subnet', 'before_update', { ctx, request: changes, original: row });
       const cidr = parseCidr(row.cidr) as Cidr;
       const version = cidr.version;
       let gateway = row.gateway_ip ? parseIp(row.gateway_ip)!.value : null;
@@ -255,9 +260,12 @@ export class SubnetOps implements ResourcePlugin {
       if ('gateway_ip' in changes) set.gateway_ip = gateway === null ? null : formatIp(version, gateway);
       if (Object.keys(set).length) await trx.updateTable('subnets').set(set).where('id', '=', id).execute();
       await this.writeChildren(trx, id, version, pools, dns, routes);
-      await runHooks(this.deps.hooks.subnetUpdated, trx, ctx, { ...row, ...set });
+      const after = { ...row, ...set, revision_number: Number(row.revision_number) + (Object.keys(changes).length ? 1 : 0) };
+      await events.publish(trx, 'subnet', 'precommit_update', { ctx, request: changes, original: row, current: after });
+      const [current] = await this.views(trx, [id]);
+      if (original) await events.publish(trx, 'subnet', 'after_update', { ctx, request: changes, original, current });
+      return current;
     });
-    return this.get(ctx, id);
   }
 
   async delete(ctx: RequestContext, id: string, ifMatch?: number): Promise<void> {
@@ -265,7 +273,8 @@ export class SubnetOps implements ResourcePlugin {
       const row = await this.visibleRow(trx, ctx, id);
       await this.networkOwnerOnly(trx, ctx, row, 'delete_subnet');
       if (ifMatch !== undefined) await bumpRevision(trx, 'subnets', id, ifMatch, false);
-      await runHooks(this.deps.hooks.beforeSubnetDelete, trx, ctx, row);
+      await this.deps.events.publish(trx, 'subnet', 'precommit_delete', { ctx, original: row, internal: false });
+      await this.deps.events.publish(trx, 'subnet', 'after_delete', async () => ({ ctx, original: (await this.viewsOf(trx, [row]))[0] }));
       const users = await trx
         .selectFrom('ip_allocations')
         .innerJoin('ports', 'ports.id', 'ip_allocations.port_id')
@@ -317,7 +326,7 @@ export class SubnetOps implements ResourcePlugin {
         revision_number: Number(r.revision_number),
       };
     });
-    await runHooks(this.deps.hooks.extendSubnets, trx, views);
+    await extendViews(this.deps.extensions.subnet, trx, views);
     return views;
   }
 }

@@ -5,6 +5,7 @@
  * hook every create in ML2 and the service plug-ins runs.
  */
 import type { ServiceDeps } from '../../app.js';
+import { PRIORITY } from '../events.js';
 import type { RequestContext } from '../../core/context.js';
 import { AdminRequired, HTTPBadRequest, HTTPNotImplemented, PolicyNotAuthorized, TenantQuotaNotFound } from '../../core/errors.js';
 import { allLimits, deleteLimits, setLimit } from '../../db/repos/quota-repo.js';
@@ -93,10 +94,27 @@ export class QuotaOps implements ResourcePlugin {
   };
 }
 
-/** Builds the plug-in and joins the quota check to every create (ML2's and the service plug-ins'). */
+/**
+ * Builds the plug-in and joins the quota check to every create (ML2's and the service plug-ins'):
+ * a `before_create` subscriber, first of all, once per owning project in a fixed order (no
+ * lock-order deadlocks between two creators of several projects' resources).
+ */
 export function quotaPlugin(deps: ServiceDeps): ServicePlugin & { engine: QuotaEngine } {
   const engine = new QuotaEngine(deps.database, deps.config);
-  deps.ml2.hooks.checkQuota.push(engine.check);
+  for (const resource of QUOTA_RESOURCES)
+    deps.events.subscribe(
+      resource,
+      'before_create',
+      async ({ ctx, items }, trx) => {
+        const counts = new Map<string, number>();
+        for (const item of items) {
+          const project = typeof item.project_id === 'string' ? item.project_id : ctx.projectId;
+          counts.set(project, (counts.get(project) ?? 0) + 1);
+        }
+        for (const project of [...counts.keys()].sort()) await engine.check(trx, ctx, resource, counts.get(project)!, project);
+      },
+      { priority: PRIORITY.QUOTA, name: 'quota' },
+    );
   const ops = new QuotaOps(engine);
   return {
     engine,

@@ -24,7 +24,8 @@ import {
   type RbacPolicyRow,
 } from '../../db/repos/rbac-repo.js';
 import type { Resource } from '../plugin-api.js';
-import type { Ml2Hooks } from '../ml2/hooks.js';
+import type { Events } from '../events.js';
+import type { ReadExtensions } from '../extensions.js';
 import { callbackFailure, type RbacObjectType } from './object-types.js';
 
 const SHARED_CALLBACK = 'neutron.plugins.ml2.plugin.NeutronDbPluginV2.validate_network_rbac_policy_change';
@@ -127,12 +128,17 @@ export class NetworkRbac implements RbacObjectType {
   }
 
   /** Joins network creates and updates (`shared`, `router:external`) and network views to RBAC. */
-  register(hooks: Ml2Hooks): void {
-    hooks.networkCreated.push(async (trx, _ctx, item, network) => {
-      if (item.shared === true) await this.addWildcard(trx, network, ACCESS_SHARED);
-      if (item['router:external'] === true) await this.addWildcard(trx, network, ACCESS_EXTERNAL);
-    });
-    hooks.networkUpdated.push(async (trx, _ctx, changes, before) => {
+  register(events: Events, extensions: ReadExtensions): void {
+    events.subscribe(
+      'network',
+      'precommit_create',
+      async ({ request: item, current: network }, trx) => {
+        if (item.shared === true) await this.addWildcard(trx, network, ACCESS_SHARED);
+        if (item['router:external'] === true) await this.addWildcard(trx, network, ACCESS_EXTERNAL);
+      },
+      { name: 'rbac: shared and external networks' },
+    );
+    events.subscribe('network', 'precommit_update', async ({ request: changes, original: before }, trx) => {
       if ('shared' in changes) {
         const entry = await findPolicy(trx, this.table, before.id, ACCESS_SHARED, WILDCARD);
         if (changes.shared && !entry) await this.addWildcard(trx, before, ACCESS_SHARED);
@@ -146,8 +152,8 @@ export class NetworkRbac implements RbacObjectType {
         if (external) await this.addWildcard(trx, before, ACCESS_EXTERNAL);
         else await trx.deleteFrom(this.table).where('object_id', '=', before.id).where('action', '=', ACCESS_EXTERNAL).execute();
       }
-    });
-    hooks.extendNetworks.push(async (trx, views, ctx) => this.extendShared(trx, views, ctx));
+    }, { name: 'rbac: shared and external changes' });
+    extensions.network.push(async (trx, views, ctx) => this.extendShared(trx, views, ctx));
   }
 
   /** `shared` as the caller sees it: shared with everyone or with the caller's project. */

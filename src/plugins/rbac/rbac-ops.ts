@@ -11,7 +11,7 @@ import type { Executor } from '../../db/schema.js';
 import type { ListQuery } from '../../db/repos/listing.js';
 import { findPolicy, insertPolicy, WILDCARD, type RbacPolicyRow } from '../../db/repos/rbac-repo.js';
 import { inPages, type Resource, type ResourcePages, type ResourcePlugin } from '../plugin-api.js';
-import { checkQuotas, type Ml2Hooks } from '../ml2/hooks.js';
+import type { Events } from '../events.js';
 import type { RbacObjectType } from './object-types.js';
 
 type Located = { row: RbacPolicyRow; type: RbacObjectType };
@@ -30,7 +30,7 @@ export class RbacOps implements ResourcePlugin {
 
   constructor(
     private readonly database: Database,
-    private readonly hooks: Ml2Hooks,
+    private readonly events: Events,
     types: RbacObjectType[],
   ) {
     this.types = new Map(types.map((t) => [t.name, t]));
@@ -40,7 +40,7 @@ export class RbacOps implements ResourcePlugin {
     for (const item of items)
       if (!ctx.isAdmin && item.target_tenant === WILDCARD) throw new PolicyRulesNotAuthorized({ rules: ['create_rbac_policy', 'create_rbac_policy:target_tenant'] });
     return this.database.transaction(async (trx) => {
-      await checkQuotas(this.hooks, trx, ctx, 'rbac_policy', items);
+      await this.events.publish(trx, 'rbac_policy', 'before_create', { ctx, items });
       const out: Resource[] = [];
       for (const item of items) {
         const type = this.types.get(item.object_type as string)!;

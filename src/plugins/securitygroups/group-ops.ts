@@ -14,7 +14,7 @@ import type { Database } from '../../db/database.js';
 import { type ListQuery, type ListSpec } from '../../db/repos/listing.js';
 import { bumpRevision, deleteTagsOf, nowStamp, standardValues, tagsOf } from '../../db/repos/standard-attr-repo.js';
 import { bool, dbBool, type Executor } from '../../db/schema.js';
-import { checkQuotas, runHooks, type Ml2Hooks } from '../ml2/hooks.js';
+import type { Events } from '../events.js';
 import { listPages, type Resource, type ResourcePages, type ResourcePlugin } from '../plugin-api.js';
 import { tagOps } from '../tag-ops.js';
 import { rulesOf, type SecurityGroupRow, type SecurityGroupRuleRow } from './sg-repo.js';
@@ -31,7 +31,7 @@ type RuleSeed = Pick<SecurityGroupRuleRow, 'direction' | 'ethertype' | 'remote_g
 export class SecurityGroupOps implements ResourcePlugin {
   readonly tags;
 
-  constructor(private readonly database: Database, private readonly hooks: Ml2Hooks) {
+  constructor(private readonly database: Database, private readonly events: Events) {
     this.tags = tagOps(database, 'security_groups', (ctx, id) => this.get(ctx, id));
   }
 
@@ -81,7 +81,7 @@ export class SecurityGroupOps implements ResourcePlugin {
   async create(ctx: RequestContext, items: Resource[]): Promise<Resource[]> {
     const ids = await this.database.transaction(async (trx) => {
       const out: string[] = [];
-      await checkQuotas(this.hooks, trx, ctx, 'security_group', items);
+      await this.events.publish(trx, 'security_group', 'before_create', { ctx, items });
       for (const item of items) await this.ensureDefault(trx, item.project_id as string);
       for (const item of items) {
         const id = newId();
@@ -169,9 +169,10 @@ export class SecurityGroupOps implements ResourcePlugin {
       const used = await trx.selectFrom('port_security_groups').select('port_id').where('security_group_id', '=', id).executeTakeFirst();
       if (used) throw new SecurityGroupInUse({ id });
       await trx.deleteFrom('default_security_groups').where('security_group_id', '=', id).execute();
-      const naming = await trx.selectFrom('security_group_rules').select('security_group_id').where('remote_group_id', '=', id).where('security_group_id', '!=', id).execute();
+      // other groups' rules naming this one go with it: the agents filtering for those groups hear of it
+      const naming = await trx.selectFrom('security_group_rules').selectAll().where('remote_group_id', '=', id).where('security_group_id', '!=', id).execute();
       await trx.deleteFrom('security_group_rules').where('remote_group_id', '=', id).execute();
-      if (naming.length) await runHooks(this.hooks.securityGroupRulesChanged, trx, [...new Set(naming.map((r) => r.security_group_id))]);
+      for (const r of naming) await this.events.publish(trx, 'security_group_rule', 'after_delete', { ctx, original: renderRule(r) });
       await trx.deleteFrom('security_group_rules').where('security_group_id', '=', id).execute();
       await trx.deleteFrom('security_group_rbacs').where('object_id', '=', id).execute();
       await deleteTagsOf(trx, 'security_groups', id);

@@ -14,7 +14,7 @@ import type { Database } from '../../db/database.js';
 import { type ListQuery, type ListSpec } from '../../db/repos/listing.js';
 import { bumpRevision, nowStamp } from '../../db/repos/standard-attr-repo.js';
 import type { Executor } from '../../db/schema.js';
-import { checkQuotas, runHooks, type Ml2Hooks } from '../ml2/hooks.js';
+import type { Events } from '../events.js';
 import { listPages, type Resource, type ResourcePages, type ResourcePlugin } from '../plugin-api.js';
 import { checkRule, normalizedCidr, sameRule, type RuleFields } from './rule-checks.js';
 import type { SecurityGroupRuleRow } from './sg-repo.js';
@@ -77,7 +77,7 @@ const fieldsOf = (r: Resource | SecurityGroupRuleRow): RuleFields => ({
 export class SecurityGroupRuleOps implements ResourcePlugin {
   constructor(
     private readonly database: Database,
-    private readonly hooks: Ml2Hooks,
+    private readonly events: Events,
     private readonly groups: SecurityGroupOps,
   ) {}
 
@@ -88,7 +88,7 @@ export class SecurityGroupRuleOps implements ResourcePlugin {
       for (let j = 0; j < i; j++)
         if (items[i].security_group_id === items[j].security_group_id && sameRule(fieldsOf(items[i]), fieldsOf(items[j]))) throw new DuplicateSecurityGroupRuleInPost();
     return this.database.transaction(async (trx) => {
-      await checkQuotas(this.hooks, trx, ctx, 'security_group_rule', items);
+      await this.events.publish(trx, 'security_group_rule', 'before_create', { ctx, items });
       const out: Resource[] = [];
       for (const item of items) {
         const groupId = item.security_group_id as string;
@@ -113,9 +113,10 @@ export class SecurityGroupRuleOps implements ResourcePlugin {
         };
         await trx.insertInto('security_group_rules').values(row).execute();
         await bumpRevision(trx, 'security_groups', groupId);
-        out.push(renderRule(row));
+        const current = renderRule(row);
+        await this.events.publish(trx, 'security_group_rule', 'after_create', { ctx, current });
+        out.push(current);
       }
-      await runHooks(this.hooks.securityGroupRulesChanged, trx, [...new Set(items.map((i) => i.security_group_id as string))]);
       return out;
     });
   }
@@ -172,7 +173,7 @@ export class SecurityGroupRuleOps implements ResourcePlugin {
       if (!ctx.isAdmin && row.project_id !== ctx.projectId) await this.groups.ownedRow(trx, ctx, row.security_group_id, 'delete_security_group_rule');
       await trx.deleteFrom('security_group_rules').where('id', '=', id).execute();
       await bumpRevision(trx, 'security_groups', row.security_group_id);
-      await runHooks(this.hooks.securityGroupRulesChanged, trx, [row.security_group_id]);
+      await this.events.publish(trx, 'security_group_rule', 'after_delete', { ctx, original: renderRule(row) });
     });
   }
 }

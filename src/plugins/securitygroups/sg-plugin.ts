@@ -1,7 +1,8 @@
 /**
  * The security group service plug-in: the two collections, and the ports' `security_groups`
  * (the project's default group unless told otherwise; none without port security; none by default
- * for `network:*` ports), joined to the core through the ML2 hooks.
+ * for `network:*` ports), joined to the core through the port events. Rule changes are published
+ * (`security_group_rule` after_create/after_delete) for the agents' filters to follow.
  */
 import { NOT_SPECIFIED } from '../../api/resources/attributes.js';
 import { securityGroupExtensions, securityGroupResource, securityGroupRuleResource } from '../../api/resources/security-groups.js';
@@ -12,12 +13,21 @@ import type { ServiceDeps } from '../../app.js';
 import type { ServicePlugin } from '../plugin-api.js';
 import { SecurityGroupOps } from './group-ops.js';
 import { SecurityGroupRuleOps } from './rule-ops.js';
-import { groupsOfPorts } from './sg-repo.js';
+import { groupsOfPorts, type SecurityGroupRow, type SecurityGroupRuleRow } from './sg-repo.js';
+import type { Lifecycle } from '../events.js';
 
-export function securityGroupPlugin({ database, ml2 }: ServiceDeps): ServicePlugin {
-  const hooks = ml2.hooks;
-  const groups = new SecurityGroupOps(database, hooks);
-  const rules = new SecurityGroupRuleOps(database, hooks, groups);
+declare module '../events.js' {
+  interface EventMap {
+    security_group: Pick<Lifecycle<SecurityGroupRow>, 'before_create'>;
+    security_group_rule: Pick<Lifecycle<SecurityGroupRuleRow>, 'before_create' | 'after_create' | 'after_delete'>;
+  }
+}
+
+export function securityGroupPlugin({ database, events, core }: ServiceDeps): ServicePlugin {
+  events.declare('security_group', ['before_create']);
+  events.declare('security_group_rule', ['before_create', 'after_create', 'after_delete']);
+  const groups = new SecurityGroupOps(database, events);
+  const rules = new SecurityGroupRuleOps(database, events, groups);
 
   /** Checks that every group exists and is usable by the caller, then binds them to the port. */
   async function bind(trx: Executor, ctx: RequestContext, port: PortRow, ids: string[]): Promise<void> {
@@ -26,33 +36,43 @@ export function securityGroupPlugin({ database, ml2 }: ServiceDeps): ServicePlug
     if (ids.length) await trx.insertInto('port_security_groups').values(ids.map((id) => ({ port_id: port.id, security_group_id: id }))).execute();
   }
 
-  hooks.portCreated.push(async (trx, ctx, item, port) => {
-    const secure = bool(port.port_security_enabled);
-    let ids = item.security_groups as string[] | typeof NOT_SPECIFIED | undefined;
-    if (ids === NOT_SPECIFIED || ids === undefined) {
-      ids = secure && !port.device_owner.startsWith('network:') ? [await groups.ensureDefault(trx, port.project_id)] : [];
-    } else if (ids.length && !secure) throw new PortSecurityAndIPRequiredForSecurityGroups();
-    await bind(trx, ctx, port, ids);
-  });
+  events.subscribe(
+    'port',
+    'precommit_create',
+    async ({ ctx, request, current: port }, trx) => {
+      const secure = bool(port.port_security_enabled);
+      let ids = request.security_groups as string[] | typeof NOT_SPECIFIED | undefined;
+      if (ids === NOT_SPECIFIED || ids === undefined) {
+        ids = secure && !port.device_owner.startsWith('network:') ? [await groups.ensureDefault(trx, port.project_id)] : [];
+      } else if (ids.length && !secure) throw new PortSecurityAndIPRequiredForSecurityGroups();
+      await bind(trx, ctx, port, ids);
+    },
+    { name: 'security groups of a new port' },
+  );
 
-  hooks.portUpdated.push(async (trx, ctx, changes, before) => {
-    const secure = 'port_security_enabled' in changes ? (changes.port_security_enabled as boolean) : bool(before.port_security_enabled);
-    if ('security_groups' in changes) {
-      const ids = changes.security_groups as string[];
-      if (ids.length && !secure) throw new PortSecurityAndIPRequiredForSecurityGroups();
-      await bind(trx, ctx, before, ids);
-    } else if (!secure) {
-      const bound = await trx.selectFrom('port_security_groups').select('security_group_id').where('port_id', '=', before.id).executeTakeFirst();
-      if (bound) throw new PortSecurityPortHasSecurityGroup();
-    }
-  });
+  events.subscribe(
+    'port',
+    'precommit_update',
+    async ({ ctx, request, current: port }, trx) => {
+      const secure = bool(port.port_security_enabled);
+      if ('security_groups' in request) {
+        const ids = request.security_groups as string[];
+        if (ids.length && !secure) throw new PortSecurityAndIPRequiredForSecurityGroups();
+        await bind(trx, ctx, port, ids);
+      } else if (!secure) {
+        const bound = await trx.selectFrom('port_security_groups').select('security_group_id').where('port_id', '=', port.id).executeTakeFirst();
+        if (bound) throw new PortSecurityPortHasSecurityGroup();
+      }
+    },
+    { name: 'security groups of an updated port' },
+  );
 
-  hooks.extendPorts.push(async (trx, ports) => {
+  core.extensions.port.push(async (trx, ports) => {
     const byPort = await groupsOfPorts(trx, ports.map((p) => p.id as string));
     for (const p of ports) p.security_groups = byPort.get(p.id as string) ?? [];
   });
 
-  hooks.portFilters.security_groups = (eb, values) =>
+  core.extensions.portFilters.security_groups = (eb, values) =>
     eb.exists(
       eb
         .selectFrom('port_security_groups')

@@ -18,7 +18,7 @@ import {
 import { parseCidr, type Cidr, type IpVersion } from '../../core/ip.js';
 import type { Executor } from '../../db/schema.js';
 import { availableBlocks, isAvailable, pickSubnet, quotaUnits } from '../../ipam/subnet-alloc.js';
-import type { PoolSubnet, PoolSubnetRequest } from '../ml2/hooks.js';
+import type { PoolSubnet, PoolSubnetRequest } from '../core-plugin.js';
 import { VERSION_INFO } from './pool-checks.js';
 import { allocationsOf, claimPool, prefixesOf } from './pool-repo.js';
 import type { SubnetPoolOps } from './pool-ops.js';

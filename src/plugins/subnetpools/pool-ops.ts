@@ -26,7 +26,7 @@ import { type ListQuery, type ListSpec } from '../../db/repos/listing.js';
 import { bumpRevision, deleteTagsOf, standardValues, tagsOf } from '../../db/repos/standard-attr-repo.js';
 import { bool, dbBool, type Executor } from '../../db/schema.js';
 import { intersects, subtractCidrs } from '../../ipam/subnet-alloc.js';
-import { checkQuotas, type Ml2Hooks } from '../ml2/hooks.js';
+import type { Events } from '../events.js';
 import { listPages, type Resource, type ResourcePages, type ResourcePlugin } from '../plugin-api.js';
 import { tagOps } from '../tag-ops.js';
 import { checkBounds, grownPrefixes, newBounds, readPrefixes, type PrefixBounds } from './pool-checks.js';
@@ -66,7 +66,7 @@ export class SubnetPoolOps implements ResourcePlugin {
 
   constructor(
     private readonly database: Database,
-    private readonly hooks: Ml2Hooks,
+    private readonly events: Events,
   ) {
     this.tags = tagOps(database, 'subnetpools', (ctx, id) => this.get(ctx, id));
   }
@@ -112,7 +112,7 @@ export class SubnetPoolOps implements ResourcePlugin {
     const bounds = newBounds(version, Object.fromEntries(BOUNDS.filter((b) => given(item[b])).map((b) => [b, item[b] as number])));
     const id = newId();
     await this.database.transaction(async (trx) => {
-      await checkQuotas(this.hooks, trx, ctx, 'subnetpool', items);
+      await this.events.publish(trx, 'subnetpool', 'before_create', { ctx, items });
       if (item.is_default) await this.refuseSecondDefault(trx, version);
       if (given(item.address_scope_id) && item.address_scope_id !== null) throw new AddressScopeNotFound({ address_scope_id: item.address_scope_id as string });
       await trx

@@ -1,7 +1,7 @@
 /**
  * The subnet pool service plug-in: `/v2.0/subnetpools` with its prefix actions (extensions
  * `subnet_allocation`, `subnetpool-prefix-ops`), and subnets allocated from pools, joined to the
- * core through the ML2 `allocateFromPool` hook (`subnetpool_id`, and `use_default_subnetpool` of
+ * core as its pool allocator (CorePlugin.setPoolAllocator) (`subnetpool_id`, and `use_default_subnetpool` of
  * extension `default-subnetpools`).
  */
 import type { ServiceDeps } from '../../app.js';
@@ -9,10 +9,19 @@ import { subnetpoolExtensions, subnetpoolResource } from '../../api/resources/su
 import type { ServicePlugin } from '../plugin-api.js';
 import { poolAllocator } from './pool-allocation.js';
 import { SubnetPoolOps } from './pool-ops.js';
+import type { SubnetPoolRow } from './pool-repo.js';
+import type { Lifecycle } from '../events.js';
 
-export function subnetPoolPlugin({ database, ml2 }: ServiceDeps): ServicePlugin {
-  const pools = new SubnetPoolOps(database, ml2.hooks);
-  ml2.hooks.allocateFromPool = poolAllocator(pools);
+declare module '../events.js' {
+  interface EventMap {
+    subnetpool: Pick<Lifecycle<SubnetPoolRow>, 'before_create'>;
+  }
+}
+
+export function subnetPoolPlugin({ database, core, events }: ServiceDeps): ServicePlugin {
+  events.declare('subnetpool', ['before_create']);
+  const pools = new SubnetPoolOps(database, events);
+  core.setPoolAllocator(poolAllocator(pools));
   return {
     resources: [subnetpoolResource()],
     extensions: subnetpoolExtensions(),
