@@ -13,9 +13,10 @@
  * output port through map `ingress` to `ingress-tap…` (what it receives). Remote groups' members are sets
  * `sg-<group>-4|6`. Stateless ports' packets are not tracked: bridge chain `untracked`, before
  * br_netfilter, marks what such a port sends or is sent (sets of taps and MACs) unless the other end
- * is a stateful port of this host, and `inet` raw turns the mark into `notrack`. A port's two chains are replaced in one transaction; the last rule of each
- * carries a signature of its rules (`nucleon <count> <digest>`), which is how a restarted agent
- * knows from the kernel alone whether a chain is still what it wants.
+ * is a stateful port of this host, and `inet` raw turns the mark into `notrack`. A port's two
+ * chains are replaced in one transaction; the last rule of each carries a signature of its rules
+ * (`nucleon <count> <digest>`), which is how a restarted agent knows from the kernel alone whether
+ * a chain is still what it wants.
  */
 import { createHash } from 'node:crypto';
 import { bridgeName, tapName } from './plan.js';
