@@ -152,6 +152,35 @@ for (const dialect of DIALECTS) {
       assert.equal(err(ghost).type, 'SecurityGroupNotFound');
     });
 
+    it('refuses a port in stateful and stateless groups at once, and changing the kind of a group in use', async () => {
+      const C = { 'X-Project-Id': 'proj-c', 'X-Roles': 'member' }; // a project of its own: the others' groups fill A's quota
+      const n = (await srv.api.post('/v2.0/networks', { network: {} }, C)).body.network;
+      const stateless = (await srv.api.post('/v2.0/security-groups', { security_group: { name: 'sl', stateful: false } }, C)).body.security_group;
+      assert.equal(stateless.stateful, false);
+      const stateful = await group('sf', C);
+      const mixed = 'Error Cannot apply both stateful and stateless security groups on the same port at the same time while attempting the operation.';
+      const both = await srv.api.post('/v2.0/ports', { port: { network_id: n.id, security_groups: [stateful.id, stateless.id] } }, C);
+      assert.equal(both.status, 409);
+      assert.deepEqual(err(both), { type: 'SecurityGroupConflict', message: mixed, detail: '' });
+      const p = (await srv.api.post('/v2.0/ports', { port: { network_id: n.id, security_groups: [stateless.id] } }, C)).body.port;
+      assert.deepEqual(p.security_groups, [stateless.id]);
+      const added = await srv.api.put(`/v2.0/ports/${p.id}`, { port: { security_groups: [stateless.id, stateful.id] } }, C);
+      assert.equal(added.status, 409);
+      assert.equal(err(added).message, mixed);
+      assert.deepEqual((await srv.api.get(`/v2.0/ports/${p.id}`, C)).body.port.security_groups, [stateless.id], 'nothing changed');
+      const flip = await srv.api.put(`/v2.0/security-groups/${stateless.id}`, { security_group: { stateful: true } }, C);
+      assert.equal(flip.status, 409);
+      assert.deepEqual(err(flip), { type: 'SecurityGroupInUse', message: `Security Group ${stateless.id} in use.`, detail: '' });
+      const same = await srv.api.put(`/v2.0/security-groups/${stateless.id}`, { security_group: { stateful: false, description: 'still stateless' } }, C);
+      assert.equal(same.status, 200, 'the same value is no change');
+      const unused = await srv.api.put(`/v2.0/security-groups/${stateful.id}`, { security_group: { stateful: false } }, C);
+      assert.equal(unused.body.security_group.stateful, false, 'a group no port uses may change');
+      const moved = await srv.api.put(`/v2.0/ports/${p.id}`, { port: { security_groups: [stateless.id, stateful.id] } }, C);
+      assert.deepEqual(moved.body.port.security_groups.sort(), [stateless.id, stateful.id].sort(), 'two stateless groups');
+      assert.equal((await srv.api.del(`/v2.0/ports/${p.id}`, C)).status, 204);
+      assert.equal((await srv.api.put(`/v2.0/security-groups/${stateless.id}`, { security_group: { stateful: true } }, C)).body.security_group.stateful, true);
+    });
+
     it('protects the default group', async () => {
       const def = (await srv.api.get('/v2.0/security-groups?name=default', A)).body.security_groups[0];
       const rename = await srv.api.put(`/v2.0/security-groups/${def.id}`, { security_group: { name: 'x' } }, A);

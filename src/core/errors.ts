@@ -219,6 +219,8 @@ export const AddrFormatError = declare('AddrFormatError', 400, (p: { input: stri
 export const SecurityGroupNotFound = declare('SecurityGroupNotFound', 404, (p: { id: string }) => `Security group ${p.id} does not exist`);
 export const SecurityGroupRuleNotFound = declare('SecurityGroupRuleNotFound', 404, (p: { id: string }) => `Security group rule ${p.id} does not exist`);
 export const SecurityGroupInUse = declare('SecurityGroupInUse', 409, (p: { id: string }) => `Security Group ${p.id} in use.`);
+/** Neutron's generic security group conflict, e.g. a port given both stateful and stateless groups. */
+export const SecurityGroupConflict = declare('SecurityGroupConflict', 409, (p: { reason: string }) => `Error ${p.reason} while attempting the operation.`);
 export const SecurityGroupCannotRemoveDefault = declare('SecurityGroupCannotRemoveDefault', 409, () => 'Insufficient rights for removing default security group.');
 export const SecurityGroupCannotUpdateDefault = declare('SecurityGroupCannotUpdateDefault', 409, () => 'Updating default security group not allowed.');
 export const SecurityGroupDefaultAlreadyExists = declare('SecurityGroupDefaultAlreadyExists', 409, () => 'Default security group already exists.');

@@ -7,13 +7,18 @@
  * reaches the kernel by notification alone, replacing only that VM's chain; ICMPv6 between
  * link-local addresses once an IPv6 rule allows it; a VM sending from an address it does not own
  * is dropped, from an allowed address pair it is not; a port without port security is not
- * filtered; a second pass, and an agent started afresh, run no command. Needs root (CI runs it; it
+ * filtered; a second pass, and an agent started afresh, run no command. Stateless groups, on a
+ * second network: a VM whose stateless group allows TCP 22 in but nothing out is not reached (its
+ * replies are not let out by state), and is once an egress TCP rule arrives by notification; a
+ * stateful group with the same rule is reached; a counter in a table of the test's own shows the
+ * stateless VM's packets untracked both ways, and a stateful VM of this host talking to it keeps
+ * its conversation tracked. Needs root (CI runs it; it
  * must not skip there). Every object carries this run's prefix (`sg<4 hex>`) and is removed
  * afterwards, also after a failed run; nothing in the root namespace is touched.
  */
 import { describe, it, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { execFile, spawn, type ChildProcess } from 'node:child_process';
+import { execFile, execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { promisify } from 'node:util';
 import { randomBytes } from 'node:crypto';
 import pino from 'pino';
@@ -47,6 +52,26 @@ describe('L2 agent datapath: security groups on the taps', { skip: datapathSkipR
   let runtime: AgentRuntime | undefined;
   let driver: L2Driver;
   const listeners: ChildProcess[] = [];
+  type Vm = { name: string; port: Record<string, any>; ip: string }; // eslint-disable-line @typescript-eslint/no-explicit-any
+  /** VMs `vm<first>`, `vm<first + 1>`, … on `net`, one per port spec: a port bound to the host, a veth whose host end is its tap. */
+  const plugVms = async (net: { id: string; mtu: number }, specs: Array<Record<string, unknown>>, first: number): Promise<Vm[]> => {
+    const vms: Vm[] = [];
+    for (const [i, spec] of specs.entries()) {
+      const port = (await srv.api.post('/v2.0/ports', { port: { network_id: net.id, 'binding:host_id': HOST, device_owner: 'compute:nova', ...spec } })).body.port;
+      assert.equal(port['binding:vif_type'], 'bridge');
+      const vm = ns(`vm${first + i}`);
+      const ip = port.fixed_ips[0].ip_address as string;
+      sh('ip', 'netns', 'add', vm);
+      sh('ip', 'link', 'add', tapName(port.id), 'netns', HOST, 'mtu', String(net.mtu), 'type', 'veth', 'peer', 'name', 'eth0', 'netns', vm, 'mtu', String(net.mtu));
+      sh('ip', '-n', HOST, 'link', 'set', tapName(port.id), 'up');
+      sh('ip', '-n', vm, 'link', 'set', 'eth0', 'address', port.mac_address);
+      sh('ip', '-n', vm, 'addr', 'add', `${ip}/24`, 'dev', 'eth0');
+      sh('ip', '-n', vm, 'link', 'set', 'eth0', 'up');
+      sh('ip', '-n', vm, 'link', 'set', 'lo', 'up');
+      vms.push({ name: vm, port, ip });
+    }
+    return vms;
+  };
   before(async () => {
     cleanup(true);
     await srv.start();
@@ -83,21 +108,7 @@ describe('L2 agent datapath: security groups on the taps', { skip: datapathSkipR
 
     // four VMs: an admin, another, the web server, and one without port security
     const specs = [{ security_groups: [admins.id] }, { security_groups: [others.id] }, { security_groups: [web.id] }, { port_security_enabled: false, security_groups: [] }];
-    const vms: Array<{ name: string; port: Record<string, any>; ip: string }> = []; // eslint-disable-line @typescript-eslint/no-explicit-any
-    for (const [i, spec] of specs.entries()) {
-      const port = (await api.post('/v2.0/ports', { port: { network_id: net.id, 'binding:host_id': HOST, device_owner: 'compute:nova', ...spec } })).body.port;
-      assert.equal(port['binding:vif_type'], 'bridge');
-      const vm = ns(`vm${i + 1}`);
-      const ip = port.fixed_ips[0].ip_address as string;
-      sh('ip', 'netns', 'add', vm);
-      sh('ip', 'link', 'add', tapName(port.id), 'netns', HOST, 'mtu', String(net.mtu), 'type', 'veth', 'peer', 'name', 'eth0', 'netns', vm, 'mtu', String(net.mtu));
-      sh('ip', '-n', HOST, 'link', 'set', tapName(port.id), 'up');
-      sh('ip', '-n', vm, 'link', 'set', 'eth0', 'address', port.mac_address);
-      sh('ip', '-n', vm, 'addr', 'add', `${ip}/24`, 'dev', 'eth0');
-      sh('ip', '-n', vm, 'link', 'set', 'eth0', 'up');
-      sh('ip', '-n', vm, 'link', 'set', 'lo', 'up');
-      vms.push({ name: vm, port, ip });
-    }
+    const vms = await plugVms(net, specs, 1);
     const [admin, other, server, open] = vms;
     await runtime!.resync();
     const zones = JSON.parse(sh('ip', 'netns', 'exec', HOST, 'nft', '-j', 'list', 'map', 'inet', 'nucleon', 'zones')).nftables.find((o: { map?: unknown }) => o.map).map.elem;
@@ -167,5 +178,69 @@ describe('L2 agent datapath: security groups on the taps', { skip: datapathSkipR
     const restarted = new L2Driver(srv.running.app.transport, HOST, logger, { runner: new ProcessRunner(logger), netns: HOST, localIp: '198.51.100.1' });
     await restarted.fullSync();
     assert.equal(restarted.lastCommands, 0, 'a restarted agent converges from what the kernel has');
+  });
+
+  it('filters a stateless group without connection tracking: replies need a rule of their own, and its packets are not tracked', async () => {
+    const api = srv.api;
+    const group = async (name: string, stateful: boolean) => {
+      const g = (await api.post('/v2.0/security-groups', { security_group: { name: `${PREFIX}-${name}`, stateful } })).body.security_group;
+      assert.equal(g.stateful, stateful);
+      return g;
+    };
+    const stateless = await group('stateless', false);
+    const stateful = await group('stateful', true);
+    const clients = await group('clients', true); // the two default egress rules, nothing in
+    for (const g of [stateless, stateful]) {
+      for (const r of g.security_group_rules) assert.equal((await api.del(`/v2.0/security-group-rules/${r.id}`)).status, 204); // no egress rule at all
+      const ssh = { security_group_id: g.id, direction: 'ingress', protocol: 'tcp', port_range_min: 22, port_range_max: 22 };
+      assert.equal((await api.post('/v2.0/security-group-rules', { security_group_rule: ssh })).status, 201);
+    }
+    const net = (await api.post('/v2.0/networks', { network: { name: `${PREFIX}-net2` } })).body.network;
+    await api.post('/v2.0/subnets', { subnet: { network_id: net.id, cidr: '10.124.0.0/24', ip_version: 4, enable_dhcp: false } });
+    const specs = [{ security_groups: [stateless.id] }, { security_groups: [stateful.id] }, { port_security_enabled: false, security_groups: [] }, { security_groups: [clients.id] }];
+    const vms = await plugVms(net, specs, 5);
+    const [sl, sf, open, client] = vms;
+    await runtime!.resync();
+    for (const vm of [sl, sf]) listeners.push(spawn('ip', ['netns', 'exec', vm.name, 'socat', 'TCP-LISTEN:22,fork,reuseaddr', 'SYSTEM:echo SSH-2.0-test'], { stdio: 'ignore' }));
+    await new Promise((r) => setTimeout(r, 300));
+    // asynchronously: a synchronous child would stop this process's agent from working meanwhile
+    const sshTo = (from: { name: string }, to: { ip: string }) =>
+      promisify(execFile)('ip', ['netns', 'exec', from.name, 'socat', '-T', '2', '-', `TCP:${to.ip}:22,connect-timeout=2`]).then((r) => r.stdout.trim(), () => 'refused');
+
+    // a table of the test's own, after conntrack: what it saw of the stateless VM's packets, and of the stateful one's
+    const counters = [`ip daddr ${sl.ip} tcp dport 22 ct state untracked`, `ip saddr ${sl.ip} tcp sport 22 ct state untracked`, `ip daddr ${sl.ip} ct state != untracked`, `ip saddr ${sl.ip} ct state != untracked`, `ip daddr ${sf.ip} tcp dport 22 ct state new`];
+    const t = `inet ${PREFIX}test`;
+    execFileSync('ip', ['netns', 'exec', HOST, 'nft', '-f', '-'], {
+      input: [`add table ${t}`, `add chain ${t} seen { type filter hook prerouting priority -100; policy accept; }`, ...counters.map((c) => `add rule ${t} seen ${c} counter`)].join('\n'),
+    });
+    const seen = () => {
+      const rules = JSON.parse(sh('ip', 'netns', 'exec', HOST, 'nft', '-j', 'list', 'chain', 'inet', `${PREFIX}test`, 'seen')).nftables.filter((o: { rule?: unknown }) => o.rule);
+      return rules.map((o: { rule: { expr: Array<{ counter?: { packets: number } }> } }) => o.rule.expr.find((e) => e.counter)!.counter!.packets) as number[];
+    };
+
+    assert.equal(await sshTo(open, sf), 'SSH-2.0-test', 'stateful: the replies go out by state, with no egress rule');
+    assert.equal(await sshTo(open, sl), 'refused', 'stateless: the SYN gets in, the SYN-ACK has no rule to go out by');
+    let [inUntracked, , inTracked, outTracked, sfNew] = seen();
+    assert.ok(inUntracked > 0, 'the SYNs to the stateless VM were not tracked');
+    assert.ok(sfNew > 0, "the stateful VM's connection was");
+
+    // the replies' rule through the API: the notification alone brings it
+    await api.post('/v2.0/security-group-rules', { security_group_rule: { security_group_id: stateless.id, direction: 'egress', protocol: 'tcp' } });
+    let reached = 'refused';
+    for (let i = 0; i < 10 && reached === 'refused'; i++) reached = await sshTo(open, sl);
+    assert.equal(reached, 'SSH-2.0-test', 'reached once an egress rule lets the replies out, without a periodic resync');
+    let outUntracked: number;
+    [inUntracked, outUntracked, inTracked, outTracked] = seen();
+    assert.ok(outUntracked > 0, 'its replies were not tracked either');
+    assert.deepEqual([inTracked, outTracked], [0, 0], 'nothing to or from the stateless VM was tracked');
+
+    // a stateful VM of this host talking to it stays tracked, so its own replies still get in by state
+    assert.equal(await sshTo(client, sl), 'SSH-2.0-test', 'a stateful client (no ingress rule) reaches the stateless VM');
+    [, , inTracked, outTracked] = seen();
+    assert.ok(inTracked > 0 && outTracked > 0, 'that conversation was tracked');
+
+    sh('ip', 'netns', 'exec', HOST, 'nft', 'delete', 'table', 'inet', `${PREFIX}test`);
+    await runtime!.resync();
+    assert.equal(driver.lastCommands, 0, 'a second pass with nothing changed runs no command');
   });
 });

@@ -5,7 +5,7 @@
  * tables (`inet nucleon`, `bridge nucleon`) are looked at.
  */
 import type { CommandRunner } from '../../linux/runner.js';
-import { BASE_CHAINS, BRIDGE_NF, DISPATCH_MAPS, emptyFirewallState, PORT_CHAIN, TABLE, type FirewallState } from './firewall.js';
+import { BASE_CHAINS, BRIDGE_NF, DISPATCH_MAPS, emptyFirewallState, PORT_CHAIN, TABLE, TRACKING_SETS, type FirewallState } from './firewall.js';
 
 type NftObject = Record<string, Record<string, unknown> | undefined>;
 interface NftChain {
@@ -52,6 +52,9 @@ export function parseFirewall(ruleset: { nftables?: NftObject[] }, sysctls: Map<
         const [key, verdict] = e as [string, { jump?: { target?: string } }];
         if (verdict?.jump?.target === `${set.name}-${key}`) s.dispatch.add(`${set.name} ${key}`);
       }
+    } else if (o.set && TRACKING_SETS.some((x) => x.name === set.name && x.type === set.type)) {
+      tables.add(`set ${set.name}`);
+      s.tracking.set(set.name, new Set((set.elem ?? []).filter((e): e is string => typeof e === 'string')));
     } else if (o.set && set.name.startsWith('sg-') && (set.type === 'ipv4_addr' || set.type === 'ipv6_addr')) {
       s.sets.set(set.name, { type: set.type, elements: new Set((set.elem ?? []).filter((e): e is string => typeof e === 'string')) });
     }
@@ -60,6 +63,7 @@ export function parseFirewall(ruleset: { nftables?: NftObject[] }, sysctls: Map<
     tables.has('inet') &&
     tables.has('bridge') &&
     [...DISPATCH_MAPS, 'zones'].every((m) => tables.has(`map ${m}`)) &&
+    TRACKING_SETS.every((x) => tables.has(`set ${x.name}`)) &&
     BASE_CHAINS.every((b) => {
       const c = chains.get(`${b.family} ${b.name}`);
       return c?.hook === b.hook && c.prio === b.prio && (rules.get(`${b.family} ${b.name}`) ?? []).length === b.rules.length;

@@ -3,8 +3,10 @@
  * a VM may send (`egress-tap…`: anti-spoofing, DHCP as a client only, then its groups' egress
  * rules) and what it may receive (`ingress-tap…`: replies, DHCP replies, neighbour discovery, then
  * its groups' ingress rules); both end in a drop. Connection state comes from the packet mark that
- * the `inet` prerouting chain sets from conntrack (see firewall.ts). Pure: Neutron's payloads in,
- * statement texts out.
+ * the `inet` prerouting chain sets from conntrack (see firewall.ts); a port in stateless groups
+ * (`stateful = false`) gets the same chains without it: its packets are not tracked, so nothing
+ * passes as a reply, and its rules must allow both ways. Pure: Neutron's payloads in, statement
+ * texts out.
  */
 
 /** A security group rule as `security_group_info_for_devices` gives it (Neutron's fields). */
@@ -18,6 +20,8 @@ export interface SecurityGroupRule {
   normalized_cidr?: string | null;
   remote_group_id: string | null;
   remote_address_group_id?: string | null;
+  /** Whether the rule's group is stateful, on every rule, as Neutron's answer has it (absent: stateful). */
+  stateful?: boolean;
 }
 
 /** A port's details as `security_group_info_for_devices` gives them. */
@@ -35,10 +39,19 @@ export interface FilteredPort {
 /** Mark bits the `inet` prerouting chain sets from conntrack, read by the per-port chains. */
 export const MARK_ESTABLISHED = 0x40000000;
 export const MARK_INVALID = 0x20000000;
+/** Mark bit the bridge `untracked` chain sets on a stateless port's packets, so that `inet` raw skips conntrack for them. */
+export const MARK_UNTRACKED = 0x10000000;
 
 const hex = (n: number) => `0x${n.toString(16).padStart(8, '0')}`;
 export const ESTABLISHED = `meta mark & ${hex(MARK_ESTABLISHED)} == ${hex(MARK_ESTABLISHED)} accept`;
 export const INVALID = `meta mark & ${hex(MARK_INVALID)} == ${hex(MARK_INVALID)} drop`;
+
+/**
+ * Whether a port is filtered statefully: Neutron's agent asks its groups' rules (a port's groups
+ * are all stateful or all stateless, the API sees to that), so a stateless group with no rule at
+ * all is filtered statefully, which changes nothing but conntrack entries: nothing passes anyway.
+ */
+export const isStateful = (rules: SecurityGroupRule[]) => !rules.some((r) => r.stateful === false);
 
 /** The set holding the member addresses of a remote group, per IP version. */
 export const memberSetName = (groupId: string, version: 4 | 6) => `sg-${groupId}-${version}`;
@@ -90,6 +103,9 @@ export function renderRule(r: SecurityGroupRule, direction: 'ingress' | 'egress'
   return [...parts, 'accept'].join(' ');
 }
 
+/** The MACs a port may send from: its own and its allowed address pairs'. */
+export const macsOf = (p: FilteredPort) => [...new Set(sources(p).map((s) => s.mac))].sort();
+
 /** The (MAC, address) pairs a port may send from: its own, and its allowed address pairs. */
 function sources(p: FilteredPort): Array<{ mac: string; ip: string }> {
   const mac = p.mac_address.toLowerCase();
@@ -102,8 +118,11 @@ function sources(p: FilteredPort): Array<{ mac: string; ip: string }> {
 const list = (xs: string[]) => `{ ${[...new Set(xs)].sort().join(', ')} }`;
 const bare = (cidr: string) => cidr.replace(/\/(32|128)$/, '');
 
-/** What the VM may send: only from its addresses, DHCP and neighbour discovery as a client, then its egress rules. */
-export function egressRules(p: FilteredPort, rules: SecurityGroupRule[]): string[] {
+/**
+ * What the VM may send: only from its addresses, DHCP and neighbour discovery as a client, then
+ * (stateful) replies and not invalid packets, then its egress rules.
+ */
+export function egressRules(p: FilteredPort, rules: SecurityGroupRule[], stateful = true): string[] {
   const src = sources(p);
   const v4 = src.filter((s) => !isV6(s.ip));
   const v6 = src.filter((s) => isV6(s.ip));
@@ -122,17 +141,15 @@ export function egressRules(p: FilteredPort, rules: SecurityGroupRule[]): string
     'ether type ip6 udp sport 547 udp dport 546 drop',
     'ether type ip6 meta l4proto 58 icmpv6 type 134 drop',
     'ether type ip6 meta l4proto 58 icmpv6 type { 130, 131, 132, 133, 135, 136, 143 } accept',
-    ESTABLISHED,
-    INVALID,
+    ...(stateful ? [ESTABLISHED, INVALID] : []),
   ];
   return [...out, ...groupRules(rules, 'egress')].filter((r): r is string => r !== undefined);
 }
 
-/** What the VM may receive: replies, DHCP replies, ARP and neighbour discovery, then its ingress rules. */
-export function ingressRules(rules: SecurityGroupRule[]): string[] {
+/** What the VM may receive: (stateful) replies and not invalid packets, DHCP replies, ARP and neighbour discovery, then its ingress rules. */
+export function ingressRules(rules: SecurityGroupRule[], stateful = true): string[] {
   return [
-    ESTABLISHED,
-    INVALID,
+    ...(stateful ? [ESTABLISHED, INVALID] : []),
     'ether type arp accept',
     'ether type ip udp sport 67 udp dport 68 accept',
     'ether type ip6 udp sport 547 udp dport 546 accept',

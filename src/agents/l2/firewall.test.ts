@@ -2,8 +2,8 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import fc from 'fast-check';
-import { applyFirewall, desiredFirewall, emptyFirewallState, nftScript, planFirewall, renderFirewall, renderFirewallBatch, type FirewallCommand, type FirewallState, type SecurityGroupInfo } from './firewall.js';
-import { egressRules, linkLocal, renderRule, type FilteredPort, type SecurityGroupRule } from './firewall-rules.js';
+import { applyFirewall, BASE_CHAINS, desiredFirewall, emptyFirewallState, nftScript, planFirewall, renderFirewall, renderFirewallBatch, type FirewallCommand, type FirewallState, type SecurityGroupInfo } from './firewall.js';
+import { egressRules, ESTABLISHED, ingressRules, INVALID, linkLocal, renderRule, type FilteredPort, type SecurityGroupRule } from './firewall-rules.js';
 import { parseFirewall } from './firewall-observe.js';
 
 const PORT_1 = '11111111-1111-4111-8111-111111111111';
@@ -38,6 +38,8 @@ function summary(c: FirewallCommand): string {
       return `sysctl ${c.key}=${c.value}`;
     case 'base':
       return 'base';
+    case 'tracking':
+      return `tracking${c.add.map(([n, e]) => ` +${n}=${e}`).join('')}${c.del.map(([n, e]) => ` -${n}=${e}`).join('')}`;
     case 'zones':
       return `zones${c.add.map(([b, z]) => ` +${b}=${z}`).join('')}${c.del.map((b) => ` -${b}`).join('')}`;
     case 'set':
@@ -66,6 +68,7 @@ describe('security group firewall planner', () => {
         'sysctl net.bridge.bridge-nf-call-iptables=1',
         'base',
         'zones +brqa0a0a0a0-aa=1',
+        'tracking +stateful-macs=fa:16:3e:00:00:11 +stateful-macs=fa:16:3e:00:00:22 +stateful-taps=tap11111111-11 +stateful-taps=tap22222222-22',
         `set sg-${ADMINS}-4 (new) +10.0.0.12`,
         'port tap11111111-11: egress-tap11111111-11 ingress-tap11111111-11 +egress tap11111111-11 +ingress tap11111111-11',
         'port tap22222222-22: egress-tap22222222-22 ingress-tap22222222-22 +egress tap22222222-22 +ingress tap22222222-22',
@@ -88,13 +91,29 @@ describe('security group firewall planner', () => {
       name: 'a deleted port leaves nothing behind: its dispatch entries, its chains, and a set no rule names any more',
       have: converged,
       want: desiredFirewall(info([port(PORT_2, '10.0.0.12', [ADMINS])], { [ADMINS]: EGRESS_ALL })),
-      commands: ['del-port tap11111111-11: -egress tap11111111-11 -ingress tap11111111-11 egress-tap11111111-11 ingress-tap11111111-11', `del-set sg-${ADMINS}-4`],
+      commands: [
+        'tracking -stateful-macs=fa:16:3e:00:00:11 -stateful-taps=tap11111111-11',
+        'del-port tap11111111-11: -egress tap11111111-11 -ingress tap11111111-11 egress-tap11111111-11 ingress-tap11111111-11',
+        `del-set sg-${ADMINS}-4`,
+      ],
     },
     {
       name: 'port security turned off: that port is no longer filtered at all',
       have: converged,
       want: desiredFirewall({ ...host, devices: { ...host.devices, 'tap22222222-22': { ...port(PORT_2, '10.0.0.12', []), port_security_enabled: false } } }),
-      commands: ['del-port tap22222222-22: -egress tap22222222-22 -ingress tap22222222-22 egress-tap22222222-22 ingress-tap22222222-22'],
+      commands: [
+        'tracking -stateful-macs=fa:16:3e:00:00:22 -stateful-taps=tap22222222-22',
+        'del-port tap22222222-22: -egress tap22222222-22 -ingress tap22222222-22 egress-tap22222222-22 ingress-tap22222222-22',
+      ],
+    },
+    {
+      name: 'a port moved to a stateless group: its tap and MAC change tracking set, both its chains are replaced (no reply shortcut any more)',
+      have: converged,
+      want: desiredFirewall({ ...host, security_groups: { ...web, [ADMINS]: EGRESS_ALL.map((r) => ({ ...r, stateful: false })) } }),
+      commands: [
+        'tracking +stateless-macs=fa:16:3e:00:00:22 +stateless-taps=tap22222222-22 -stateful-macs=fa:16:3e:00:00:22 -stateful-taps=tap22222222-22',
+        'port tap22222222-22: egress-tap22222222-22 ingress-tap22222222-22',
+      ],
     },
     {
       name: "a port on a second network: its bridge gets the lowest free conntrack zone; the last port of a network gone, its bridge's zone goes",
@@ -159,12 +178,14 @@ describe('security group firewall planner', () => {
       ports: fc.uniqueArray(fc.record({ i: fc.integer({ min: 0, max: 2 }), groups: fc.subarray([WEB, ADMINS]), secure: fc.boolean() }), { selector: (p) => p.i }),
       members: fc.subarray(['10.0.0.11', '10.0.0.12', '10.0.0.13']),
       ssh: fc.boolean(),
+      stateless: fc.boolean(),
     });
-    const build = (x: { ports: Array<{ i: number; groups: string[]; secure: boolean }>; members: string[]; ssh: boolean }) =>
+    // WEB is stateful or stateless; a port in it is only ever in it, as the API allows no mix
+    const build = (x: { ports: Array<{ i: number; groups: string[]; secure: boolean }>; members: string[]; ssh: boolean; stateless: boolean }) =>
       desiredFirewall(
         info(
-          x.ports.map((p) => port(ids[p.i], `10.0.0.1${p.i}`, p.secure ? p.groups : [], { port_security_enabled: p.secure })),
-          { [WEB]: x.ssh ? [...EGRESS_ALL, SSH_FROM_ADMINS] : EGRESS_ALL, [ADMINS]: EGRESS_ALL },
+          x.ports.map((p) => port(ids[p.i], `10.0.0.1${p.i}`, !p.secure ? [] : p.groups.includes(WEB) ? [WEB] : p.groups, { port_security_enabled: p.secure })),
+          { [WEB]: (x.ssh ? [...EGRESS_ALL, SSH_FROM_ADMINS] : EGRESS_ALL).map((r) => ({ ...r, stateful: !x.stateless })), [ADMINS]: EGRESS_ALL },
           { [ADMINS]: x.members },
         ),
       );
@@ -178,11 +199,74 @@ describe('security group firewall planner', () => {
         assert.deepEqual(after.chains, want.chains);
         assert.deepEqual(after.dispatch, want.dispatch);
         assert.deepEqual(after.sets, want.sets);
+        for (const name of new Set([...after.tracking.keys(), ...want.tracking.keys()])) assert.deepEqual(after.tracking.get(name) ?? new Set(), want.tracking.get(name) ?? new Set(), name);
         assert.deepEqual([...after.zones.keys()].sort(), [...want.zones.keys()].sort());
         assert.equal(new Set(after.zones.values()).size, after.zones.size, 'one zone per bridge');
       }),
       { numRuns: 300 },
     );
+  });
+});
+
+describe('stateless security groups (stateful = false)', () => {
+  const STATELESS = 'cccccccc-cccc-4ccc-8ccc-cccccccccccc';
+  const ssh = rule({ protocol: 'tcp', port_range_min: 22, port_range_max: 22, stateful: false });
+  const replies = rule({ direction: 'egress', protocol: 'tcp', stateful: false });
+  const mixed = info([port(PORT_1, '10.0.0.11', [STATELESS]), port(PORT_2, '10.0.0.12', [ADMINS])], { [STATELESS]: [ssh, replies], [ADMINS]: EGRESS_ALL });
+  const want = desiredFirewall(mixed);
+  const chain = (name: string) => want.rules.get(name)!;
+
+  it('gives a stateless port no reply shortcut: no rule reads the conntrack marks, so replies need rules of their own', () => {
+    for (const dir of ['egress', 'ingress']) {
+      assert.ok(!chain(`${dir}-tap11111111-11`).includes(ESTABLISHED), `${dir}: no replies allowed by mark`);
+      assert.ok(!chain(`${dir}-tap11111111-11`).includes(INVALID), `${dir}: untracked packets are never invalid`);
+      assert.ok(chain(`${dir}-tap22222222-22`).includes(ESTABLISHED) && chain(`${dir}-tap22222222-22`).includes(INVALID), `${dir}: the stateful port keeps both`);
+    }
+    assert.ok(chain('ingress-tap11111111-11').includes('ether type ip meta l4proto 6 th dport 22 accept'));
+    assert.ok(chain('egress-tap11111111-11').includes('ether type ip meta l4proto 6 accept'), 'the egress rule the replies need');
+  });
+
+  it('still lets a stateless port do DHCP as a client, ARP and neighbour discovery, and keeps its anti-spoofing', () => {
+    const stateful = { e: egressRules(mixed.devices['tap11111111-11'], mixed.security_groups[STATELESS]), i: ingressRules(mixed.security_groups[STATELESS]) };
+    assert.deepEqual(chain('egress-tap11111111-11'), stateful.e.filter((r) => r !== ESTABLISHED && r !== INVALID));
+    assert.deepEqual(chain('ingress-tap11111111-11'), stateful.i.filter((r) => r !== ESTABLISHED && r !== INVALID));
+    for (const r of ['ether type ip udp sport 68 udp dport 67 accept', 'ether type ip udp sport 67 udp dport 68 drop', 'ether type ip6 meta l4proto 58 icmpv6 type 134 drop']) assert.ok(chain('egress-tap11111111-11').includes(r), r);
+    assert.match(chain('egress-tap11111111-11')[0], /^ether saddr != \{ fa:16:3e:00:00:11 \} drop$/);
+    for (const r of ['ether type arp accept', 'ether type ip udp sport 67 udp dport 68 accept', 'ether type ip6 udp sport 547 udp dport 546 accept']) assert.ok(chain('ingress-tap11111111-11').includes(r), r);
+  });
+
+  it("marks what a stateless port sends and is sent as untracked (its tap and MACs), except to and from this host's stateful ports", () => {
+    assert.deepEqual(want.tracking, new Map([
+      ['stateless-taps', new Set(['tap11111111-11'])], ['stateless-macs', new Set(['fa:16:3e:00:00:11'])],
+      ['stateful-taps', new Set(['tap22222222-22'])], ['stateful-macs', new Set(['fa:16:3e:00:00:22'])],
+    ])); // prettier-ignore
+    const withPair = desiredFirewall(info([port(PORT_1, '10.0.0.11', [STATELESS], { allowed_address_pairs: [{ ip_address: '10.0.9.9', mac_address: 'fa:16:3e:99:99:99' }] })], { [STATELESS]: [ssh] }));
+    assert.deepEqual(withPair.tracking.get('stateless-macs'), new Set(['fa:16:3e:00:00:11', 'fa:16:3e:99:99:99']), "an allowed address pair's MAC too");
+    const base = nftScript({ op: 'base' });
+    assert.ok(base.includes('add set bridge nucleon stateless-taps { type ifname; }') && base.includes('add set bridge nucleon stateful-macs { type ether_addr; }'));
+    assert.ok(base.includes('add rule bridge nucleon untracked iifname @stateless-taps ether daddr != @stateful-macs meta mark set meta mark | 0x10000000'));
+    assert.ok(base.includes('add rule bridge nucleon untracked ether daddr @stateless-macs iifname != @stateful-taps meta mark set meta mark | 0x10000000'));
+    assert.ok(base.indexOf('add rule inet nucleon raw meta mark & 0x10000000 == 0x10000000 notrack accept') < base.indexOf('add rule inet nucleon raw ct zone set iifname map @zones'), 'notrack before a zone would make it tracked');
+    const untracked = BASE_CHAINS.find((b) => b.name === 'untracked')!;
+    assert.deepEqual([untracked.family, untracked.hook], ['bridge', 'prerouting']);
+    assert.ok(untracked.prio < 0, "before br_netfilter's hook (bridge priority 0) runs the inet ones");
+    const cmds = planFirewall(want, emptyFirewallState());
+    assert.deepEqual(nftScript(cmds.find((c) => c.op === 'tracking') as FirewallCommand & { op: 'tracking' }), [
+      'add element bridge nucleon stateful-macs { fa:16:3e:00:00:22 }',
+      'add element bridge nucleon stateful-taps { "tap22222222-22" }',
+      'add element bridge nucleon stateless-macs { fa:16:3e:00:00:11 }',
+      'add element bridge nucleon stateless-taps { "tap11111111-11" }',
+    ]);
+  });
+
+  it('converges: applying the plan leaves nothing to do, and a stateless port deleted leaves no element behind', () => {
+    const after = applyFirewall(emptyFirewallState(), planFirewall(want, emptyFirewallState()));
+    assert.deepEqual(planFirewall(want, after), []);
+    const gone = desiredFirewall(info([port(PORT_2, '10.0.0.12', [ADMINS])], { [ADMINS]: EGRESS_ALL }));
+    const cmds = planFirewall(gone, after);
+    assert.deepEqual(cmds.map(summary).slice(0, 1), ['tracking -stateless-macs=fa:16:3e:00:00:11 -stateless-taps=tap11111111-11']);
+    assert.deepEqual(planFirewall(gone, applyFirewall(after, cmds)), []);
+    assert.equal(nftScript(cmds[0] as FirewallCommand & { op: 'tracking' })[0], 'delete element bridge nucleon stateless-macs { fa:16:3e:00:00:11 }');
   });
 });
 
@@ -221,16 +305,22 @@ describe('reading the firewall back from nft', () => {
         { map: { family: 'inet', table: 'nucleon', name: 'zones', type: 'ifname', map: 'integer', elem: [['brqa0a0a0a0-aa', 1]] } },
         { chain: { family: 'inet', table: 'nucleon', name: 'raw', hook: 'prerouting', prio: -300 } },
         { chain: { family: 'inet', table: 'nucleon', name: 'prerouting', hook: 'prerouting', prio: -150 } },
-        ...rules('raw', 1, '').map((r) => ({ rule: { ...r.rule, family: 'inet' } })),
+        ...rules('raw', 2, '').map((r) => ({ rule: { ...r.rule, family: 'inet' } })),
         ...rules('prerouting', 3, '').map((r) => ({ rule: { ...r.rule, family: 'inet' } })),
         { table: { family: 'bridge', name: 'nucleon' } },
         { table: { family: 'bridge', name: 'filter' } },
         { map: { family: 'bridge', table: 'nucleon', name: 'egress', type: 'ifname', map: 'verdict', elem: [['tap11111111-11', { jump: { target: 'egress-tap11111111-11' } }]] } },
         { map: { family: 'bridge', table: 'nucleon', name: 'ingress', type: 'ifname', map: 'verdict', elem: [['tap11111111-11', { jump: { target: 'ingress-tap11111111-11' } }]] } },
         { set: { family: 'bridge', table: 'nucleon', name: `sg-${ADMINS}-4`, type: 'ipv4_addr', elem: ['10.0.0.12'] } },
+        { set: { family: 'bridge', table: 'nucleon', name: 'stateful-macs', type: 'ether_addr' } },
+        { set: { family: 'bridge', table: 'nucleon', name: 'stateful-taps', type: 'ifname', elem: ['tap11111111-11'] } },
+        { set: { family: 'bridge', table: 'nucleon', name: 'stateless-macs', type: 'ether_addr', elem: ['fa:16:3e:00:00:22'] } },
+        { set: { family: 'bridge', table: 'nucleon', name: 'stateless-taps', type: 'ifname', elem: ['tap22222222-22'] } },
         { set: { family: 'bridge', table: 'nucleon', name: `sg-${WEB}-6`, type: 'ipv6_addr' } },
         { chain: { family: 'bridge', table: 'nucleon', name: 'prerouting', hook: 'prerouting', prio: 10 } },
         { chain: { family: 'bridge', table: 'nucleon', name: 'forward', hook: 'forward', prio: -10 } },
+        { chain: { family: 'bridge', table: 'nucleon', name: 'untracked', hook: 'prerouting', prio: -300 } },
+        ...rules('untracked', 3, ''),
         { chain: { family: 'bridge', table: 'filter', name: 'egress-tap11111111-11' } },
         { chain: { family: 'bridge', table: 'nucleon', name: 'egress-tap11111111-11' } },
         { chain: { family: 'bridge', table: 'nucleon', name: 'ingress-tap11111111-11' } },
@@ -245,7 +335,13 @@ describe('reading the firewall back from nft', () => {
     assert.deepEqual(s.chains, new Map([['egress-tap11111111-11', sigE], ['ingress-tap11111111-11', '']]));
     assert.deepEqual(s.dispatch, new Set(['egress tap11111111-11', 'ingress tap11111111-11']));
     assert.deepEqual(s.zones, new Map([['brqa0a0a0a0-aa', 1]]));
+    assert.deepEqual(s.tracking, new Map([
+      ['stateful-macs', new Set()], ['stateful-taps', new Set(['tap11111111-11'])],
+      ['stateless-macs', new Set(['fa:16:3e:00:00:22'])], ['stateless-taps', new Set(['tap22222222-22'])],
+    ])); // prettier-ignore
     assert.deepEqual(s.sets, new Map([[`sg-${ADMINS}-4`, { type: 'ipv4_addr', elements: new Set(['10.0.0.12']) }], [`sg-${WEB}-6`, { type: 'ipv6_addr', elements: new Set() }]]));
     assert.equal(parseFirewall({ nftables: ruleset.nftables.filter((o) => !('map' in o && o.map?.name === 'ingress')) }, new Map()).base, false, 'a missing dispatch map means the base needs making');
+    const older = ruleset.nftables.filter((o) => !('set' in o && o.set?.name.startsWith('state')) && !('chain' in o && o.chain?.name === 'untracked') && !('rule' in o && o.rule?.chain === 'untracked'));
+    assert.equal(parseFirewall({ nftables: older }, new Map()).base, false, 'a base from before stateless groups is made again');
   });
 });

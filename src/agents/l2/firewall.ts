@@ -11,30 +11,50 @@
  * kernel), and table `bridge nucleon` filters per tap: base chain `prerouting` dispatches on the
  * input port through map `egress` to `egress-tap…` (what a VM sends), base chain `forward` on the
  * output port through map `ingress` to `ingress-tap…` (what it receives). Remote groups' members are sets
- * `sg-<group>-4|6`. A port's two chains are replaced in one transaction; the last rule of each
- * carries a signature of its rules (`nucleon <count> <digest>`), which is how a restarted agent
- * knows from the kernel alone whether a chain is still what it wants.
+ * `sg-<group>-4|6`. Stateless ports' packets are not tracked: bridge chain `untracked`, before
+ * br_netfilter, marks what such a port sends or is sent (sets of taps and MACs) unless the other end
+ * is a stateful port of this host, and `inet` raw turns the mark into `notrack`. A port's two
+ * chains are replaced in one transaction; the last rule of each carries a signature of its rules
+ * (`nucleon <count> <digest>`), which is how a restarted agent knows from the kernel alone whether
+ * a chain is still what it wants.
  */
 import { createHash } from 'node:crypto';
 import { bridgeName, tapName } from './plan.js';
-import { egressRules, ingressRules, memberSetName, MARK_ESTABLISHED, MARK_INVALID, type FilteredPort, type SecurityGroupRule } from './firewall-rules.js';
+import { egressRules, ingressRules, isStateful, macsOf, memberSetName, MARK_ESTABLISHED, MARK_INVALID, MARK_UNTRACKED, type FilteredPort, type SecurityGroupRule } from './firewall-rules.js';
 
 export const TABLE = 'nucleon';
 /** br_netfilter's switches, per network namespace: bridged IPv4/IPv6 packets go through conntrack. */
 export const BRIDGE_NF = ['net.bridge.bridge-nf-call-ip6tables', 'net.bridge.bridge-nf-call-iptables'];
 
-/** The base chains (family, name, hook, priority, rules), created once and checked on every pass. */
+const mark = (bit: number) => `0x${bit.toString(16)}`;
+/**
+ * The base chains (family, name, hook, priority, rules), created once and checked on every pass.
+ * `untracked` runs before br_netfilter (bridge priority 0) hands the packet to the `inet` hooks: it
+ * marks a packet that a stateless port sends or is sent, unless the other end is a stateful port of
+ * this host (which keeps its replies allowed by state); `raw` then leaves a marked packet untracked.
+ */
 export const BASE_CHAINS = [
-  { family: 'inet', name: 'raw', hook: 'prerouting', prio: -300, rules: ['ct zone set iifname map @zones'] },
+  {
+    family: 'bridge',
+    name: 'untracked',
+    hook: 'prerouting',
+    prio: -300,
+    rules: [
+      `meta mark set meta mark & ${mark(~MARK_UNTRACKED >>> 0)}`,
+      `iifname @stateless-taps ether daddr != @stateful-macs meta mark set meta mark | ${mark(MARK_UNTRACKED)}`,
+      `ether daddr @stateless-macs iifname != @stateful-taps meta mark set meta mark | ${mark(MARK_UNTRACKED)}`,
+    ],
+  },
+  { family: 'inet', name: 'raw', hook: 'prerouting', prio: -300, rules: [`meta mark & ${mark(MARK_UNTRACKED)} == ${mark(MARK_UNTRACKED)} notrack accept`, 'ct zone set iifname map @zones'] },
   {
     family: 'inet',
     name: 'prerouting',
     hook: 'prerouting',
     prio: -150,
     rules: [
-      `meta mark set meta mark & 0x${(~(MARK_ESTABLISHED | MARK_INVALID) >>> 0).toString(16)}`,
-      `ct state established,related meta mark set meta mark | 0x${MARK_ESTABLISHED.toString(16)}`,
-      `ct state invalid meta mark set meta mark | 0x${MARK_INVALID.toString(16)}`,
+      `meta mark set meta mark & ${mark(~(MARK_ESTABLISHED | MARK_INVALID) >>> 0)}`,
+      `ct state established,related meta mark set meta mark | ${mark(MARK_ESTABLISHED)}`,
+      `ct state invalid meta mark set meta mark | ${mark(MARK_INVALID)}`,
     ],
   },
   { family: 'bridge', name: 'prerouting', hook: 'prerouting', prio: 10, rules: ['iifname vmap @egress'] },
@@ -43,6 +63,13 @@ export const BASE_CHAINS = [
 /** The dispatch maps: interface name → jump to that port's chain. */
 export const DISPATCH_MAPS = ['egress', 'ingress'] as const;
 export const PORT_CHAIN = /^(egress|ingress)-(tap.+)$/;
+/** The sets the `untracked` chain reads: this host's filtered ports' taps and MACs, by kind. */
+export const TRACKING_SETS = [
+  { name: 'stateful-macs', type: 'ether_addr' },
+  { name: 'stateful-taps', type: 'ifname' },
+  { name: 'stateless-macs', type: 'ether_addr' },
+  { name: 'stateless-taps', type: 'ifname' },
+] as const;
 
 export interface MemberSet {
   type: 'ipv4_addr' | 'ipv6_addr';
@@ -59,6 +86,8 @@ export interface FirewallState {
   dispatch: Set<string>;
   /** Remote groups' member sets. */
   sets: Map<string, MemberSet>;
+  /** `TRACKING_SETS` name → its elements (taps or MACs); a name absent is an empty set. */
+  tracking: Map<string, Set<string>>;
   /** Bridge → its conntrack zone (1–65535); in a wanted state 0, for "any free one". */
   zones: Map<string, number>;
   /** Wanted state only: each per-port chain's rules (the signature in `chains` is theirs). */
@@ -76,12 +105,22 @@ export type FirewallCommand =
   | { op: 'sysctl'; key: string; value: string }
   | { op: 'base' }
   | { op: 'zones'; add: Array<[bridge: string, zone: number]>; del: string[] }
+  | { op: 'tracking'; add: Array<[set: string, element: string]>; del: Array<[set: string, element: string]> }
   | { op: 'set'; name: string; type: MemberSet['type']; create: boolean; add: string[]; del: string[] }
   | { op: 'port'; tap: string; chains: Array<{ name: string; rules: string[] }>; dispatch: string[] }
   | { op: 'del-port'; tap: string; chains: string[]; dispatch: string[] }
   | { op: 'del-set'; name: string };
 
-export const emptyFirewallState = (): FirewallState => ({ sysctls: new Map(), base: false, chains: new Map(), dispatch: new Set(), sets: new Map(), zones: new Map(), rules: new Map() });
+export const emptyFirewallState = (): FirewallState => ({
+  sysctls: new Map(),
+  base: false,
+  chains: new Map(),
+  dispatch: new Set(),
+  sets: new Map(),
+  tracking: new Map(),
+  zones: new Map(),
+  rules: new Map(),
+});
 
 /** The comment of a chain's last rule: how many rules it has and a digest of them. */
 export function signature(rules: string[]): string {
@@ -90,8 +129,9 @@ export function signature(rules: string[]): string {
 
 /**
  * What the host should have: br_netfilter on, the base, and per port with port security (not a
- * `network:*` port, which Neutron trusts) its two chains and dispatch entries, and the member sets
- * its rules name. Ports without port security get nothing: their traffic is not looked at.
+ * `network:*` port, which Neutron trusts) its two chains and dispatch entries, its tap and MACs in
+ * the tracking sets of its kind (stateful or stateless), and the member sets its rules name. Ports
+ * without port security get nothing: their traffic is not looked at.
  */
 export function desiredFirewall(info: SecurityGroupInfo): FirewallState {
   const want = emptyFirewallState();
@@ -108,13 +148,18 @@ export function desiredFirewall(info: SecurityGroupInfo): FirewallState {
     const tap = tapName(p.port_id);
     if (p.network_id) want.zones.set(bridgeName(p.network_id), 0);
     const rules = (p.security_groups ?? []).flatMap((g) => info.security_groups[g] ?? []);
+    const stateful = isStateful(rules);
+    const kind = stateful ? 'stateful' : 'stateless';
+    for (const [name, elements] of [[`${kind}-taps`, [tap]], [`${kind}-macs`, macsOf(p)]] as const) {
+      want.tracking.set(name, new Set([...(want.tracking.get(name) ?? []), ...elements]));
+    }
     for (const r of rules) {
       if (!r.remote_group_id || r.remote_address_group_id) continue;
       const v6 = r.ethertype === 'IPv6';
       const members = info.sg_member_ips[r.remote_group_id]?.[v6 ? 'IPv6' : 'IPv4'] ?? [];
       want.sets.set(memberSetName(r.remote_group_id, v6 ? 6 : 4), { type: v6 ? 'ipv6_addr' : 'ipv4_addr', elements: new Set(members) });
     }
-    for (const [name, body] of [[`egress-${tap}`, egressRules(p, rules)], [`ingress-${tap}`, ingressRules(rules)]] as const) {
+    for (const [name, body] of [[`egress-${tap}`, egressRules(p, rules, stateful)], [`ingress-${tap}`, ingressRules(rules, stateful)]] as const) {
       want.chains.set(name, signature(body));
       want.rules.set(name, body);
     }
@@ -128,7 +173,8 @@ const tapOf = (chainOrEntry: string) => (PORT_CHAIN.exec(chainOrEntry)?.[2] ?? c
 
 /**
  * The commands from `have` to `want`: sysctls, the base, conntrack zones of new bridges (the
- * lowest free numbers; a bridge keeps its zone while it is wanted) and of gone ones, member sets
+ * lowest free numbers; a bridge keeps its zone while it is wanted) and of gone ones, the tracking
+ * sets' elements (added and deleted in one command: a port that changed kind moves), member sets
  * (created or their elements changed), then one command per port whose chains or dispatch entries differ (its changed chains
  * replaced, nothing else touched), then what is left of deleted ports, and last unused sets.
  * Empty when `have` already matches.
@@ -137,7 +183,7 @@ export function planFirewall(want: FirewallState, have: FirewallState): Firewall
   const cmds: FirewallCommand[] = [];
   for (const [key, value] of sorted(want.sysctls)) if (have.sysctls.get(key) !== value) cmds.push({ op: 'sysctl', key, value });
   // the base is needed for what is wanted, and also to clean up leftovers of ours in a broken one
-  const leftovers = have.chains.size > 0 || have.dispatch.size > 0 || have.sets.size > 0 || have.zones.size > 0;
+  const leftovers = have.chains.size > 0 || have.dispatch.size > 0 || have.sets.size > 0 || have.zones.size > 0 || [...have.tracking.values()].some((s) => s.size > 0);
   if ((want.base || leftovers) && !have.base) cmds.push({ op: 'base' });
   const used = new Set(have.zones.values());
   const add: Array<[string, number]> = [];
@@ -151,6 +197,14 @@ export function planFirewall(want: FirewallState, have: FirewallState): Firewall
   }
   const delZones = [...have.zones.keys()].filter((b) => !want.zones.has(b)).sort();
   if (add.length || delZones.length) cmds.push({ op: 'zones', add, del: delZones });
+  const tracking = { add: [] as Array<[string, string]>, del: [] as Array<[string, string]> };
+  for (const { name } of TRACKING_SETS) {
+    const w = want.tracking.get(name) ?? new Set<string>();
+    const h = have.tracking.get(name) ?? new Set<string>();
+    tracking.del.push(...[...h].filter((e) => !w.has(e)).sort().map((e): [string, string] => [name, e]));
+    tracking.add.push(...[...w].filter((e) => !h.has(e)).sort().map((e): [string, string] => [name, e]));
+  }
+  if (tracking.add.length || tracking.del.length) cmds.push({ op: 'tracking', ...tracking });
   for (const [name, s] of sorted(want.sets)) {
     const cur = have.sets.get(name);
     const add = [...s.elements].filter((e) => !cur?.elements.has(e)).sort();
@@ -184,6 +238,7 @@ export function applyFirewall(state: FirewallState, cmds: FirewallCommand[]): Fi
     chains: new Map(state.chains),
     dispatch: new Set(state.dispatch),
     sets: new Map([...state.sets].map(([k, v]) => [k, { type: v.type, elements: new Set(v.elements) }])),
+    tracking: new Map([...state.tracking].map(([k, v]) => [k, new Set(v)])),
     zones: new Map(state.zones),
     rules: new Map(),
   };
@@ -202,6 +257,11 @@ export function applyFirewall(state: FirewallState, cmds: FirewallCommand[]): Fi
           if (s.zones.has(b) || [...s.zones.values()].includes(z)) throw new Error(`zone ${z} of ${b} taken`);
           s.zones.set(b, z);
         }
+        break;
+      case 'tracking':
+        if (!s.base) throw new Error('tracking sets before the table');
+        for (const [name, e] of c.del) if (!s.tracking.get(name)?.delete(e)) throw new Error(`${e} not in ${name}`);
+        for (const [name, e] of c.add) s.tracking.set(name, new Set([...(s.tracking.get(name) ?? []), e]));
         break;
       case 'set': {
         if (!s.base) throw new Error(`set ${c.name} before the table`);
@@ -241,7 +301,13 @@ export function nftScript(c: Exclude<FirewallCommand, { op: 'sysctl' }>): string
   const t = `bridge ${TABLE}`;
   switch (c.op) {
     case 'base': {
-      const out = [`add table inet ${TABLE}`, `add map inet ${TABLE} zones { typeof iifname : ct zone; }`, `add table ${t}`, ...DISPATCH_MAPS.map((m) => `add map ${t} ${m} { type ifname : verdict; }`)];
+      const out = [
+        `add table inet ${TABLE}`,
+        `add map inet ${TABLE} zones { typeof iifname : ct zone; }`,
+        `add table ${t}`,
+        ...DISPATCH_MAPS.map((m) => `add map ${t} ${m} { type ifname : verdict; }`),
+        ...TRACKING_SETS.map((x) => `add set ${t} ${x.name} { type ${x.type}; }`),
+      ];
       for (const b of BASE_CHAINS) {
         const chain = `${b.family} ${TABLE} ${b.name}`;
         out.push(`add chain ${chain} { type filter hook ${b.hook} priority ${b.prio}; policy accept; }`, `flush chain ${chain}`, ...b.rules.map((r) => `add rule ${chain} ${r}`));
@@ -253,6 +319,14 @@ export function nftScript(c: Exclude<FirewallCommand, { op: 'sysctl' }>): string
         ...(c.del.length ? [`delete element inet ${TABLE} zones { ${c.del.map((b) => `"${b}"`).join(', ')} }`] : []),
         ...(c.add.length ? [`add element inet ${TABLE} zones { ${c.add.map(([b, z]) => `"${b}" : ${z}`).join(', ')} }`] : []),
       ];
+    case 'tracking': {
+      const elements = (pairs: Array<[string, string]>, verb: string) =>
+        TRACKING_SETS.flatMap(({ name, type }) => {
+          const es = pairs.filter(([n]) => n === name).map(([, e]) => (type === 'ifname' ? `"${e}"` : e));
+          return es.length ? [`${verb} element ${t} ${name} { ${es.join(', ')} }`] : [];
+        });
+      return [...elements(c.del, 'delete'), ...elements(c.add, 'add')];
+    }
     case 'set':
       return [
         ...(c.create ? [`add set ${t} ${c.name} { type ${c.type}; }`] : []),

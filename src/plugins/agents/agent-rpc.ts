@@ -271,7 +271,8 @@ export class AgentRpc {
     for (const g of groups) {
       try {
         const sg = await sgs.get(ADMIN, g);
-        (out.security_groups as Resource)[g] = sg.security_group_rules;
+        // every rule says whether its group is stateful, as in Neutron's answer: the agent filters by it
+        (out.security_groups as Resource)[g] = (sg.security_group_rules as Resource[]).map((r) => ({ ...r, stateful: sg.stateful }));
       } catch (err) {
         if (!(err instanceof NeutronError)) throw err;
       }

@@ -146,6 +146,8 @@ export class SecurityGroupOps implements ResourcePlugin {
   async update(ctx: RequestContext, id: string, changes: Resource, ifMatch?: number): Promise<Resource> {
     await this.database.transaction(async (trx) => {
       const row = await this.ownedRow(trx, ctx, id, 'update_security_group');
+      // a port's groups are all stateful or all stateless, so a group in use keeps its kind (Neutron's rule)
+      if ('stateful' in changes && changes.stateful !== bool(row.stateful) && (await this.inUse(trx, id))) throw new SecurityGroupInUse({ id });
       if ('name' in changes && row.name === 'default' && changes.name !== 'default' && (await this.isDefault(trx, id))) throw new SecurityGroupCannotUpdateDefault();
       await bumpRevision(trx, 'security_groups', id, ifMatch, Object.keys(changes).length > 0);
       const set: Partial<SecurityGroupRow> = {};
@@ -157,6 +159,10 @@ export class SecurityGroupOps implements ResourcePlugin {
     return this.get(ctx, id);
   }
 
+  private async inUse(trx: Executor, id: string): Promise<boolean> {
+    return (await trx.selectFrom('port_security_groups').select('port_id').where('security_group_id', '=', id).executeTakeFirst()) !== undefined;
+  }
+
   private async isDefault(trx: Executor, id: string): Promise<boolean> {
     return (await trx.selectFrom('default_security_groups').select('project_id').where('security_group_id', '=', id).executeTakeFirst()) !== undefined;
   }
@@ -166,8 +172,7 @@ export class SecurityGroupOps implements ResourcePlugin {
       await this.ownedRow(trx, ctx, id, 'delete_security_group');
       if (ifMatch !== undefined) await bumpRevision(trx, 'security_groups', id, ifMatch, false);
       if (!ctx.isAdmin && (await this.isDefault(trx, id))) throw new SecurityGroupCannotRemoveDefault();
-      const used = await trx.selectFrom('port_security_groups').select('port_id').where('security_group_id', '=', id).executeTakeFirst();
-      if (used) throw new SecurityGroupInUse({ id });
+      if (await this.inUse(trx, id)) throw new SecurityGroupInUse({ id });
       await trx.deleteFrom('default_security_groups').where('security_group_id', '=', id).execute();
       // other groups' rules naming this one go with it: the agents filtering for those groups hear of it
       const naming = await trx.selectFrom('security_group_rules').selectAll().where('remote_group_id', '=', id).where('security_group_id', '!=', id).execute();

@@ -7,7 +7,7 @@
 import { NOT_SPECIFIED } from '../../api/resources/attributes.js';
 import { securityGroupExtensions, securityGroupResource, securityGroupRuleResource } from '../../api/resources/security-groups.js';
 import type { RequestContext } from '../../core/context.js';
-import { PortSecurityAndIPRequiredForSecurityGroups, PortSecurityPortHasSecurityGroup } from '../../core/errors.js';
+import { PortSecurityAndIPRequiredForSecurityGroups, PortSecurityPortHasSecurityGroup, SecurityGroupConflict } from '../../core/errors.js';
 import { bool, type Executor, type PortRow } from '../../db/schema.js';
 import type { ServiceDeps } from '../../app.js';
 import type { ServicePlugin } from '../plugin-api.js';
@@ -29,9 +29,14 @@ export function securityGroupPlugin({ database, events, core }: ServiceDeps): Se
   const groups = new SecurityGroupOps(database, events);
   const rules = new SecurityGroupRuleOps(database, events, groups);
 
-  /** Checks that every group exists and is usable by the caller, then binds them to the port. */
+  /**
+   * Checks that every group exists and is usable by the caller, and that they are all stateful or
+   * all stateless (Neutron refuses a mix: one port is filtered one way), then binds them to the port.
+   */
   async function bind(trx: Executor, ctx: RequestContext, port: PortRow, ids: string[]): Promise<void> {
-    for (const id of ids) await groups.visibleRow(trx, ctx, id);
+    const stateful = new Set<boolean>();
+    for (const id of ids) stateful.add(bool((await groups.visibleRow(trx, ctx, id)).stateful));
+    if (stateful.size > 1) throw new SecurityGroupConflict({ reason: 'Cannot apply both stateful and stateless security groups on the same port at the same time' });
     await trx.deleteFrom('port_security_groups').where('port_id', '=', port.id).execute();
     if (ids.length) await trx.insertInto('port_security_groups').values(ids.map((id) => ({ port_id: port.id, security_group_id: id }))).execute();
   }
