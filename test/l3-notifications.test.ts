@@ -67,7 +67,7 @@ for (const dialect of DIALECTS) {
       assert.equal(iface.device_owner, 'network:router_interface');
 
       assert.equal((await api.put(`/v2.0/routers/${router.id}`, { router: { external_gateway_info: { network_id: ext.id } } })).status, 200);
-      const gw = await until('the gateway port', () => mine()?.gw_port as Dict | null | undefined);
+      const gw = (await until('the gateway port', () => mine()?.gw_port as Dict | null | undefined)) as Dict;
       assert.equal((gw.subnets as Dict[])[0].cidr, '198.51.100.0/24');
       assert.equal((gw.subnets as Dict[])[0].gateway_ip, extSub.gateway_ip);
 
