@@ -28,7 +28,7 @@ import type { Resource } from '../plugin-api.js';
 import type { AgentService } from './agents-plugin.js';
 import type { AgentRpc } from './agent-rpc.js';
 
-const NOTIFY = { priority: PRIORITY.NOTIFY };
+const NOTIFY = { priority: PRIORITY.NOTIFY, name: 'agent notifier' };
 const groupsOf = (port: Resource | undefined): string[] => (Array.isArray(port?.security_groups) ? (port.security_groups as string[]) : []);
 
 export class AgentNotifier {
