@@ -11,7 +11,8 @@ import { AGENT_NOTIFIER_API, SECURITY_GROUP_NOTIFIER_API } from '../rpc/apis/age
 import { agentNotifierTopic, DHCP_AGENT, L3_AGENT, METERING_AGENT, PLUGIN } from '../rpc/topics.js';
 import type { RpcTransport } from '../rpc/transport.js';
 import type { AgentDriver } from './agent-runtime.js';
-import { DryRunRunner, type CommandRunner } from '../linux/runner.js';
+import type { CommandRunner } from '../linux/runner.js';
+import { applyCommands, reportError } from '../linux/apply.js';
 import { observeL2 } from './l2/observe.js';
 import { watchTaps } from './l2/tap-watch.js';
 import { desiredL2, planL2, renderL2, tapName, type BoundPort, type L2Mappings, type RemotePort } from './l2/plan.js';
@@ -193,11 +194,12 @@ export class L3Driver extends BaseDriver implements AgentDriver {
 
 /**
  * L2 (Linux bridge): the ports bound to this host. With a datapath (`[agent] datapath`), each sync
- * observes the host (in `[agent] host_namespace` when set), plans (src/agents/l2/plan.ts) and runs
- * the commands, then does the same for the ports' security groups (src/agents/l2/firewall.ts), then
- * reports the joined taps' devices up. Security group notifications for groups it filters on (or
- * any, during a sync) trigger a sync. A command that fails stops the pass; the next sync plans
- * again from what is there.
+ * observes the host (in `[agent] host_namespace` when set), plans (src/agents/l2/plan.ts) and
+ * applies the commands (src/linux/apply.ts), then does the same for the ports' security groups
+ * (src/agents/l2/firewall.ts), then reports the joined taps' devices up. Port and security group
+ * notifications for what it serves (or any group, during a sync) ask for a sync. A command that
+ * fails does not stop the others; the sync then fails, the runtime retries it with backoff, and
+ * the retry plans again from what is there.
  */
 export class L2Driver extends BaseDriver implements AgentDriver {
   readonly kind = 'l2' as const;
@@ -253,32 +255,27 @@ export class L2Driver extends BaseDriver implements AgentDriver {
     const peers = new Map(Object.entries(state.peers).map(([vni, ips]) => [Number(vni), ips]));
     const remote = new Map(Object.entries(state.remote ?? {}).map(([vni, ps]) => [Number(vni), ps]));
     const want = desiredL2(state.ports, taps, localIp, peers, { mappings, remote });
-    const cmds = planL2(want, have);
+    const cmds = planL2(want, have).map(renderL2);
     // a command that fails does not stop the others (one network the host cannot make, say a VLAN on
-    // a kernel without 802.1Q, must not hold up every other): the pass ends with an error, the next
-    // one plans again, and a tap whose joining failed is not reported up
-    const failed: string[] = [];
-    const notJoined = new Set<string>();
-    for (const c of cmds) {
-      try {
-        await runner.run(renderL2(c, netns));
-      } catch (err) {
-        failed.push((err as Error).message);
-        if (c.op === 'set-master') notJoined.add(c.name);
-      }
-    }
+    // a kernel without 802.1Q, must not hold up every other), and what needs what it was to make is
+    // skipped (src/linux/apply.ts): the pass ends with an error and is retried, and a tap whose
+    // joining failed is not reported up
+    const l2 = await applyCommands(runner, cmds, netns);
+    const notJoined = new Set([...l2.failed.map((f) => f.command), ...l2.skipped].flatMap((c) => (c.tool === 'ip-link' && c.op === 'set' && c.master ? [c.name] : [])));
     // security groups on the taps (src/agents/l2/firewall.ts), once the bridges are there
     const info = (await this.server.call('security_group_info_for_devices', { devices: state.ports.map((p) => tapName(p.id)) })) as unknown as SecurityGroupInfo;
-    const fw = planFirewall(desiredFirewall(info), await observeFirewall(runner, netns));
-    for (const { argv, input } of renderFirewallBatch(fw, netns)) await runner.run(argv, { input });
+    const fw = renderFirewallBatch(planFirewall(desiredFirewall(info), await observeFirewall(runner, netns)));
+    const filtered = await applyCommands(runner, fw, netns);
     this.groups = groupsOf(info);
     this.lastCommands = cmds.length + fw.length;
     this.ports.clear();
     for (const p of state.ports) this.ports.set(p.id, p as unknown as Dict);
     // a port goes ACTIVE when its tap is there and joined, DOWN when it is gone: said on each change,
-    // and once for every port after the agent starts (it cannot know what was said before it);
-    // a dry run tells the servers nothing either
-    for (const p of runner instanceof DryRunRunner ? [] : state.ports) {
+    // and once for every port after the agent starts (it cannot know what was said before it). Not
+    // while its filter could not be applied (the nft transaction is all or nothing), and a dry run
+    // tells the servers nothing either
+    const report = l2.dryRun || filtered.failed.length ? [] : state.ports;
+    for (const p of report) {
       const tap = tapName(p.id);
       const plugged = taps.has(tap) && want.masters.has(tap) && !notJoined.has(tap);
       if (this.plugged.get(p.id) === plugged) continue;
@@ -286,7 +283,8 @@ export class L2Driver extends BaseDriver implements AgentDriver {
       this.plugged.set(p.id, plugged);
     }
     for (const id of [...this.plugged.keys()]) if (!this.ports.has(id)) this.plugged.delete(id);
-    if (failed.length) throw new Error(`${failed.length} of ${cmds.length} commands failed (the next sync plans again); the first: ${failed[0]}`);
+    const failed = reportError({ ...l2, done: [...l2.done, ...filtered.done], failed: [...l2.failed, ...filtered.failed], skipped: [...l2.skipped, ...filtered.skipped] });
+    if (failed) throw failed;
   }
 
   served(host: string) {
