@@ -107,7 +107,7 @@ describe('applyCommands', () => {
     assert.deepEqual(lines, [
       'ip netns add qdhcp-a',
       'ip -n hv1 link add tap1 mtu 1450 type veth peer name ns-1 address fa:16:3e:00:00:01 mtu 1450 netns qdhcp-a',
-      'install -D -m 0644 /dev/stdin /s/a/host',
+      'sh -c umask 022 && mkdir -p "${1%/*}" && cat > "$1.tmp" && mv -f "$1.tmp" "$1" write-file /s/a/host',
       '  a',
       '  b',
     ]);
