@@ -51,8 +51,9 @@ abstract class BaseDriver {
 
 /**
  * DHCP: the networks scheduled on this host, with their subnets and ports. With a datapath, each
- * sync also runs dnsmasq for them (src/agents/dhcp/dhcp-agent.ts), and a notification about one of
- * them asks for a sync.
+ * full sync also runs dnsmasq for them (src/agents/dhcp/dhcp-agent.ts), and a notification about
+ * one of them queues that network (`sync(network_id)`: the hosted networks read again, that one
+ * converged, retried with backoff while it fails).
  */
 export class DhcpDriver extends BaseDriver implements AgentDriver {
   readonly kind = 'dhcp' as const;
@@ -81,15 +82,25 @@ export class DhcpDriver extends BaseDriver implements AgentDriver {
   }
 
   async fullSync(): Promise<void> {
-    const nets = await this.server.call('get_active_networks_info', { host: this.host });
-    this.networks.clear();
-    for (const n of nets) if (this.fresh('network', n)) this.networks.set(String(n.id), n);
+    await this.fetchHosted();
     this.log.info({ networks: this.networks.size }, 'DHCP full sync');
     if (this.datapath) this.lastCommands = await syncDhcp(this.server, this.host, [...this.networks.values()], this.datapath, this.log);
   }
 
+  /** One network: which networks are hosted here is read again (it may have left), then that one converges. */
+  async sync(networkId: string): Promise<void> {
+    await this.fetchHosted();
+    if (this.datapath) this.lastCommands = await syncDhcp(this.server, this.host, [...this.networks.values()], this.datapath, this.log, networkId);
+  }
+
+  private async fetchHosted(): Promise<void> {
+    const nets = await this.server.call('get_active_networks_info', { host: this.host });
+    this.networks.clear();
+    for (const n of nets) if (this.fresh('network', n)) this.networks.set(String(n.id), n);
+  }
+
   private async refresh(id: string): Promise<void> {
-    if (this.datapath) return this.onChange?.(); // the sync reads everything again
+    if (this.datapath) return this.onChange?.(id); // the pass reads the network again
     try {
       const n = await this.server.call('get_network_info', { network_id: id, host: this.host });
       if (this.fresh('network', n)) this.networks.set(id, n);
@@ -114,7 +125,7 @@ export class DhcpDriver extends BaseDriver implements AgentDriver {
             network_update_end: ({ payload }) => void this.refresh(netId(payload)),
             network_delete_end: ({ payload }) => {
               this.networks.delete(String(payload?.network_id));
-              if (this.datapath) this.onChange?.();
+              if (this.datapath) this.onChange?.(String(payload?.network_id));
             },
             port_update_end: ({ payload }) => {
               const port = payload?.port as Dict | undefined;
@@ -129,11 +140,11 @@ export class DhcpDriver extends BaseDriver implements AgentDriver {
     ];
   }
 
-  /** Set by the runtime: a change worth a sync now. */
-  onChange?: () => void;
+  /** Set by the runtime: a network worth a pass now. */
+  onChange?: (networkId?: string) => void;
 }
 
-/** L3: the routers scheduled on this host. */
+/** L3: the routers scheduled on this host; a notification queues each router it names (`sync(router_id)`). */
 export class L3Driver extends BaseDriver implements AgentDriver {
   readonly kind = 'l3' as const;
   readonly routers = new Map<string, Dict>();
@@ -157,17 +168,23 @@ export class L3Driver extends BaseDriver implements AgentDriver {
     this.log.info({ routers: this.routers.size }, 'L3 full sync');
   }
 
-  private async refresh(ids: string[]): Promise<void> {
-    if (!ids.length) return;
-    try {
-      const routers = await this.server.call('sync_routers', { host: this.host, router_ids: ids });
-      const got = new Set(routers.map((r) => String(r.id)));
-      for (const r of routers) if (this.fresh('router', r)) this.routers.set(String(r.id), r);
-      for (const id of ids) if (!got.has(id)) this.routers.delete(id); // no longer ours
-    } catch (err) {
-      this.log.warn({ routers: ids, err: (err as Error).message }, 'router refresh failed; the next full sync heals it');
+  /** One router, read again: kept, or dropped when it is no longer this host's. Throws when the server is away (retried with backoff). */
+  async sync(routerId: string): Promise<void> {
+    const routers = await this.server.call('sync_routers', { host: this.host, router_ids: [routerId] });
+    const r = routers.find((x) => String(x.id) === routerId);
+    if (!r) this.routers.delete(routerId);
+    else if (this.fresh('router', r)) this.routers.set(routerId, r);
+  }
+
+  private changed(ids: string[]): void {
+    for (const id of ids) {
+      if (this.onChange) this.onChange(id);
+      else void this.sync(id).catch((err: Error) => this.log.warn({ router_id: id, err: err.message }, 'router refresh failed; the next full sync heals it'));
     }
   }
+
+  /** Set by the runtime: a router worth a pass now. */
+  onChange?: (routerId?: string) => void;
 
   served(host: string) {
     const ids = (v: unknown) => (Array.isArray(v) ? v.filter((x): x is string => typeof x === 'string') : []);
@@ -177,8 +194,8 @@ export class L3Driver extends BaseDriver implements AgentDriver {
         server: host,
         endpoints: [
           endpoint(L3_AGENT_API, {
-            routers_updated: ({ routers }) => void this.refresh(ids(routers)),
-            router_added_to_agent: ({ payload }) => void this.refresh(ids(payload)),
+            routers_updated: ({ routers }) => this.changed(ids(routers)),
+            router_added_to_agent: ({ payload }) => this.changed(ids(payload)),
             router_deleted: ({ router_id }) => {
               this.routers.delete(String(router_id));
             },
