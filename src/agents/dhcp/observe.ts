@@ -8,6 +8,7 @@
  */
 import { readdir, readFile } from 'node:fs/promises';
 import type { CommandRunner } from '../../linux/runner.js';
+import { ipIn } from '../../linux/ip-netns.js';
 import { networkDir, qdhcpNamespace, type DhcpHostState, type DhcpLayout, type NsDevice } from './plan.js';
 
 interface IpAddrLink {
@@ -59,7 +60,7 @@ export async function observeDhcp(run: CommandRunner, o: DhcpLayout): Promise<Dh
     const netns = namespaces.get(id) ?? qdhcpNamespace(o.prefix, id);
     const dir = networkDir(o.stateDir, id);
     let devices = new Map<string, NsDevice>();
-    if (namespaces.has(id)) devices = parseNsDevices(JSON.parse((await run.run(['ip', '-n', netns, '-j', 'addr', 'show'], { read: true })) || '[]') as IpAddrLink[]);
+    if (namespaces.has(id)) devices = parseNsDevices(JSON.parse((await run.run([...ipIn(netns), '-j', 'addr', 'show'], { read: true })) || '[]') as IpAddrLink[]);
     const files = new Map<string, string>();
     for (const f of ['host', 'opts']) {
       const content = await readOr(`${dir}/${f}`);
