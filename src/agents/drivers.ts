@@ -291,8 +291,7 @@ export class L2Driver extends BaseDriver implements AgentDriver {
     // and once for every port after the agent starts (it cannot know what was said before it). Not
     // while its filter could not be applied (the nft transaction is all or nothing), and a dry run
     // tells the servers nothing either
-    const report = l2.dryRun || filtered.failed.length ? [] : state.ports;
-    for (const p of report) {
+    for (const p of l2.dryRun || filtered.failed.length ? [] : state.ports) {
       const tap = tapName(p.id);
       const plugged = taps.has(tap) && want.masters.has(tap) && !notJoined.has(tap);
       if (this.plugged.get(p.id) === plugged) continue;
@@ -300,7 +299,7 @@ export class L2Driver extends BaseDriver implements AgentDriver {
       this.plugged.set(p.id, plugged);
     }
     for (const id of [...this.plugged.keys()]) if (!this.ports.has(id)) this.plugged.delete(id);
-    const failed = reportError({ ...l2, done: [...l2.done, ...filtered.done], failed: [...l2.failed, ...filtered.failed], skipped: [...l2.skipped, ...filtered.skipped] });
+    const failed = reportError(l2, filtered);
     if (failed) throw failed;
   }
 

@@ -8,7 +8,7 @@ import assert from 'node:assert/strict';
 import pino from 'pino';
 import { DryRunRunner, ProcessRunner } from './runner.js';
 import { FaultyRunner } from './faulty-runner.js';
-import { applyCommands, IDEMPOTENT, isIdempotentError } from './apply.js';
+import { applyCommands, IDEMPOTENT, isIdempotentError, reportError } from './apply.js';
 import { renderArgv, type HostCommand } from './host-command.js';
 import { CommandFailed } from './runner.js';
 
@@ -97,6 +97,14 @@ describe('applyCommands', () => {
       assert.ok(!isIdempotentError(c, new CommandFailed(['x'], 'RTNETLINK answers: Operation not permitted', 1)));
     }
     assert.ok(!isIdempotentError({ tool: 'ip-link', op: 'set', name: 'x', up: true }, new CommandFailed(['x'], 'Cannot find device "x"', 1)), 'setting a missing link is a failure');
+  });
+
+  it('sums several reports up in one error, naming the first failure, and none when nothing failed', async () => {
+    const { r } = faulty({ 'brq1 mtu': 'RTNETLINK answers: Operation not permitted', nft: 'Error: Could not process rule' });
+    const l2 = await applyCommands(r, [BR, { tool: 'ip-link', op: 'set', name: 'brq1', up: true }, VX]);
+    const fw = await applyCommands(r, [{ tool: 'sysctl', key: 'k', value: '1' }, { tool: 'nft', script: ['add table bridge x'] }]);
+    assert.match(reportError(l2, fw)?.message ?? '', /^2 of 5 commands failed, 1 skipped \(the next sync plans again\); the first: ip link add brq1 .*Operation not permitted/);
+    assert.equal(reportError(await applyCommands(r, [VX])), undefined);
   });
 
   it('in a dry run, shows every command and says so in the report', async () => {

@@ -69,9 +69,11 @@ export async function applyCommands(runner: CommandRunner, cmds: HostCommand[], 
   return report;
 }
 
-/** An error that sums a report's failures up (the first one named), or undefined when none failed. */
-export function reportError(report: ApplyReport, total = report.done.length + report.failed.length + report.skipped.length): Error | undefined {
-  if (!report.failed.length) return undefined;
-  const skipped = report.skipped.length ? `, ${report.skipped.length} skipped` : '';
-  return new Error(`${report.failed.length} of ${total} commands failed${skipped} (the next sync plans again); the first: ${report.failed[0].error}`);
+/** An error that sums the reports' failures up (the first one named), or undefined when none failed. */
+export function reportError(...reports: ApplyReport[]): Error | undefined {
+  const count = (k: 'done' | 'failed' | 'skipped') => reports.reduce((n, r) => n + r[k].length, 0);
+  const failed = reports.flatMap((r) => r.failed);
+  if (!failed.length) return undefined;
+  const skipped = count('skipped') ? `, ${count('skipped')} skipped` : '';
+  return new Error(`${failed.length} of ${count('done') + failed.length + count('skipped')} commands failed${skipped} (the next sync plans again); the first: ${failed[0].error}`);
 }
