@@ -19,7 +19,7 @@ import type { HostCommand } from '../../linux/host-command.js';
 import type { RpcClient } from '../../rpc/rpc-api.js';
 import type { ServerPluginApi } from '../server-api.js';
 import { observeDhcp } from './observe.js';
-import { desiredDhcp, planDhcp, renderDhcp, type DhcpCommand, type DhcpHostState, type DhcpLayout } from './plan.js';
+import { desiredDhcp, planDhcpByNetwork, renderDhcp, type DhcpLayout } from './plan.js';
 import { dhcpDeviceId, nsDeviceName, servedSubnets, type DhcpNetwork, type DhcpPort } from './render.js';
 
 export interface DhcpDatapath {
@@ -53,16 +53,6 @@ async function letDnsmasqRead(stateDir: string, log: Logger): Promise<void> {
       log.warn({ dir, mode: mode.toString(8) }, 'made the directory searchable by others: dnsmasq reads its files there as nobody');
     }
   }
-}
-
-/**
- * The plan network by network, in planDhcp's order (served networks first, then those to remove),
- * with the network each command is for.
- */
-function planByNetwork(want: DhcpHostState, have: DhcpHostState): Array<{ id: string; cmds: DhcpCommand[] }> {
-  const pick = (s: DhcpHostState, id: string): DhcpHostState => new Map(s.has(id) ? [[id, s.get(id)!]] : []);
-  const ids = [...new Set([...want.keys(), ...have.keys()])].sort((a, b) => Number(!want.has(a)) - Number(!want.has(b)) || (a < b ? -1 : 1));
-  return ids.map((id) => ({ id, cmds: planDhcp(pick(want, id), pick(have, id)) }));
 }
 
 /**
@@ -105,7 +95,7 @@ export async function syncDhcp(server: RpcClient<ServerPluginApi>, host: string,
   if (!dry && networks.length) await letDnsmasqRead(dp.layout.stateDir, log);
   const have = await observeDhcp(dp.runner, dp.layout);
   for (const id of [...have.keys()]) if (skipped.has(id) || (only !== undefined && id !== only)) have.delete(id);
-  const plan = planByNetwork(want, have);
+  const plan = planDhcpByNetwork(want, have);
   const rendered = plan.flatMap(({ id, cmds }) => cmds.map((c) => ({ id, c, host: renderDhcp(c) })));
   const report = await applyCommands(dp.runner, rendered.map((r) => r.host), dp.netns);
   const notDone = new Set<HostCommand>([...report.failed.map((f) => f.command), ...report.skipped]);

@@ -145,6 +145,17 @@ export function planDhcp(want: DhcpHostState, have: DhcpHostState): DhcpCommand[
   return cmds;
 }
 
+/**
+ * planDhcp network by network, in the same order (served networks first, then those to remove), so
+ * that what becomes of each command can be told per network (a network with a failed command is
+ * not ready).
+ */
+export function planDhcpByNetwork(want: DhcpHostState, have: DhcpHostState): Array<{ id: string; cmds: DhcpCommand[] }> {
+  const pick = (s: DhcpHostState, id: string): DhcpHostState => new Map(s.has(id) ? [[id, s.get(id)!]] : []);
+  const ids = [...new Set([...want.keys(), ...have.keys()])].sort((a, b) => Number(!want.has(a)) - Number(!want.has(b)) || (a < b ? -1 : 1));
+  return ids.map((id) => ({ id, cmds: planDhcp(pick(want, id), pick(have, id)) }));
+}
+
 /** What the commands do to a host, as a model (for tests): the state after them. */
 export function applyDhcpModel(state: DhcpHostState, cmds: DhcpCommand[]): DhcpHostState {
   const netOf = (path: string) => path.split('/').at(-2)!;
