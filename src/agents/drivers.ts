@@ -7,6 +7,7 @@
 import type { Logger } from 'pino';
 import { endpoint, RpcClient } from '../rpc/rpc-api.js';
 import { RevisionTracker } from '../rpc/revisions.js';
+import { RemoteError } from '../rpc/rpc-errors.js';
 import { AGENT_NOTIFIER_API, SECURITY_GROUP_NOTIFIER_API } from '../rpc/apis/agent-notifier-api.js';
 import { agentNotifierTopic, DHCP_AGENT, L3_AGENT, METERING_AGENT, PLUGIN } from '../rpc/topics.js';
 import type { RpcTransport } from '../rpc/transport.js';
@@ -50,10 +51,12 @@ abstract class BaseDriver {
 }
 
 /**
- * DHCP: the networks scheduled on this host, with their subnets and ports. With a datapath, each
- * full sync also runs dnsmasq for them (src/agents/dhcp/dhcp-agent.ts), and a notification about
- * one of them queues that network (`sync(network_id)`: the hosted networks read again, that one
- * converged, retried with backoff while it fails).
+ * DHCP: the networks scheduled on this host, with their subnets and ports. A notification about
+ * one of them queues that network: `sync(network_id)` reads it again (`get_network_info`) when it
+ * is hosted here (known from the last full sync, or announced by `network_create_end`), drops it
+ * when it left (`network_delete_end`) or is gone, and with a datapath converges that network alone
+ * (src/agents/dhcp/dhcp-agent.ts); a full sync reads and converges them all. Who hosts what is
+ * settled by the full syncs: a missed scheduling notification waits for the next one.
  */
 export class DhcpDriver extends BaseDriver implements AgentDriver {
   readonly kind = 'dhcp' as const;
@@ -87,27 +90,30 @@ export class DhcpDriver extends BaseDriver implements AgentDriver {
     if (this.datapath) this.lastCommands = await syncDhcp(this.server, this.host, [...this.networks.values()], this.datapath, this.log);
   }
 
-  /** One network: which networks are hosted here is read again (it may have left), then that one converges. */
+  /** One network, read again when hosted here, then (with a datapath) converged alone. Throws to be retried with backoff. */
   async sync(networkId: string): Promise<void> {
-    await this.fetchHosted();
+    if (this.networks.has(networkId) || this.announced.has(networkId)) {
+      try {
+        const n = await this.server.call('get_network_info', { network_id: networkId, host: this.host });
+        if (this.fresh('network', n)) this.networks.set(networkId, n);
+      } catch (err) {
+        if (!(err instanceof RemoteError && err.excType === 'NetworkNotFound')) throw err;
+        this.networks.delete(networkId);
+      }
+      this.announced.delete(networkId);
+    }
     if (this.datapath) this.lastCommands = await syncDhcp(this.server, this.host, [...this.networks.values()], this.datapath, this.log, networkId);
   }
 
   private async fetchHosted(): Promise<void> {
     const nets = await this.server.call('get_active_networks_info', { host: this.host });
     this.networks.clear();
+    this.announced.clear();
     for (const n of nets) if (this.fresh('network', n)) this.networks.set(String(n.id), n);
   }
 
-  private async refresh(id: string): Promise<void> {
-    if (this.datapath) return this.onChange?.(id); // the pass reads the network again
-    try {
-      const n = await this.server.call('get_network_info', { network_id: id, host: this.host });
-      if (this.fresh('network', n)) this.networks.set(id, n);
-    } catch (err) {
-      this.log.warn({ network_id: id, err: (err as Error).message }, 'network refresh failed; the next full sync heals it');
-    }
-  }
+  /** Networks `network_create_end` scheduled here that the driver has not read yet. */
+  private readonly announced = new Set<string>();
 
   served(host: string) {
     const netId = (p: unknown) => {
@@ -121,18 +127,24 @@ export class DhcpDriver extends BaseDriver implements AgentDriver {
         server: host,
         endpoints: [
           endpoint(DHCP_AGENT_API, {
-            network_create_end: ({ payload }) => void this.refresh(netId(payload)),
-            network_update_end: ({ payload }) => void this.refresh(netId(payload)),
+            network_create_end: ({ payload }) => {
+              const id = netId(payload);
+              this.announced.add(id);
+              this.onChange?.(id);
+            },
+            network_update_end: ({ payload }) => this.onChange?.(netId(payload)),
             network_delete_end: ({ payload }) => {
-              this.networks.delete(String(payload?.network_id));
-              if (this.datapath) this.onChange?.(String(payload?.network_id));
+              const id = String(payload?.network_id);
+              this.networks.delete(id);
+              this.announced.delete(id);
+              this.onChange?.(id);
             },
             port_update_end: ({ payload }) => {
               const port = payload?.port as Dict | undefined;
-              if (port && typeof port.network_id === 'string' && this.networks.has(port.network_id) && this.fresh('port', port)) void this.refresh(port.network_id);
+              if (port && typeof port.network_id === 'string' && this.networks.has(port.network_id) && this.fresh('port', port)) this.onChange?.(port.network_id);
             },
             port_delete_end: ({ payload }) => {
-              if (typeof payload?.network_id === 'string' && this.networks.has(payload.network_id)) void this.refresh(payload.network_id);
+              if (typeof payload?.network_id === 'string' && this.networks.has(payload.network_id)) this.onChange?.(payload.network_id);
             },
           }),
         ],
