@@ -93,8 +93,8 @@ export async function syncDhcp(server: RpcClient<ServerPluginApi>, host: string,
   }
   const want = desiredDhcp(networks, ports, dp.layout);
   if (!dry && networks.length) await letDnsmasqRead(dp.layout.stateDir, log);
-  const have = await observeDhcp(dp.runner, dp.layout);
-  for (const id of [...have.keys()]) if (skipped.has(id) || (only !== undefined && id !== only)) have.delete(id);
+  const have = await observeDhcp(dp.runner, dp.layout, only);
+  for (const id of skipped) have.delete(id);
   const plan = planDhcpByNetwork(want, have);
   const rendered = plan.flatMap(({ id, cmds }) => cmds.map((c) => ({ id, c, host: renderDhcp(c) })));
   const report = await applyCommands(dp.runner, rendered.map((r) => r.host), dp.netns);
