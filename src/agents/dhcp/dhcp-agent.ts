@@ -6,8 +6,9 @@
  * the ports of converged networks ready, then release the DHCP ports of networks the host no
  * longer serves. A network whose port could not be had is left as it is this pass. Changes go
  * through `applyCommands` (src/linux/apply.ts), files included: a failed command does not stop the
- * others, and a network with a failed command is not reported ready; the pass then throws, so
- * that the runtime retries it with backoff. A dry run changes nothing, on the host or the servers.
+ * others, and a network with a failed command is not reported ready. A pass that left something
+ * undone (a failed command, no DHCP port, ports not reported ready) throws at its end, so that the
+ * runtime retries it with backoff. A dry run changes nothing, on the host or the servers.
  */
 import path from 'node:path';
 import { chmod, mkdir, stat } from 'node:fs/promises';
@@ -63,6 +64,8 @@ export async function syncDhcp(server: RpcClient<ServerPluginApi>, host: string,
   const networks: DhcpNetwork[] = [];
   const ports = new Map<string, DhcpPort>();
   const skipped = new Set<string>();
+  /** What this pass could not do; the pass fails with it at the end, so that the runtime retries it with backoff. */
+  const unfinished: string[] = [];
   // a dry run changes nothing, on the host or on the servers: no DHCP port is made, updated or released
   const dry = dp.runner.dryRun;
   for (const raw of hosted) {
@@ -84,7 +87,8 @@ export async function syncDhcp(server: RpcClient<ServerPluginApi>, host: string,
         port = (await server.call('create_dhcp_port', { host, port: { port: spec } })) as unknown as DhcpPort;
       }
     } catch (err) {
-      log.warn({ network_id: net.id, err: (err as Error).message }, 'no DHCP port for the network; trying again at the next sync');
+      log.warn({ network_id: net.id, err: (err as Error).message }, 'no DHCP port for the network; the pass is retried');
+      unfinished.push(`no DHCP port for network ${net.id}: ${(err as Error).message}`);
       skipped.add(net.id);
       continue;
     }
@@ -117,7 +121,8 @@ export async function syncDhcp(server: RpcClient<ServerPluginApi>, host: string,
     try {
       await server.call('dhcp_ready_on_ports', { port_ids: ready });
     } catch (err) {
-      log.warn({ err: (err as Error).message }, 'ports not reported ready; they go ACTIVE after the next sync');
+      log.warn({ err: (err as Error).message }, 'ports not reported ready; the pass is retried');
+      unfinished.push(`ports not reported ready: ${(err as Error).message}`);
     }
   }
   for (const id of have.keys()) {
@@ -129,6 +134,6 @@ export async function syncDhcp(server: RpcClient<ServerPluginApi>, host: string,
     }
   }
   const failed = reportError(report);
-  if (failed) throw failed;
+  if (failed || unfinished.length) throw new Error([failed?.message, ...unfinished].filter(Boolean).join('; '));
   return rendered.length;
 }
