@@ -21,7 +21,7 @@ import { syncDhcp, type DhcpDatapath } from './dhcp/dhcp-agent.js';
 import type { DhcpLayout } from './dhcp/plan.js';
 import { desiredFirewall, groupsOf, planFirewall, renderFirewallBatch, type SecurityGroupInfo } from './l2/firewall.js';
 import { observeFirewall } from './l2/firewall-observe.js';
-import { DHCP_AGENT_API, L3_AGENT_API, SERVER_PLUGIN_API, type ServerPluginApi } from './server-api.js';
+import { DHCP_AGENT_API, L3_AGENT_API, METERING_AGENT_API, SERVER_PLUGIN_API, type NetworkInfo, type ServerPluginApi } from './server-api.js';
 
 type Dict = Record<string, unknown>;
 
@@ -60,7 +60,7 @@ abstract class BaseDriver {
  */
 export class DhcpDriver extends BaseDriver implements AgentDriver {
   readonly kind = 'dhcp' as const;
-  readonly networks = new Map<string, Dict>();
+  readonly networks = new Map<string, NetworkInfo>();
   /** Commands run by the last sync (0 when the host already matched). */
   lastCommands = 0;
 
@@ -232,7 +232,8 @@ export class L3Driver extends BaseDriver implements AgentDriver {
  */
 export class L2Driver extends BaseDriver implements AgentDriver {
   readonly kind = 'l2' as const;
-  readonly ports = new Map<string, Dict>();
+  /** The ports bound here: as the last sync read them (datapath), or as notified (follow-only). */
+  readonly ports = new Map<string, { id: string; network_id?: unknown }>();
   /** Whether each bound port's tap was there at the last report to the servers. */
   private readonly plugged = new Map<string, boolean>();
   /** The security groups the host's filters depend on (the ports' groups and their rules' remote groups). */
@@ -278,7 +279,7 @@ export class L2Driver extends BaseDriver implements AgentDriver {
   }
 
   private async syncDatapath({ runner, netns, localIp, mappings }: AgentDatapath): Promise<void> {
-    const state = (await this.server.call('get_l2_state', { host: this.host })) as unknown as { ports: BoundPort[]; peers: Record<string, string[]>; remote?: Record<string, RemotePort[]> };
+    const state = await this.server.call('get_l2_state', { host: this.host });
     const have = await observeL2(runner, netns, new Set(Object.values(mappings?.interfaces ?? {})));
     const taps = new Set([...have.masters.keys()].filter((k) => k.startsWith('tap')));
     const peers = new Map(Object.entries(state.peers).map(([vni, ips]) => [Number(vni), ips]));
@@ -292,13 +293,13 @@ export class L2Driver extends BaseDriver implements AgentDriver {
     const l2 = await applyCommands(runner, cmds, netns);
     const notJoined = new Set([...l2.failed.map((f) => f.command), ...l2.skipped].flatMap((c) => (c.tool === 'ip-link' && c.op === 'set' && c.master ? [c.name] : [])));
     // security groups on the taps (src/agents/l2/firewall.ts), once the bridges are there
-    const info = (await this.server.call('security_group_info_for_devices', { devices: state.ports.map((p) => tapName(p.id)) })) as unknown as SecurityGroupInfo;
+    const info = await this.server.call('security_group_info_for_devices', { devices: state.ports.map((p) => tapName(p.id)) });
     const fw = renderFirewallBatch(planFirewall(desiredFirewall(info), await observeFirewall(runner, netns)));
     const filtered = await applyCommands(runner, fw, netns);
     this.groups = groupsOf(info);
     this.lastCommands = cmds.length + fw.length;
     this.ports.clear();
-    for (const p of state.ports) this.ports.set(p.id, p as unknown as Dict);
+    for (const p of state.ports) this.ports.set(p.id, p);
     // a port goes ACTIVE when its tap is there and joined, DOWN when it is gone: said on each change,
     // and once for every port after the agent starts (it cannot know what was said before it). Not
     // while its filter could not be applied (the nft transaction is all or nothing), and a dry run
@@ -394,9 +395,29 @@ export class MeteringDriver extends BaseDriver implements AgentDriver {
     this.labels = await this.server.call('get_sync_data_metering', { host: this.host });
   }
 
+  /** Router and label changes (Neutron's MeteringAgentNotifyAPI): the labels are read again. */
   served(host: string) {
-    return [{ topic: METERING_AGENT, server: host, endpoints: [] }];
+    const changed = () => this.onChange?.();
+    return [
+      {
+        topic: METERING_AGENT,
+        server: host,
+        endpoints: [
+          endpoint(METERING_AGENT_API, {
+            routers_updated: changed,
+            router_deleted: changed,
+            add_metering_label: changed,
+            remove_metering_label: changed,
+            add_metering_label_rule: changed,
+            remove_metering_label_rule: changed,
+          }),
+        ],
+      },
+    ];
   }
+
+  /** Set by the runtime: a change worth a sync now. */
+  onChange?: () => void;
 }
 
 /**

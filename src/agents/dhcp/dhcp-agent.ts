@@ -18,7 +18,7 @@ import type { CommandRunner } from '../../linux/runner.js';
 import { applyCommands, reportError } from '../../linux/apply.js';
 import type { HostCommand } from '../../linux/host-command.js';
 import type { RpcClient } from '../../rpc/rpc-api.js';
-import type { ServerPluginApi } from '../server-api.js';
+import type { NetworkInfo, ServerPluginApi } from '../server-api.js';
 import { observeDhcp } from './observe.js';
 import { desiredDhcp, planDhcpByNetwork, renderDhcp, type DhcpLayout } from './plan.js';
 import { dhcpDeviceId, nsDeviceName, servedSubnets, type DhcpNetwork, type DhcpPort } from './render.js';
@@ -60,7 +60,7 @@ async function letDnsmasqRead(stateDir: string, log: Logger): Promise<void> {
  * One datapath pass for the networks hosted here (`hosted`: all of them, as the server lists
  * them), or only for network `only`; returns the number of commands run.
  */
-export async function syncDhcp(server: RpcClient<ServerPluginApi>, host: string, hosted: Dict[], dp: DhcpDatapath, log: Logger, only?: string): Promise<number> {
+export async function syncDhcp(server: RpcClient<ServerPluginApi>, host: string, hosted: NetworkInfo[], dp: DhcpDatapath, log: Logger, only?: string): Promise<number> {
   const networks: DhcpNetwork[] = [];
   const ports = new Map<string, DhcpPort>();
   const skipped = new Set<string>();
@@ -70,12 +70,12 @@ export async function syncDhcp(server: RpcClient<ServerPluginApi>, host: string,
   const dry = dp.runner.dryRun;
   for (const raw of hosted) {
     if (only !== undefined && raw.id !== only) continue;
-    const net = raw as unknown as DhcpNetwork;
+    const net: DhcpNetwork = raw;
     const served = servedSubnets(net);
     if (!served.length) continue;
     const deviceId = dhcpDeviceId(host, net.id);
     let port: DhcpPort | undefined = net.ports.find((p) => p.device_id === deviceId && p.device_owner === 'network:dhcp');
-    const ready = port && (port as unknown as Dict)['binding:host_id'] === host && served.every((s) => port!.fixed_ips.some((ip) => ip.subnet_id === s.id));
+    const ready = port && port['binding:host_id'] === host && served.every((s) => port!.fixed_ips.some((ip) => ip.subnet_id === s.id));
     if (!ready && dry) {
       log.info({ network_id: net.id }, 'dry run: this network has no DHCP port of this host yet; a real sync would ask for one (create_dhcp_port) and serve it');
       skipped.add(net.id);
@@ -84,7 +84,7 @@ export async function syncDhcp(server: RpcClient<ServerPluginApi>, host: string,
     try {
       if (!ready) {
         const spec = { network_id: net.id, device_id: deviceId, fixed_ips: served.map((s) => ({ subnet_id: s.id })) };
-        port = (await server.call('create_dhcp_port', { host, port: { port: spec } })) as unknown as DhcpPort;
+        port = await server.call('create_dhcp_port', { host, port: { port: spec } });
       }
     } catch (err) {
       log.warn({ network_id: net.id, err: (err as Error).message }, 'no DHCP port for the network; the pass is retried');
