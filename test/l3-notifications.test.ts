@@ -3,7 +3,8 @@
  * agent (no datapath) on the server's bus hears `router_added_to_agent`, `routers_updated` for an
  * interface, a gateway and a floating IP, and `router_deleted`, and each time fetches exactly
  * those routers with `sync_routers` — whose answer carries what an L3 agent needs (interfaces and
- * gateway port with their subnets' CIDRs and gateways, the floating IPs). On every database.
+ * gateway port with their subnets' CIDRs and gateways, the floating IPs). A metering agent hears
+ * of labels and rules the same way (and reads them again). On every database.
  */
 import { describe, it, before, after } from 'node:test';
 import assert from 'node:assert/strict';
@@ -12,7 +13,7 @@ import { DIALECTS, skipReason } from './helpers/dialects.js';
 import { serverFixture } from './helpers/server.js';
 import { loadConfig } from '../src/config/config.js';
 import { AgentRuntime } from '../src/agents/agent-runtime.js';
-import { L3Driver } from '../src/agents/drivers.js';
+import { L3Driver, MeteringDriver } from '../src/agents/drivers.js';
 
 type Dict = Record<string, unknown>;
 
@@ -91,6 +92,25 @@ for (const dialect of DIALECTS) {
       await until('router_deleted', () => !driver.routers.has(router.id));
 
       assert.equal(runtime.syncs, syncs, 'no full sync: every change came by notification');
+    });
+
+    it('metering labels and rules reach a metering agent by notification', async () => {
+      const app = srv.running.app;
+      const config = loadConfig([], { NUCLEON_DEFAULT__HOST: 'l3n-net1', NUCLEON_AGENT__REPORT_INTERVAL: '3600' });
+      const metering = new MeteringDriver(app.transport, 'l3n-net1', log);
+      const mrt = new AgentRuntime({ config, transport: app.transport, driver: metering, logger: log });
+      await mrt.start();
+      try {
+        await until('the first metering sync', () => mrt.syncs === 1);
+        const label = (await srv.api.post('/v2.0/metering/metering-labels', { metering_label: { name: 'l3n-label' } })).body.metering_label;
+        await until('the label', () => metering.labels.some((l) => l.id === label.id));
+        const rule = (await srv.api.post('/v2.0/metering/metering-label-rules', { metering_label_rule: { metering_label_id: label.id, remote_ip_prefix: '10.62.0.0/16', direction: 'ingress' } })).body.metering_label_rule;
+        await until('the rule', () => (metering.labels.find((l) => l.id === label.id)?.rules as Dict[] | undefined)?.some((r) => r.id === rule.id));
+        assert.equal((await srv.api.del(`/v2.0/metering/metering-labels/${label.id}`)).status, 204);
+        await until('the label removal', () => !metering.labels.some((l) => l.id === label.id));
+      } finally {
+        await mrt.stop();
+      }
     });
   });
 }

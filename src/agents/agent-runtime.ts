@@ -1,9 +1,13 @@
 /**
  * What every agent process shares: it serves its own topics (`dhcp_agent.<host>`, the notifier
- * fanouts it follows), sends a heartbeat every `[agent] report_interval`, and does a full sync
- * when the server calls it new or revived, after a reconnection to the broker, and periodically
- * as the safety net. The kind-specific part is an AgentDriver. A heartbeat or sync that fails
- * (server or broker away) is logged and tried again on the next tick; the process keeps running.
+ * fanouts it follows), sends a heartbeat every `[agent] report_interval`, and keeps its host
+ * converged through a work queue of keys (work-queue.ts): a notification or a kernel event only
+ * adds a key (a network, a router, or `ALL_KEYS` for everything; level-based, the pass reads the
+ * state again), one pass runs at a time, and a pass that fails is retried for its key with
+ * exponential backoff. A full sync is queued when the server calls the agent new or revived, after
+ * a reconnection to the broker, and periodically as the safety net. The kind-specific part is an
+ * AgentDriver. A heartbeat that fails (server or broker away) is logged and tried again on the
+ * next tick; the process keeps running.
  */
 import os from 'node:os';
 import type { Logger } from 'pino';
@@ -13,20 +17,36 @@ import { REPORTS_API, type ReportsApi } from '../rpc/apis/reports-api.js';
 import { RpcClient } from '../rpc/rpc-api.js';
 import { REPORTS } from '../rpc/topics.js';
 import type { Endpoint, RpcServer, RpcTransport } from '../rpc/transport.js';
+import { WorkQueue, type WorkQueueOptions } from './work-queue.js';
 
-/** The kind-specific part of an agent. */
+/** The work queue's key for "everything": a full sync. */
+export const ALL_KEYS = '*';
+
+/**
+ * The kind-specific part of an agent. The runtime calls `fullSync` and `sync` one at a time (never
+ * two passes at once); both may block on the server and the host, and throw when the host did not
+ * converge, which retries that key with backoff.
+ */
 export interface AgentDriver {
   readonly kind: AgentKind;
-  /** Reported in each heartbeat (the API's `configurations`). */
+  /** Reported in each heartbeat (the API's `configurations`). Does not block. */
   configurations(): Record<string, unknown>;
   /** Fetches everything this host should have from the server and converges on it. */
   fullSync(): Promise<void>;
-  /** Set by the runtime: the driver calls it when a notification calls for a sync now. */
-  onChange?: () => void;
+  /**
+   * Converges one key the driver named through `onChange` (a network for the DHCP agent, a router
+   * for the L3 agent), reading its state again. A driver without it gets a full sync for any key.
+   */
+  sync?(key: string): Promise<void>;
+  /**
+   * Set by the runtime: the driver calls it when a notification calls for a pass, with the key it
+   * concerns (none: everything). It only queues the key and returns at once.
+   */
+  onChange?: (key?: string) => void;
   /** What it serves: topic (host-specific when `server` is the host) → endpoints. */
   served(host: string): Array<{ topic: string; server: string; endpoints: Endpoint[] }>;
-  /** Starts following the host itself (the kernel's events), calling `onChange` for a sync; stopped with the agent. */
-  watchHost?(onChange: () => void): { stop(): void };
+  /** Starts following the host itself (the kernel's events), calling `onChange` for a pass; stopped with the agent. Does not block. */
+  watchHost?(onChange: (key?: string) => void): { stop(): void };
 }
 
 export interface AgentRuntimeOptions {
@@ -34,6 +54,8 @@ export interface AgentRuntimeOptions {
   transport: RpcTransport;
   driver: AgentDriver;
   logger: Logger;
+  /** The retry backoff (and, for tests, the clock) of the work queue; by default 0.5 s doubling up to 60 s. */
+  queue?: Pick<WorkQueueOptions, 'baseDelayMs' | 'maxDelayMs' | 'timers' | 'random'>;
 }
 
 /** `[DEFAULT] host`, or the machine's name. */
@@ -45,8 +67,7 @@ export class AgentRuntime {
   private servers: RpcServer[] = [];
   private timers: NodeJS.Timeout[] = [];
   private started = false;
-  private syncing: Promise<void> | undefined;
-  private resyncWanted = false;
+  private readonly queue: WorkQueue;
   private removeReconnect: (() => void) | undefined;
   private hostWatch: { stop(): void } | undefined;
   /** Status of the last heartbeat the server answered ('new', 'alive', 'revived'), for logs and tests. */
@@ -56,8 +77,14 @@ export class AgentRuntime {
 
   constructor(private readonly opts: AgentRuntimeOptions) {
     this.host = hostOf(opts.config);
-    // a driver that says something changed gets a sync at once (event-driven), not at the next tick
-    opts.driver.onChange = () => void this.resync();
+    this.queue = new WorkQueue((key) => this.pass(key), {
+      baseDelayMs: 500,
+      maxDelayMs: 60_000,
+      ...opts.queue,
+      onError: (key, err, ms) => this.log.warn({ key, err: (err as Error).message, retry_in_ms: Math.round(ms) }, key === ALL_KEYS ? 'full sync failed; retrying with backoff' : 'sync failed; retrying with backoff'),
+    });
+    // a driver that says something changed gets a pass at once (event-driven), not at the next tick
+    opts.driver.onChange = (key) => void this.queue.add(key ?? ALL_KEYS);
     this.reports = new RpcClient(opts.transport, REPORTS_API, REPORTS);
   }
 
@@ -68,7 +95,7 @@ export class AgentRuntime {
   async start(): Promise<void> {
     const { driver, transport, config } = this.opts;
     for (const s of driver.served(this.host)) this.servers.push(await transport.serve({ topic: s.topic, server: s.server }, s.endpoints));
-    this.hostWatch = driver.watchHost?.(() => void this.resync());
+    this.hostWatch = driver.watchHost?.((key) => void this.queue.add(key ?? ALL_KEYS));
     this.removeReconnect = transport.onReconnect(() => {
       this.log.warn('reconnected to the message broker: full sync (notifications may have been missed)');
       void this.resync();
@@ -106,25 +133,17 @@ export class AgentRuntime {
     }
   }
 
-  /** A full sync; one at a time, and one more if asked while running. */
+  /** Queues a full sync; resolves when it ran (converged or not: a failure is retried with backoff). */
   resync(): Promise<void> {
-    if (this.syncing) {
-      this.resyncWanted = true;
-      return this.syncing;
-    }
-    this.syncing = (async () => {
-      do {
-        this.resyncWanted = false;
-        try {
-          await this.opts.driver.fullSync();
-          this.syncs++;
-        } catch (err) {
-          this.log.warn({ err: (err as Error).message }, 'full sync failed; retrying at the next heartbeat');
-          this.started = false; // the next answered heartbeat syncs again
-        }
-      } while (this.resyncWanted);
-    })().finally(() => (this.syncing = undefined));
-    return this.syncing;
+    return this.queue.add(ALL_KEYS);
+  }
+
+  /** One pass over a key of the queue. */
+  private async pass(key: string): Promise<void> {
+    const { driver } = this.opts;
+    if (key !== ALL_KEYS && driver.sync) return driver.sync(key);
+    await driver.fullSync();
+    this.syncs++;
   }
 
   async stop(): Promise<void> {
@@ -134,6 +153,6 @@ export class AgentRuntime {
     this.hostWatch?.stop();
     for (const s of this.servers) await s.stop();
     this.servers = [];
-    await this.syncing;
+    await this.queue.stop();
   }
 }

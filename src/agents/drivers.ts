@@ -7,11 +7,13 @@
 import type { Logger } from 'pino';
 import { endpoint, RpcClient } from '../rpc/rpc-api.js';
 import { RevisionTracker } from '../rpc/revisions.js';
+import { RemoteError } from '../rpc/rpc-errors.js';
 import { AGENT_NOTIFIER_API, SECURITY_GROUP_NOTIFIER_API } from '../rpc/apis/agent-notifier-api.js';
 import { agentNotifierTopic, DHCP_AGENT, L3_AGENT, METERING_AGENT, PLUGIN } from '../rpc/topics.js';
 import type { RpcTransport } from '../rpc/transport.js';
 import type { AgentDriver } from './agent-runtime.js';
-import { DryRunRunner, type CommandRunner } from '../linux/runner.js';
+import type { CommandRunner } from '../linux/runner.js';
+import { applyCommands, reportError } from '../linux/apply.js';
 import { observeL2 } from './l2/observe.js';
 import { watchTaps } from './l2/tap-watch.js';
 import { desiredL2, planL2, renderL2, tapName, type BoundPort, type L2Mappings, type RemotePort } from './l2/plan.js';
@@ -19,7 +21,7 @@ import { syncDhcp, type DhcpDatapath } from './dhcp/dhcp-agent.js';
 import type { DhcpLayout } from './dhcp/plan.js';
 import { desiredFirewall, groupsOf, planFirewall, renderFirewallBatch, type SecurityGroupInfo } from './l2/firewall.js';
 import { observeFirewall } from './l2/firewall-observe.js';
-import { DHCP_AGENT_API, L3_AGENT_API, SERVER_PLUGIN_API, type ServerPluginApi } from './server-api.js';
+import { DHCP_AGENT_API, L3_AGENT_API, METERING_AGENT_API, SERVER_PLUGIN_API, type NetworkInfo, type ServerPluginApi } from './server-api.js';
 
 type Dict = Record<string, unknown>;
 
@@ -49,13 +51,16 @@ abstract class BaseDriver {
 }
 
 /**
- * DHCP: the networks scheduled on this host, with their subnets and ports. With a datapath, each
- * sync also runs dnsmasq for them (src/agents/dhcp/dhcp-agent.ts), and a notification about one of
- * them asks for a sync.
+ * DHCP: the networks scheduled on this host, with their subnets and ports. A notification about
+ * one of them queues that network: `sync(network_id)` reads it again (`get_network_info`) when it
+ * is hosted here (known from the last full sync, or announced by `network_create_end`), drops it
+ * when it left (`network_delete_end`) or is gone, and with a datapath converges that network alone
+ * (src/agents/dhcp/dhcp-agent.ts); a full sync reads and converges them all. Who hosts what is
+ * settled by the full syncs: a missed scheduling notification waits for the next one.
  */
 export class DhcpDriver extends BaseDriver implements AgentDriver {
   readonly kind = 'dhcp' as const;
-  readonly networks = new Map<string, Dict>();
+  readonly networks = new Map<string, NetworkInfo>();
   /** Commands run by the last sync (0 when the host already matched). */
   lastCommands = 0;
 
@@ -80,22 +85,35 @@ export class DhcpDriver extends BaseDriver implements AgentDriver {
   }
 
   async fullSync(): Promise<void> {
-    const nets = await this.server.call('get_active_networks_info', { host: this.host });
-    this.networks.clear();
-    for (const n of nets) if (this.fresh('network', n)) this.networks.set(String(n.id), n);
+    await this.fetchHosted();
     this.log.info({ networks: this.networks.size }, 'DHCP full sync');
     if (this.datapath) this.lastCommands = await syncDhcp(this.server, this.host, [...this.networks.values()], this.datapath, this.log);
   }
 
-  private async refresh(id: string): Promise<void> {
-    if (this.datapath) return this.onChange?.(); // the sync reads everything again
-    try {
-      const n = await this.server.call('get_network_info', { network_id: id, host: this.host });
-      if (this.fresh('network', n)) this.networks.set(id, n);
-    } catch (err) {
-      this.log.warn({ network_id: id, err: (err as Error).message }, 'network refresh failed; the next full sync heals it');
+  /** One network, read again when hosted here, then (with a datapath) converged alone. Throws to be retried with backoff. */
+  async sync(networkId: string): Promise<void> {
+    if (this.networks.has(networkId) || this.announced.has(networkId)) {
+      try {
+        const n = await this.server.call('get_network_info', { network_id: networkId, host: this.host });
+        if (this.fresh('network', n)) this.networks.set(networkId, n);
+      } catch (err) {
+        if (!(err instanceof RemoteError && err.excType === 'NetworkNotFound')) throw err;
+        this.networks.delete(networkId);
+      }
+      this.announced.delete(networkId);
     }
+    if (this.datapath) this.lastCommands = await syncDhcp(this.server, this.host, [...this.networks.values()], this.datapath, this.log, networkId);
   }
+
+  private async fetchHosted(): Promise<void> {
+    const nets = await this.server.call('get_active_networks_info', { host: this.host });
+    this.networks.clear();
+    this.announced.clear();
+    for (const n of nets) if (this.fresh('network', n)) this.networks.set(String(n.id), n);
+  }
+
+  /** Networks `network_create_end` scheduled here that the driver has not read yet. */
+  private readonly announced = new Set<string>();
 
   served(host: string) {
     const netId = (p: unknown) => {
@@ -109,18 +127,24 @@ export class DhcpDriver extends BaseDriver implements AgentDriver {
         server: host,
         endpoints: [
           endpoint(DHCP_AGENT_API, {
-            network_create_end: ({ payload }) => void this.refresh(netId(payload)),
-            network_update_end: ({ payload }) => void this.refresh(netId(payload)),
+            network_create_end: ({ payload }) => {
+              const id = netId(payload);
+              this.announced.add(id);
+              this.onChange?.(id);
+            },
+            network_update_end: ({ payload }) => this.onChange?.(netId(payload)),
             network_delete_end: ({ payload }) => {
-              this.networks.delete(String(payload?.network_id));
-              if (this.datapath) this.onChange?.();
+              const id = String(payload?.network_id);
+              this.networks.delete(id);
+              this.announced.delete(id);
+              this.onChange?.(id);
             },
             port_update_end: ({ payload }) => {
               const port = payload?.port as Dict | undefined;
-              if (port && typeof port.network_id === 'string' && this.networks.has(port.network_id) && this.fresh('port', port)) void this.refresh(port.network_id);
+              if (port && typeof port.network_id === 'string' && this.networks.has(port.network_id) && this.fresh('port', port)) this.onChange?.(port.network_id);
             },
             port_delete_end: ({ payload }) => {
-              if (typeof payload?.network_id === 'string' && this.networks.has(payload.network_id)) void this.refresh(payload.network_id);
+              if (typeof payload?.network_id === 'string' && this.networks.has(payload.network_id)) this.onChange?.(payload.network_id);
             },
           }),
         ],
@@ -128,11 +152,11 @@ export class DhcpDriver extends BaseDriver implements AgentDriver {
     ];
   }
 
-  /** Set by the runtime: a change worth a sync now. */
-  onChange?: () => void;
+  /** Set by the runtime: a network worth a pass now. */
+  onChange?: (networkId?: string) => void;
 }
 
-/** L3: the routers scheduled on this host. */
+/** L3: the routers scheduled on this host; a notification queues each router it names (`sync(router_id)`). */
 export class L3Driver extends BaseDriver implements AgentDriver {
   readonly kind = 'l3' as const;
   readonly routers = new Map<string, Dict>();
@@ -156,17 +180,23 @@ export class L3Driver extends BaseDriver implements AgentDriver {
     this.log.info({ routers: this.routers.size }, 'L3 full sync');
   }
 
-  private async refresh(ids: string[]): Promise<void> {
-    if (!ids.length) return;
-    try {
-      const routers = await this.server.call('sync_routers', { host: this.host, router_ids: ids });
-      const got = new Set(routers.map((r) => String(r.id)));
-      for (const r of routers) if (this.fresh('router', r)) this.routers.set(String(r.id), r);
-      for (const id of ids) if (!got.has(id)) this.routers.delete(id); // no longer ours
-    } catch (err) {
-      this.log.warn({ routers: ids, err: (err as Error).message }, 'router refresh failed; the next full sync heals it');
+  /** One router, read again: kept, or dropped when it is no longer this host's. Throws when the server is away (retried with backoff). */
+  async sync(routerId: string): Promise<void> {
+    const routers = await this.server.call('sync_routers', { host: this.host, router_ids: [routerId] });
+    const r = routers.find((x) => String(x.id) === routerId);
+    if (!r) this.routers.delete(routerId);
+    else if (this.fresh('router', r)) this.routers.set(routerId, r);
+  }
+
+  private changed(ids: string[]): void {
+    for (const id of ids) {
+      if (this.onChange) this.onChange(id);
+      else void this.sync(id).catch((err: Error) => this.log.warn({ router_id: id, err: err.message }, 'router refresh failed; the next full sync heals it'));
     }
   }
+
+  /** Set by the runtime: a router worth a pass now. */
+  onChange?: (routerId?: string) => void;
 
   served(host: string) {
     const ids = (v: unknown) => (Array.isArray(v) ? v.filter((x): x is string => typeof x === 'string') : []);
@@ -176,8 +206,8 @@ export class L3Driver extends BaseDriver implements AgentDriver {
         server: host,
         endpoints: [
           endpoint(L3_AGENT_API, {
-            routers_updated: ({ routers }) => void this.refresh(ids(routers)),
-            router_added_to_agent: ({ payload }) => void this.refresh(ids(payload)),
+            routers_updated: ({ routers }) => this.changed(ids(routers)),
+            router_added_to_agent: ({ payload }) => this.changed(ids(payload)),
             router_deleted: ({ router_id }) => {
               this.routers.delete(String(router_id));
             },
@@ -193,15 +223,17 @@ export class L3Driver extends BaseDriver implements AgentDriver {
 
 /**
  * L2 (Linux bridge): the ports bound to this host. With a datapath (`[agent] datapath`), each sync
- * observes the host (in `[agent] host_namespace` when set), plans (src/agents/l2/plan.ts) and runs
- * the commands, then does the same for the ports' security groups (src/agents/l2/firewall.ts), then
- * reports the joined taps' devices up. Security group notifications for groups it filters on (or
- * any, during a sync) trigger a sync. A command that fails stops the pass; the next sync plans
- * again from what is there.
+ * observes the host (in `[agent] host_namespace` when set), plans (src/agents/l2/plan.ts) and
+ * applies the commands (src/linux/apply.ts), then does the same for the ports' security groups
+ * (src/agents/l2/firewall.ts), then reports the joined taps' devices up. Port and security group
+ * notifications for what it serves (or any group, during a sync) ask for a sync. A command that
+ * fails does not stop the others; the sync then fails, the runtime retries it with backoff, and
+ * the retry plans again from what is there.
  */
 export class L2Driver extends BaseDriver implements AgentDriver {
   readonly kind = 'l2' as const;
-  readonly ports = new Map<string, Dict>();
+  /** The ports bound here: as the last sync read them (datapath), or as notified (follow-only). */
+  readonly ports = new Map<string, { id: string; network_id?: unknown }>();
   /** Whether each bound port's tap was there at the last report to the servers. */
   private readonly plugged = new Map<string, boolean>();
   /** The security groups the host's filters depend on (the ports' groups and their rules' remote groups). */
@@ -247,38 +279,32 @@ export class L2Driver extends BaseDriver implements AgentDriver {
   }
 
   private async syncDatapath({ runner, netns, localIp, mappings }: AgentDatapath): Promise<void> {
-    const state = (await this.server.call('get_l2_state', { host: this.host })) as unknown as { ports: BoundPort[]; peers: Record<string, string[]>; remote?: Record<string, RemotePort[]> };
+    const state = await this.server.call('get_l2_state', { host: this.host });
     const have = await observeL2(runner, netns, new Set(Object.values(mappings?.interfaces ?? {})));
     const taps = new Set([...have.masters.keys()].filter((k) => k.startsWith('tap')));
     const peers = new Map(Object.entries(state.peers).map(([vni, ips]) => [Number(vni), ips]));
     const remote = new Map(Object.entries(state.remote ?? {}).map(([vni, ps]) => [Number(vni), ps]));
     const want = desiredL2(state.ports, taps, localIp, peers, { mappings, remote });
-    const cmds = planL2(want, have);
+    const cmds = planL2(want, have).map(renderL2);
     // a command that fails does not stop the others (one network the host cannot make, say a VLAN on
-    // a kernel without 802.1Q, must not hold up every other): the pass ends with an error, the next
-    // one plans again, and a tap whose joining failed is not reported up
-    const failed: string[] = [];
-    const notJoined = new Set<string>();
-    for (const c of cmds) {
-      try {
-        await runner.run(renderL2(c, netns));
-      } catch (err) {
-        failed.push((err as Error).message);
-        if (c.op === 'set-master') notJoined.add(c.name);
-      }
-    }
+    // a kernel without 802.1Q, must not hold up every other), and what needs what it was to make is
+    // skipped (src/linux/apply.ts): the pass ends with an error and is retried, and a tap whose
+    // joining failed is not reported up
+    const l2 = await applyCommands(runner, cmds, netns);
+    const notJoined = new Set([...l2.failed.map((f) => f.command), ...l2.skipped].flatMap((c) => (c.tool === 'ip-link' && c.op === 'set' && c.master ? [c.name] : [])));
     // security groups on the taps (src/agents/l2/firewall.ts), once the bridges are there
-    const info = (await this.server.call('security_group_info_for_devices', { devices: state.ports.map((p) => tapName(p.id)) })) as unknown as SecurityGroupInfo;
-    const fw = planFirewall(desiredFirewall(info), await observeFirewall(runner, netns));
-    for (const { argv, input } of renderFirewallBatch(fw, netns)) await runner.run(argv, { input });
+    const info = await this.server.call('security_group_info_for_devices', { devices: state.ports.map((p) => tapName(p.id)) });
+    const fw = renderFirewallBatch(planFirewall(desiredFirewall(info), await observeFirewall(runner, netns)));
+    const filtered = await applyCommands(runner, fw, netns);
     this.groups = groupsOf(info);
     this.lastCommands = cmds.length + fw.length;
     this.ports.clear();
-    for (const p of state.ports) this.ports.set(p.id, p as unknown as Dict);
+    for (const p of state.ports) this.ports.set(p.id, p);
     // a port goes ACTIVE when its tap is there and joined, DOWN when it is gone: said on each change,
-    // and once for every port after the agent starts (it cannot know what was said before it);
-    // a dry run tells the servers nothing either
-    for (const p of runner instanceof DryRunRunner ? [] : state.ports) {
+    // and once for every port after the agent starts (it cannot know what was said before it). Not
+    // while its filter could not be applied (the nft transaction is all or nothing), and a dry run
+    // tells the servers nothing either
+    for (const p of l2.dryRun || filtered.failed.length ? [] : state.ports) {
       const tap = tapName(p.id);
       const plugged = taps.has(tap) && want.masters.has(tap) && !notJoined.has(tap);
       if (this.plugged.get(p.id) === plugged) continue;
@@ -286,7 +312,8 @@ export class L2Driver extends BaseDriver implements AgentDriver {
       this.plugged.set(p.id, plugged);
     }
     for (const id of [...this.plugged.keys()]) if (!this.ports.has(id)) this.plugged.delete(id);
-    if (failed.length) throw new Error(`${failed.length} of ${cmds.length} commands failed (the next sync plans again); the first: ${failed[0]}`);
+    const failed = reportError(l2, filtered);
+    if (failed) throw failed;
   }
 
   served(host: string) {
@@ -368,9 +395,29 @@ export class MeteringDriver extends BaseDriver implements AgentDriver {
     this.labels = await this.server.call('get_sync_data_metering', { host: this.host });
   }
 
+  /** Router and label changes (Neutron's MeteringAgentNotifyAPI): the labels are read again. */
   served(host: string) {
-    return [{ topic: METERING_AGENT, server: host, endpoints: [] }];
+    const changed = () => this.onChange?.();
+    return [
+      {
+        topic: METERING_AGENT,
+        server: host,
+        endpoints: [
+          endpoint(METERING_AGENT_API, {
+            routers_updated: changed,
+            router_deleted: changed,
+            add_metering_label: changed,
+            remove_metering_label: changed,
+            add_metering_label_rule: changed,
+            remove_metering_label_rule: changed,
+          }),
+        ],
+      },
+    ];
   }
+
+  /** Set by the runtime: a change worth a sync now. */
+  onChange?: () => void;
 }
 
 /**

@@ -2,30 +2,86 @@
  * The RPC interfaces between the servers and the agents, beyond heartbeats (src/rpc/apis/):
  * what agents ask the servers on `q-plugin` (Neutron's PluginApi, DhcpPluginApi, L3PluginApi,
  * SecurityGroupServerRpcApi, MeteringRpcCallbacks), and what the servers tell one agent on its
- * host queue (`dhcp_agent.<host>`, `l3_agent.<host>`). Payloads are Neutron's.
+ * host queue (`dhcp_agent.<host>`, `l3_agent.<host>`). Payloads are Neutron's. One declaration per
+ * message: the agents call through it (RpcClient) and the servers serve through it (`endpoint`), so
+ * both ends are checked against the same types.
  */
 import { defineApi } from '../rpc/rpc-api.js';
+import type { DhcpNetwork, DhcpPort } from './dhcp/render.js';
+import type { SecurityGroupInfo } from './l2/firewall.js';
+import type { BoundPort, RemotePort } from './l2/plan.js';
 
 type Dict = Record<string, unknown>;
 
+/** Neutron's device details: what an L2 agent needs to plug a port; `{device}` alone for a device no port has. */
+export interface DeviceDetails {
+  device: string;
+  port_id?: string;
+  network_id?: string;
+  mac_address?: string;
+  admin_state_up?: boolean;
+  network_type?: string | null;
+  physical_network?: string | null;
+  segmentation_id?: number | null;
+  mtu?: number;
+  fixed_ips?: Array<{ subnet_id: string; ip_address: string }>;
+  device_owner?: string;
+  allowed_address_pairs?: Array<{ ip_address: string; mac_address: string }>;
+  port_security_enabled?: boolean;
+  security_groups?: string[];
+  profile?: Dict;
+  host?: string;
+  revision_number?: number;
+}
+
+/** The host's L2 state: its bound ports and, per VNI, the other hosts' tunnel IPs and ports (l2population). */
+export interface L2State {
+  ports: BoundPort[];
+  peers: Record<string, string[]>;
+  remote?: Record<string, RemotePort[]>;
+}
+
+/** A network as a DHCP agent needs it: the API's network with its subnets and ports. */
+export type NetworkInfo = DhcpNetwork & Dict;
+/** A port as the API renders it (what DHCP port calls answer). */
+export type PortInfo = DhcpPort & Dict;
+
+/** A router port in `sync_routers`: each fixed IP with its `prefixlen`, and the subnets it is on. */
+export interface RouterPortInfo extends Dict {
+  id: string;
+  network_id: string;
+  mac_address: string;
+  fixed_ips: Array<{ subnet_id: string; ip_address: string; prefixlen: number }>;
+  subnets: Array<{ id: string; cidr: string; gateway_ip: string | null; dns_nameservers: string[]; ipv6_ra_mode: string | null; subnetpool_id: string | null }>;
+}
+
+/** A router as `sync_routers` gives it (Neutron's): the API's router, its gateway port, interfaces and floating IPs. */
+export interface RouterInfo extends Dict {
+  id: string;
+  revision_number: number;
+  gw_port: RouterPortInfo | null;
+  _interfaces: RouterPortInfo[];
+  _floatingips: Dict[];
+}
+
 export type ServerPluginApi = {
-  get_devices_details_list(args: { devices: string[]; agent_id: string; host: string }): Dict[];
-  update_device_up(args: { device: string; agent_id: string; host: string }): Dict;
-  update_device_down(args: { device: string; agent_id: string; host: string }): Dict;
+  get_devices_details_list(args: { devices: string[]; agent_id: string; host: string }): DeviceDetails[];
+  update_device_up(args: { device: string; agent_id: string; host: string }): { device: string; exists: boolean };
+  update_device_down(args: { device: string; agent_id: string; host: string }): { device: string; exists: boolean };
   /** The DHCP agent's dnsmasq serves these ports (Neutron's provisioning: they may go ACTIVE). */
   dhcp_ready_on_ports(args: { port_ids: string[] }): null;
   /** The ports bound to a host and, per VNI, the other hosts' tunnel IPs and ports (l2population). */
-  get_l2_state(args: { host: string }): { ports: Dict[]; peers: Record<string, string[]>; remote?: Record<string, Array<{ mac: string; dst: string }>> };
-  get_active_networks_info(args: { host: string }): Dict[];
-  get_network_info(args: { network_id: string; host: string }): Dict;
+  get_l2_state(args: { host: string }): L2State;
+  get_active_networks_info(args: { host: string }): NetworkInfo[];
+  get_network_info(args: { network_id: string; host: string }): NetworkInfo;
   /** This host's DHCP port on a network (`port.port`: network_id, device_id, fixed_ips): the existing one, updated to cover them, or a new one bound here. */
-  create_dhcp_port(args: { host: string; port: { port: Dict } }): Dict;
-  update_dhcp_port(args: { host: string; port_id: string; port: { port: Dict } }): Dict;
+  create_dhcp_port(args: { host: string; port: { port: Dict } }): PortInfo;
+  update_dhcp_port(args: { host: string; port_id: string; port: { port: Dict } }): PortInfo;
   /** Deletes the DHCP port(s) of `device_id` on the network; nothing when there is none. */
   release_dhcp_port(args: { host: string; network_id: string; device_id: string }): null;
-  sync_routers(args: { host: string; router_ids?: string[] }): Dict[];
+  sync_routers(args: { host: string; router_ids?: string[] }): RouterInfo[];
   update_floatingip_statuses(args: { router_id: string; fip_statuses: Record<string, string> }): null;
-  security_group_info_for_devices(args: { devices: string[] }): Dict;
+  security_group_info_for_devices(args: { devices: string[] }): SecurityGroupInfo;
   get_sync_data_metering(args: { host: string }): Dict[];
 };
 

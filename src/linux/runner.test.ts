@@ -1,37 +1,22 @@
-/** The command runner: real runs report failures with the command; a dry run changes nothing but still reads. */
+/** The command runners: both pass the contract (runner.contract.ts); a dry run prints the changes it does not make. */
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import pino from 'pino';
-import { CommandFailed, DryRunRunner, ProcessRunner } from './runner.js';
+import { DryRunRunner, ProcessRunner } from './runner.js';
+import { runnerContract } from './runner.contract.js';
 
-describe('command runner', () => {
-  const real = new ProcessRunner(pino({ level: 'silent' }), 5000);
+const silent = pino({ level: 'silent' });
+runnerContract({ name: 'ProcessRunner', make: (timeoutMs) => new ProcessRunner(silent, timeoutMs) });
+runnerContract({ name: 'DryRunRunner', make: (timeoutMs) => new DryRunRunner(new ProcessRunner(silent, timeoutMs), () => {}) });
 
-  it('returns what a command prints, and fails with the command and its stderr', async () => {
-    assert.equal(await real.run(['printf', 'a b'], { read: true }), 'a b');
-    assert.equal(await real.run(['cat'], { input: 'add table bridge x\n' }), 'add table bridge x\n', 'input goes to standard input');
-    await assert.rejects(real.run(['sh', '-c', 'echo nope >&2; exit 3']), (err: unknown) => err instanceof CommandFailed && /nope/.test(err.message) && err.argv[0] === 'sh');
-  });
-
-  it('in a dry run, prints changes instead of running them, and still reads', async () => {
+describe('dry-run runner', () => {
+  it('prints each change and its standard input, one command per line, and keeps them', async () => {
     const lines: string[] = [];
-    const dry = new DryRunRunner(real, (l) => lines.push(l));
-    assert.equal(await dry.run(['sh', '-c', 'exit 1']), '');
-    assert.equal(await dry.run(['printf', 'x'], { read: true }), 'x');
+    const dry = new DryRunRunner(new ProcessRunner(silent, 5000), (l) => lines.push(l));
+    await dry.run(['sh', '-c', 'exit 1']);
+    assert.equal(await dry.run(['printf', 'x'], { read: true }), 'x', 'a read is not printed');
     await dry.run(['nft', '-f', '-'], { input: 'add table bridge x\nadd table inet x\n' });
     assert.deepEqual(lines, ['sh -c exit 1', 'nft -f -', '  add table bridge x', '  add table inet x']);
     assert.deepEqual(dry.planned, [['sh', '-c', 'exit 1'], ['nft', '-f', '-']]);
-  });
-
-  it('watches a command line by line, and says when it ended by itself', async () => {
-    const lines: string[] = [];
-    const code = await new Promise<number | null>((resolve) => real.watch(['sh', '-c', 'echo one; echo two; exit 4'], (l) => lines.push(l), resolve));
-    assert.deepEqual(lines, ['one', 'two']);
-    assert.equal(code, 4);
-    let ended = false;
-    const w = real.watch(['sleep', '30'], () => {}, () => (ended = true));
-    w.stop();
-    await new Promise((r) => setTimeout(r, 100));
-    assert.equal(ended, false, 'a watch stopped on purpose does not report an end');
   });
 });

@@ -8,7 +8,7 @@
  */
 import type { RequestContext } from '../core/context.js';
 import type { Cidr } from '../core/ip.js';
-import type { Executor, NetworkRow, PortRow, SubnetRow } from '../db/schema.js';
+import type { Executor, NetworkRow, PortRow } from '../db/schema.js';
 import type { Events } from './events.js';
 import type { ReadExtensions } from './extensions.js';
 import type { Resource } from './plugin-api.js';
@@ -79,9 +79,8 @@ export interface CorePlugin {
   listSubnets(ctx: RequestContext, filters: Record<string, unknown[]>): Promise<Resource[]>;
   listPorts(ctx: RequestContext, filters: Record<string, unknown[]>): Promise<Resource[]>;
 
-  /** Inside the caller's transaction: rows `ctx` may see (NetworkNotFound, SubnetNotFound, PortNotFound otherwise). */
+  /** Inside the caller's transaction: rows `ctx` may see (NetworkNotFound, PortNotFound otherwise). */
   networkRow(trx: Executor, ctx: RequestContext, id: string): Promise<NetworkRow>;
-  subnetRow(trx: Executor, ctx: RequestContext, id: string): Promise<SubnetRow>;
   portRow(trx: Executor, ctx: RequestContext, id: string): Promise<PortRow>;
 
   /** Inside the caller's transaction (quota is the caller's business); returns the port as rendered. */

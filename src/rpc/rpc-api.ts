@@ -30,14 +30,15 @@ export function defineApi<M extends RpcMethods<M>>(api: Omit<RpcApi<M>, 'methods
   return api;
 }
 
+/** Handlers for (some of) an interface's methods, checked against its declaration: arguments in, its result out. */
+export type Handlers<M> = { [K in keyof M]?: (args: RpcArgs<M[K]>) => Result<M[K]> | Promise<Result<M[K]>> };
+
 /**
  * What a server answers for `api`: a handler per method it implements (an agent serving
  * `q-agent-notifier-port-update` implements `port_update` only); the others are NoSuchMethod.
+ * Arguments come off the wire: a handler checks them before trusting their declared types.
  */
-export function endpoint<M extends RpcMethods<M>>(
-  api: RpcApi<M>,
-  handlers: { [K in keyof M]?: (args: RpcArgs<M[K]>) => Result<M[K]> | Promise<Result<M[K]>> },
-): Endpoint {
+export function endpoint<M extends RpcMethods<M>>(api: RpcApi<M>, handlers: Handlers<M>): Endpoint {
   return { namespace: api.namespace, version: api.version, methods: handlers as Endpoint['methods'] };
 }
 

@@ -16,7 +16,8 @@ import { datapathSkipReason, namespaces, removeNamespaces, sh } from '../helpers
 import { sqlite } from '../helpers/dialects.js';
 import { AgentRuntime } from '../../src/agents/agent-runtime.js';
 import { L2Driver } from '../../src/agents/drivers.js';
-import { CommandFailed, ProcessRunner, type CommandRunner, type RunOptions, type Watch } from '../../src/linux/runner.js';
+import { ProcessRunner } from '../../src/linux/runner.js';
+import { FaultyRunner } from '../../src/linux/faulty-runner.js';
 import { loadConfig } from '../../src/config/config.js';
 import { tapName } from '../../src/agents/l2/plan.js';
 import { RpcClient } from '../../src/rpc/rpc-api.js';
@@ -25,25 +26,6 @@ import { agentNotifierTopic } from '../../src/rpc/topics.js';
 
 const PREFIX = `nt${randomBytes(2).toString('hex')}`;
 
-/** The real runner, but the next change matching `failNext` fails once (a command failing mid-plan). */
-class FlakyRunner implements CommandRunner {
-  failNext: RegExp | undefined;
-  /** The changes run, in order; the failed one marked `FAILED `. */
-  readonly log: string[] = [];
-  constructor(private readonly real: CommandRunner) {}
-  async run(argv: string[], opts: RunOptions = {}): Promise<string> {
-    if (!opts.read && this.failNext?.test(argv.join(' '))) {
-      this.failNext = undefined;
-      this.log.push(`FAILED ${argv.join(' ')}`);
-      throw new CommandFailed(argv, 'injected failure', 1);
-    }
-    if (!opts.read) this.log.push(argv.join(' '));
-    return this.real.run(argv, opts);
-  }
-  watch(argv: string[], onLine: (line: string) => void, onExit?: (code: number | null) => void): Watch {
-    return this.real.watch(argv, onLine, onExit);
-  }
-}
 const ns = (n: string) => `${PREFIX}-${n}`;
 /** This run's namespaces, or with `all` those of any killed earlier run (`nt????-hv1`, `…-vm2`). */
 const cleanup = (all = false) => removeNamespaces((n) => (all ? /^nt[0-9a-f]{4}-(hv|vm)\d$/.test(n) : n.startsWith(`${PREFIX}-`)));
@@ -52,7 +34,7 @@ describe('L2 agent datapath: two hosts, VXLAN, two VMs', { skip: datapathSkipRea
   const srv = serverFixture(() => sqlite.create(), { NUCLEON_DEFAULT__AGENT_DOWN_TIME: '75' });
   const runtimes: AgentRuntime[] = [];
   const drivers: L2Driver[] = [];
-  const runners: FlakyRunner[] = [];
+  const runners: FaultyRunner[] = [];
   before(async () => {
     cleanup(true);
     await srv.start();
@@ -69,7 +51,7 @@ describe('L2 agent datapath: two hosts, VXLAN, two VMs', { skip: datapathSkipRea
     const logger = pino({ level: process.env.NUCLEON_TEST_LOG ?? 'silent' });
     for (const [h, ip] of [['hv1', '198.51.100.1'], ['hv2', '198.51.100.2']]) {
       const config = loadConfig([], { NUCLEON_DEFAULT__HOST: ns(h), NUCLEON_AGENT__REPORT_INTERVAL: '3600' });
-      const runner = new FlakyRunner(new ProcessRunner(logger));
+      const runner = new FaultyRunner(new ProcessRunner(logger));
       runners.push(runner);
       const driver = new L2Driver(srv.running.app.transport, ns(h), logger, { runner, netns: ns(h), localIp: ip });
       const rt = new AgentRuntime({ config, transport: srv.running.app.transport, driver, logger });

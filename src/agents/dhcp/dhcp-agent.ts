@@ -1,20 +1,26 @@
 /**
  * The DHCP agent's datapath pass, called by DhcpDriver on every sync when `[agent] datapath` is
- * on: make sure each served network has this host's DHCP port (`create_dhcp_port`, idempotent on
- * the server), observe the host, plan (plan.ts) and apply, tell the L2 agent of new taps (an update
- * of their port), then release the DHCP ports of networks the host no longer serves. A network whose port could not be had is left as it is this pass.
- * `applyDhcp` is the only side effect: commands through the CommandRunner (a dry run prints them,
- * files included), files written whole and renamed into place, a stopped dnsmasq awaited.
+ * on, for every hosted network or for one (a key of the agent's work queue): make sure each served
+ * network has this host's DHCP port (`create_dhcp_port`, idempotent on the server), observe the
+ * host, plan (plan.ts) and apply, tell the L2 agent of new taps (an update of their port), report
+ * the ports of converged networks ready, then release the DHCP ports of networks the host no
+ * longer serves. A network whose port could not be had is left as it is this pass. Changes go
+ * through `applyCommands` (src/linux/apply.ts), files included: a failed command does not stop the
+ * others, and a network with a failed command is not reported ready. A pass that left something
+ * undone (a failed command, no DHCP port, ports not reported ready) throws at its end, so that the
+ * runtime retries it with backoff. A dry run changes nothing, on the host or the servers.
  */
 import path from 'node:path';
-import { chmod, mkdir, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
+import { chmod, mkdir, stat } from 'node:fs/promises';
 import type { Logger } from 'pino';
 import type { Config } from '../../config/config.js';
-import { DryRunRunner, type CommandRunner } from '../../linux/runner.js';
+import type { CommandRunner } from '../../linux/runner.js';
+import { applyCommands, reportError } from '../../linux/apply.js';
+import type { HostCommand } from '../../linux/host-command.js';
 import type { RpcClient } from '../../rpc/rpc-api.js';
-import type { ServerPluginApi } from '../server-api.js';
+import type { NetworkInfo, ServerPluginApi } from '../server-api.js';
 import { observeDhcp } from './observe.js';
-import { desiredDhcp, planDhcp, renderDhcpCommand, type DhcpCommand, type DhcpLayout } from './plan.js';
+import { desiredDhcp, planDhcpByNetwork, renderDhcp, type DhcpLayout } from './plan.js';
 import { dhcpDeviceId, nsDeviceName, servedSubnets, type DhcpNetwork, type DhcpPort } from './render.js';
 
 export interface DhcpDatapath {
@@ -30,40 +36,6 @@ export const dhcpLayout = (config: Config): DhcpLayout => ({
   domain: config.DEFAULT.dns_domain.replace(/\.$/, ''),
   leaseDuration: config.DEFAULT.dhcp_lease_duration,
 });
-
-/** Whether a process is gone (or a zombie nobody reaped yet). */
-async function gone(pid: number): Promise<boolean> {
-  const stat = await readFile(`/proc/${pid}/stat`, 'utf8').catch(() => undefined);
-  return stat === undefined || /^\d+ \(.*\) [ZX] /.test(stat);
-}
-
-/** Runs a plan on the host; the first failure stops it (the next sync plans again from what is there). */
-export async function applyDhcp(run: CommandRunner, cmds: DhcpCommand[], hostNetns?: string): Promise<void> {
-  const dry = run instanceof DryRunRunner;
-  for (const c of cmds) {
-    if (c.op === 'write-file') {
-      if (dry) await run.run(['install', '-D', '-m', '0644', '/dev/stdin', c.path]);
-      else {
-        await mkdir(path.dirname(c.path), { recursive: true, mode: 0o755 });
-        await writeFile(`${c.path}.tmp`, c.content, { mode: 0o644 });
-        await rename(`${c.path}.tmp`, c.path);
-      }
-      continue;
-    }
-    if (c.op === 'remove-dir') {
-      if (dry) await run.run(['rm', '-rf', c.path]);
-      else await rm(c.path, { recursive: true, force: true });
-      continue;
-    }
-    try {
-      await run.run(renderDhcpCommand(c, hostNetns)!);
-    } catch (err) {
-      // a dnsmasq that died since we looked is as good as stopped
-      if (c.op !== 'stop-dnsmasq' || !(await gone(c.pid))) throw err;
-    }
-    if (c.op === 'stop-dnsmasq' && !dry) for (let i = 0; i < 100 && !(await gone(c.pid)); i++) await new Promise((r) => setTimeout(r, 50));
-  }
-}
 
 type Dict = Record<string, unknown>;
 
@@ -84,20 +56,26 @@ async function letDnsmasqRead(stateDir: string, log: Logger): Promise<void> {
   }
 }
 
-/** One datapath pass for the networks hosted here; returns the number of commands run. */
-export async function syncDhcp(server: RpcClient<ServerPluginApi>, host: string, hosted: Dict[], dp: DhcpDatapath, log: Logger): Promise<number> {
+/**
+ * One datapath pass for the networks hosted here (`hosted`: all of them, as the server lists
+ * them), or only for network `only`; returns the number of commands run.
+ */
+export async function syncDhcp(server: RpcClient<ServerPluginApi>, host: string, hosted: NetworkInfo[], dp: DhcpDatapath, log: Logger, only?: string): Promise<number> {
   const networks: DhcpNetwork[] = [];
   const ports = new Map<string, DhcpPort>();
   const skipped = new Set<string>();
+  /** What this pass could not do; the pass fails with it at the end, so that the runtime retries it with backoff. */
+  const unfinished: string[] = [];
   // a dry run changes nothing, on the host or on the servers: no DHCP port is made, updated or released
-  const dry = dp.runner instanceof DryRunRunner;
+  const dry = dp.runner.dryRun;
   for (const raw of hosted) {
-    const net = raw as unknown as DhcpNetwork;
+    if (only !== undefined && raw.id !== only) continue;
+    const net: DhcpNetwork = raw;
     const served = servedSubnets(net);
     if (!served.length) continue;
     const deviceId = dhcpDeviceId(host, net.id);
     let port: DhcpPort | undefined = net.ports.find((p) => p.device_id === deviceId && p.device_owner === 'network:dhcp');
-    const ready = port && (port as unknown as Dict)['binding:host_id'] === host && served.every((s) => port!.fixed_ips.some((ip) => ip.subnet_id === s.id));
+    const ready = port && port['binding:host_id'] === host && served.every((s) => port!.fixed_ips.some((ip) => ip.subnet_id === s.id));
     if (!ready && dry) {
       log.info({ network_id: net.id }, 'dry run: this network has no DHCP port of this host yet; a real sync would ask for one (create_dhcp_port) and serve it');
       skipped.add(net.id);
@@ -106,10 +84,11 @@ export async function syncDhcp(server: RpcClient<ServerPluginApi>, host: string,
     try {
       if (!ready) {
         const spec = { network_id: net.id, device_id: deviceId, fixed_ips: served.map((s) => ({ subnet_id: s.id })) };
-        port = (await server.call('create_dhcp_port', { host, port: { port: spec } })) as unknown as DhcpPort;
+        port = await server.call('create_dhcp_port', { host, port: { port: spec } });
       }
     } catch (err) {
-      log.warn({ network_id: net.id, err: (err as Error).message }, 'no DHCP port for the network; trying again at the next sync');
+      log.warn({ network_id: net.id, err: (err as Error).message }, 'no DHCP port for the network; the pass is retried');
+      unfinished.push(`no DHCP port for network ${net.id}: ${(err as Error).message}`);
       skipped.add(net.id);
       continue;
     }
@@ -118,13 +97,17 @@ export async function syncDhcp(server: RpcClient<ServerPluginApi>, host: string,
   }
   const want = desiredDhcp(networks, ports, dp.layout);
   if (!dry && networks.length) await letDnsmasqRead(dp.layout.stateDir, log);
-  const have = await observeDhcp(dp.runner, dp.layout);
+  const have = await observeDhcp(dp.runner, dp.layout, only);
   for (const id of skipped) have.delete(id);
-  const cmds = planDhcp(want, have);
-  await applyDhcp(dp.runner, cmds, dp.netns);
+  const plan = planDhcpByNetwork(want, have);
+  const rendered = plan.flatMap(({ id, cmds }) => cmds.map((c) => ({ id, c, host: renderDhcp(c) })));
+  const report = await applyCommands(dp.runner, rendered.map((r) => r.host), dp.netns);
+  const notDone = new Set<HostCommand>([...report.failed.map((f) => f.command), ...report.skipped]);
+  // a network with a command not done is not converged: its ports are not ready, its DHCP port not released
+  const broken = new Set(rendered.filter((r) => notDone.has(r.host)).map((r) => r.id));
   // a new tap: its port is updated so that the L2 agent hears of it now (Neutron's polls its taps)
-  for (const c of cmds) {
-    if (c.op !== 'add-veth' || dry) continue;
+  for (const { c, host: made } of rendered) {
+    if (c.op !== 'add-veth' || dry || notDone.has(made)) continue;
     const port = [...ports.values()].find((p) => nsDeviceName(p.id) === c.name)!;
     try {
       await server.call('update_dhcp_port', { host, port_id: port.id, port: { port: { 'binding:host_id': host } } });
@@ -133,21 +116,24 @@ export async function syncDhcp(server: RpcClient<ServerPluginApi>, host: string,
     }
   }
   // dnsmasq has the ports of the networks it serves now: they may go ACTIVE (provisioning blocks)
-  const ready = dry ? [] : networks.flatMap((n) => n.ports.filter((p) => p.device_owner !== 'network:dhcp').map((p) => p.id));
+  const ready = dry ? [] : networks.filter((n) => !broken.has(n.id)).flatMap((n) => n.ports.filter((p) => p.device_owner !== 'network:dhcp').map((p) => p.id));
   if (ready.length) {
     try {
       await server.call('dhcp_ready_on_ports', { port_ids: ready });
     } catch (err) {
-      log.warn({ err: (err as Error).message }, 'ports not reported ready; they go ACTIVE after the next sync');
+      log.warn({ err: (err as Error).message }, 'ports not reported ready; the pass is retried');
+      unfinished.push(`ports not reported ready: ${(err as Error).message}`);
     }
   }
   for (const id of have.keys()) {
-    if (want.has(id) || dry) continue;
+    if (want.has(id) || dry || broken.has(id)) continue;
     try {
       await server.call('release_dhcp_port', { host, network_id: id, device_id: dhcpDeviceId(host, id) });
     } catch (err) {
       log.warn({ network_id: id, err: (err as Error).message }, 'DHCP port not released; trying again at the next sync');
     }
   }
-  return cmds.length;
+  const failed = reportError(report);
+  if (failed || unfinished.length) throw new Error([failed?.message, ...unfinished].filter(Boolean).join('; '));
+  return rendered.length;
 }

@@ -8,6 +8,7 @@
  */
 import { readdir, readFile } from 'node:fs/promises';
 import type { CommandRunner } from '../../linux/runner.js';
+import { ipIn } from '../../linux/ip-netns.js';
 import { networkDir, qdhcpNamespace, type DhcpHostState, type DhcpLayout, type NsDevice } from './plan.js';
 
 interface IpAddrLink {
@@ -50,16 +51,18 @@ export function parseCmdline(cmdline: string, dir: string): string[] | null {
 
 const readOr = (path: string) => readFile(path, 'utf8').catch(() => undefined);
 
-export async function observeDhcp(run: CommandRunner, o: DhcpLayout): Promise<DhcpHostState> {
+/** The DHCP state of the host: every network it has something of, or only network `only`. */
+export async function observeDhcp(run: CommandRunner, o: DhcpLayout, only?: string): Promise<DhcpHostState> {
   const list = JSON.parse((await run.run(['ip', '-j', 'netns', 'list'], { read: true })) || '[]') as Array<{ name?: string }>;
   const namespaces = parseNamespaces(list, o.prefix);
   const dirs = (await readdir(o.stateDir).catch(() => [] as string[])).filter((d) => new RegExp(`^${UUID}$`).test(d));
   const state: DhcpHostState = new Map();
   for (const id of [...new Set([...namespaces.keys(), ...dirs])].sort()) {
+    if (only !== undefined && id !== only) continue;
     const netns = namespaces.get(id) ?? qdhcpNamespace(o.prefix, id);
     const dir = networkDir(o.stateDir, id);
     let devices = new Map<string, NsDevice>();
-    if (namespaces.has(id)) devices = parseNsDevices(JSON.parse((await run.run(['ip', '-n', netns, '-j', 'addr', 'show'], { read: true })) || '[]') as IpAddrLink[]);
+    if (namespaces.has(id)) devices = parseNsDevices(JSON.parse((await run.run([...ipIn(netns), '-j', 'addr', 'show'], { read: true })) || '[]') as IpAddrLink[]);
     const files = new Map<string, string>();
     for (const f of ['host', 'opts']) {
       const content = await readOr(`${dir}/${f}`);

@@ -2,7 +2,8 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import fc from 'fast-check';
-import { applyDhcpModel, desiredDhcp, planDhcp, renderDhcpCommand, type DhcpCommand, type DhcpHostState, type DhcpLayout } from './plan.js';
+import { renderArgv } from '../../linux/host-command.js';
+import { applyDhcpModel, desiredDhcp, planDhcp, planDhcpByNetwork, renderDhcp, type DhcpCommand, type DhcpHostState, type DhcpLayout } from './plan.js';
 import { parseCmdline, parseNamespaces, parseNsDevices } from './observe.js';
 import type { DhcpNetwork, DhcpPort } from './render.js';
 
@@ -32,7 +33,7 @@ const want = (nets: DhcpNetwork[], ports: DhcpPort[]) =>
 const empty = (): DhcpHostState => new Map();
 /** A host where `state` was applied and dnsmasq got pid 1000. */
 const converged = (state: DhcpHostState) => applyDhcpModel(empty(), planDhcp(state, empty()));
-const argv = (cmds: DhcpCommand[]) => cmds.map((c) => renderDhcpCommand(c, 'h1') ?? [c.op, 'path' in c ? c.path : '']).map((a) => a.join(' '));
+const argv = (cmds: DhcpCommand[]) => cmds.map((c) => (c.op === 'write-file' || c.op === 'remove-dir' ? [c.op, c.path] : renderArgv(renderDhcp(c), 'h1').argv)).map((a) => a.join(' '));
 
 describe('DHCP planner', () => {
   it('a first network: namespace, veth with the port’s MAC and MTU, address, files, then dnsmasq', () => {
@@ -106,7 +107,7 @@ describe('DHCP planner', () => {
     });
   }
 
-  it('random walks between hosted sets converge: after each plan the next plan is empty', () => {
+  it('random walks between hosted sets converge: after each plan the next plan is empty; planned network by network, the plan is the same', () => {
     const nets = [0, 1, 2].map((i) => {
       const id = `${i}${NET_A.slice(1)}`;
       const sub = `${i}${SUB_A.slice(1)}`;
@@ -123,7 +124,9 @@ describe('DHCP planner', () => {
             new Map(chosen.map((i) => [nets[i].net.id, nets[i].port])),
             L,
           );
-          host = applyDhcpModel(host, planDhcp(w, host));
+          const plan = planDhcp(w, host);
+          assert.deepEqual(planDhcpByNetwork(w, host).flatMap((p) => p.cmds), plan);
+          host = applyDhcpModel(host, plan);
           assert.deepEqual(planDhcp(w, host), []);
           assert.deepEqual([...host.keys()].sort(), chosen.map((i) => nets[i].net.id).sort());
         }

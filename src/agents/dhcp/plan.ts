@@ -6,8 +6,10 @@
  * dnsmasq. `planDhcp(want, have)` gives the ordered commands (as data) between two states: parents
  * first, files before the process that reads them, SIGHUP only when a file changed, a restart when
  * the command line or the addresses changed, and last the removal of networks we no longer serve.
+ * `renderDhcp` puts a command in the agents' shared vocabulary (src/linux/), which renders its argv.
  * Only `<prefix>qdhcp-…` namespaces, their `ns-…` devices and our state directories are touched.
  */
+import type { HostCommand } from '../../linux/host-command.js';
 import { nsDeviceName, renderDnsmasqArgv, renderFiles, servedSubnets, type DhcpNetwork, type DhcpPort, type DnsmasqOptions } from './render.js';
 
 export interface NsDevice {
@@ -143,6 +145,17 @@ export function planDhcp(want: DhcpHostState, have: DhcpHostState): DhcpCommand[
   return cmds;
 }
 
+/**
+ * planDhcp network by network, in the same order (served networks first, then those to remove), so
+ * that what becomes of each command can be told per network (a network with a failed command is
+ * not ready).
+ */
+export function planDhcpByNetwork(want: DhcpHostState, have: DhcpHostState): Array<{ id: string; cmds: DhcpCommand[] }> {
+  const pick = (s: DhcpHostState, id: string): DhcpHostState => new Map(s.has(id) ? [[id, s.get(id)!]] : []);
+  const ids = [...new Set([...want.keys(), ...have.keys()])].sort((a, b) => Number(!want.has(a)) - Number(!want.has(b)) || (a < b ? -1 : 1));
+  return ids.map((id) => ({ id, cmds: planDhcp(pick(want, id), pick(have, id)) }));
+}
+
 /** What the commands do to a host, as a model (for tests): the state after them. */
 export function applyDhcpModel(state: DhcpHostState, cmds: DhcpCommand[]): DhcpHostState {
   const netOf = (path: string) => path.split('/').at(-2)!;
@@ -214,34 +227,34 @@ export function applyDhcpModel(state: DhcpHostState, cmds: DhcpCommand[]): DhcpH
   return s;
 }
 
-/** The argv of a command, host devices in `hostNetns` when given; files are not commands (null). */
-export function renderDhcpCommand(c: DhcpCommand, hostNetns?: string): string[] | null {
-  const ip = (netns: string | null) => (netns ? ['ip', '-n', netns] : hostNetns ? ['ip', '-n', hostNetns] : ['ip']);
+/** The command in the agents' shared vocabulary (src/linux/host-command.ts); the tap (no namespace) goes in the host namespace. */
+export function renderDhcp(c: DhcpCommand): HostCommand {
   switch (c.op) {
     case 'add-netns':
-      return ['ip', 'netns', 'add', c.netns];
+      return { tool: 'netns', op: 'add', name: c.netns };
     case 'add-veth':
-      return [...ip(null), 'link', 'add', c.tap, 'mtu', String(c.mtu), 'type', 'veth', 'peer', 'name', c.name, 'address', c.mac, 'mtu', String(c.mtu), 'netns', c.netns];
+      return { tool: 'ip-link', op: 'add', name: c.tap, mtu: c.mtu, kind: { type: 'veth', peer: c.name, peerAddress: c.mac, peerMtu: c.mtu, peerNetns: c.netns } };
     case 'set-link':
-      return [...ip(c.netns), 'link', 'set', c.name, 'address', c.mac, 'mtu', String(c.mtu)];
+      return { tool: 'ip-link', op: 'set', netns: c.netns, name: c.name, address: c.mac, mtu: c.mtu };
     case 'set-up':
-      return [...ip(c.netns), 'link', 'set', c.name, 'up'];
+      return { tool: 'ip-link', op: 'set', netns: c.netns ?? undefined, name: c.name, up: true };
     case 'add-addr':
-      return [...ip(c.netns), 'addr', 'add', c.cidr, 'dev', c.name, ...(c.cidr.includes(':') ? ['nodad'] : [])];
+      return { tool: 'ip-addr', op: 'add', netns: c.netns, dev: c.name, cidr: c.cidr };
     case 'del-addr':
-      return [...ip(c.netns), 'addr', 'del', c.cidr, 'dev', c.name];
+      return { tool: 'ip-addr', op: 'del', netns: c.netns, dev: c.name, cidr: c.cidr };
     case 'del-link':
-      return [...ip(c.netns), 'link', 'del', c.name];
-    case 'start-dnsmasq':
-      return ['ip', 'netns', 'exec', c.netns, ...c.argv];
-    case 'reload-dnsmasq':
-      return ['kill', '-HUP', String(c.pid)];
-    case 'stop-dnsmasq':
-      return ['kill', '-TERM', String(c.pid)];
-    case 'del-netns':
-      return ['ip', 'netns', 'del', c.netns];
+      return { tool: 'ip-link', op: 'del', netns: c.netns, name: c.name };
     case 'write-file':
+      return { tool: 'file', op: 'write', path: c.path, content: c.content };
+    case 'start-dnsmasq':
+      return { tool: 'daemon', op: 'start', netns: c.netns, argv: c.argv };
+    case 'reload-dnsmasq':
+      return { tool: 'daemon', op: 'reload', pid: c.pid };
+    case 'stop-dnsmasq':
+      return { tool: 'daemon', op: 'stop', pid: c.pid };
+    case 'del-netns':
+      return { tool: 'netns', op: 'del', name: c.netns };
     case 'remove-dir':
-      return null;
+      return { tool: 'file', op: 'remove', path: c.path };
   }
 }

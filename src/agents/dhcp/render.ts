@@ -28,6 +28,7 @@ export interface DhcpPort {
   dns_name?: string;
   device_id?: string;
   device_owner?: string;
+  'binding:host_id'?: string;
 }
 
 /** A network as the DHCP agent serves it (the server's `get_network_info`). */

@@ -5,6 +5,7 @@
  * tables (`inet nucleon`, `bridge nucleon`) are looked at.
  */
 import type { CommandRunner } from '../../linux/runner.js';
+import { execIn } from '../../linux/ip-netns.js';
 import { BASE_CHAINS, BRIDGE_NF, DISPATCH_MAPS, emptyFirewallState, PORT_CHAIN, TABLE, TRACKING_SETS, type FirewallState } from './firewall.js';
 
 type NftObject = Record<string, Record<string, unknown> | undefined>;
@@ -79,12 +80,11 @@ export function parseFirewall(ruleset: { nftables?: NftObject[] }, sysctls: Map<
 }
 
 export async function observeFirewall(run: CommandRunner, netns?: string): Promise<FirewallState> {
-  const exec = netns ? ['ip', 'netns', 'exec', netns] : [];
   const sysctls = new Map<string, string>();
   for (const key of BRIDGE_NF) {
-    const value = await run.run([...exec, 'sysctl', '-n', key], { read: true }).catch(() => '');
+    const value = await run.run(execIn(netns, ['sysctl', '-n', key]), { read: true }).catch(() => '');
     sysctls.set(key, value.trim());
   }
-  const ruleset = JSON.parse((await run.run([...exec, 'nft', '-j', 'list', 'ruleset'], { read: true })) || '{}') as { nftables?: NftObject[] };
+  const ruleset = JSON.parse((await run.run(execIn(netns, ['nft', '-j', 'list', 'ruleset']), { read: true })) || '{}') as { nftables?: NftObject[] };
   return parseFirewall(ruleset, sysctls);
 }

@@ -2,6 +2,7 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import fc from 'fast-check';
+import { renderArgv } from '../../linux/host-command.js';
 import { applyFirewall, BASE_CHAINS, desiredFirewall, emptyFirewallState, nftScript, planFirewall, renderFirewall, renderFirewallBatch, type FirewallCommand, type FirewallState, type SecurityGroupInfo } from './firewall.js';
 import { egressRules, ESTABLISHED, ingressRules, INVALID, linkLocal, renderRule, type FilteredPort, type SecurityGroupRule } from './firewall-rules.js';
 import { parseFirewall } from './firewall-observe.js';
@@ -149,19 +150,19 @@ describe('security group firewall planner', () => {
 
   it('renders one nft transaction per command, inside the namespace', () => {
     const [cmd] = planFirewall(desiredFirewall(host), { ...converged, chains: new Map([...converged.chains, ['ingress-tap11111111-11', '']]) });
-    const { argv, input } = renderFirewall(cmd, 'hv1');
+    const { argv, input } = renderArgv(renderFirewall(cmd), 'hv1');
     assert.deepEqual(argv, ['ip', 'netns', 'exec', 'hv1', 'nft', '-f', '-']);
     const lines = input!.trimEnd().split('\n');
     assert.deepEqual(lines.slice(0, 2), ['add chain bridge nucleon ingress-tap11111111-11', 'flush chain bridge nucleon ingress-tap11111111-11']);
     assert.ok(lines.includes(`add rule bridge nucleon ingress-tap11111111-11 ether type ip ip saddr @sg-${ADMINS}-4 meta l4proto 6 th dport 22 accept`));
     assert.match(lines[lines.length - 1], /^add rule bridge nucleon ingress-tap11111111-11 drop comment "nucleon \d+ [0-9a-f]{16}"$/);
-    assert.deepEqual(renderFirewall({ op: 'sysctl', key: 'net.bridge.bridge-nf-call-iptables', value: '1' }, 'hv1').argv, ['ip', 'netns', 'exec', 'hv1', 'sysctl', '-w', 'net.bridge.bridge-nf-call-iptables=1']);
+    assert.deepEqual(renderArgv(renderFirewall({ op: 'sysctl', key: 'net.bridge.bridge-nf-call-iptables', value: '1' }), 'hv1').argv, ['ip', 'netns', 'exec', 'hv1', 'sysctl', '-w', 'net.bridge.bridge-nf-call-iptables=1']);
     assert.deepEqual(nftScript({ op: 'del-port', tap: 'tapx', chains: ['egress-tapx'], dispatch: ['egress tapx'] }), ['delete element bridge nucleon egress { "tapx" }', 'delete chain bridge nucleon egress-tapx']);
   });
 
   it('runs a whole plan as the sysctls and one nft transaction holding every change in plan order', () => {
     const cmds = planFirewall(desiredFirewall(host), emptyFirewallState());
-    const batch = renderFirewallBatch(cmds, 'hv1');
+    const batch = renderFirewallBatch(cmds).map((c) => renderArgv(c, 'hv1'));
     const sysctls = cmds.filter((c) => c.op === 'sysctl');
     assert.ok(sysctls.length > 0 && cmds.length > sysctls.length + 2);
     assert.equal(batch.length, sysctls.length + 1);
@@ -169,7 +170,7 @@ describe('security group firewall planner', () => {
     const nft = batch.at(-1)!;
     assert.deepEqual(nft.argv, ['ip', 'netns', 'exec', 'hv1', 'nft', '-f', '-']);
     assert.equal(nft.input, `${cmds.flatMap((c) => (c.op === 'sysctl' ? [] : nftScript(c))).join('\n')}\n`);
-    assert.deepEqual(renderFirewallBatch([], 'hv1'), [], 'nothing to do runs nothing');
+    assert.deepEqual(renderFirewallBatch([]), [], 'nothing to do runs nothing');
   });
 
   it('converges from any host state to any wanted state, and then stays put', () => {

@@ -1,7 +1,8 @@
 /**
  * Security groups on the Linux bridge agent's taps, in nftables: the firewall's state on a host,
  * the state wanted for the answer of `security_group_info_for_devices`, the planner, a model of
- * what its commands do (for the tests), and their rendering (`nft -f -` transactions and `sysctl`).
+ * what its commands do (for the tests), and their rendering into the shared vocabulary (`nft -f -`
+ * transactions and `sysctl`, src/linux/nft.ts).
  * Pure and deterministic, like plan.ts; observe-firewall.ts reads the state back from the kernel.
  *
  * The layout (why: ARCHITECTURE.md, "Security groups"): with br_netfilter on in the host
@@ -19,6 +20,7 @@
  * a chain is still what it wants.
  */
 import { createHash } from 'node:crypto';
+import type { NftCommand } from '../../linux/nft.js';
 import { bridgeName, tapName } from './plan.js';
 import { egressRules, ingressRules, isStateful, macsOf, memberSetName, MARK_ESTABLISHED, MARK_INVALID, MARK_UNTRACKED, type FilteredPort, type SecurityGroupRule } from './firewall-rules.js';
 
@@ -353,11 +355,10 @@ export function nftScript(c: Exclude<FirewallCommand, { op: 'sysctl' }>): string
   }
 }
 
-/** The argv of a command (and its standard input), in namespace `netns` when given. */
-export function renderFirewall(c: FirewallCommand, netns?: string): { argv: string[]; input?: string } {
-  const exec = netns ? ['ip', 'netns', 'exec', netns] : [];
-  if (c.op === 'sysctl') return { argv: [...exec, 'sysctl', '-w', `${c.key}=${c.value}`] };
-  return { argv: [...exec, 'nft', '-f', '-'], input: `${nftScript(c).join('\n')}\n` };
+/** The command in the agents' shared vocabulary (src/linux/nft.ts): a `sysctl`, or one `nft -f -` transaction. */
+export function renderFirewall(c: FirewallCommand): NftCommand {
+  if (c.op === 'sysctl') return { tool: 'sysctl', key: c.key, value: c.value };
+  return { tool: 'nft', script: nftScript(c) };
 }
 
 /**
@@ -366,11 +367,10 @@ export function renderFirewall(c: FirewallCommand, netns?: string): { argv: stri
  * leaves the host as it was for the next pass to plan again; and 500 new ports cost one
  * transaction, not 500 (bench/l2-resync.ts).
  */
-export function renderFirewallBatch(cmds: FirewallCommand[], netns?: string): Array<{ argv: string[]; input?: string }> {
-  const exec = netns ? ['ip', 'netns', 'exec', netns] : [];
-  const out = cmds.filter((c) => c.op === 'sysctl').map((c) => renderFirewall(c, netns));
+export function renderFirewallBatch(cmds: FirewallCommand[]): NftCommand[] {
+  const out = cmds.filter((c) => c.op === 'sysctl').map(renderFirewall);
   const script = cmds.flatMap((c) => (c.op === 'sysctl' ? [] : nftScript(c)));
-  if (script.length) out.push({ argv: [...exec, 'nft', '-f', '-'], input: `${script.join('\n')}\n` });
+  if (script.length) out.push({ tool: 'nft', script });
   return out;
 }
 

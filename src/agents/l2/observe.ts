@@ -4,6 +4,7 @@
  * `observeL2` reads through a CommandRunner (in namespace `netns` when given).
  */
 import type { CommandRunner } from '../../linux/runner.js';
+import { execIn, ipIn } from '../../linux/ip-netns.js';
 import { emptyL2State, type L2HostState } from './plan.js';
 
 interface IpLink {
@@ -54,9 +55,7 @@ export function parseL2(links: IpLink[], fdb: FdbEntry[], also: ReadonlySet<stri
 }
 
 export async function observeL2(run: CommandRunner, netns?: string, also?: ReadonlySet<string>): Promise<L2HostState> {
-  const ns = netns ? ['-n', netns] : [];
-  const links = JSON.parse((await run.run(['ip', ...ns, '-j', '-d', 'link', 'show'], { read: true })) || '[]') as IpLink[];
-  const bridge = netns ? ['ip', 'netns', 'exec', netns, 'bridge'] : ['bridge'];
-  const fdb = JSON.parse((await run.run([...bridge, '-j', 'fdb', 'show'], { read: true })) || '[]') as FdbEntry[];
+  const links = JSON.parse((await run.run([...ipIn(netns), '-j', '-d', 'link', 'show'], { read: true })) || '[]') as IpLink[];
+  const fdb = JSON.parse((await run.run(execIn(netns, ['bridge', '-j', 'fdb', 'show']), { read: true })) || '[]') as FdbEntry[];
   return parseL2(links, fdb, also);
 }

@@ -2,6 +2,7 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import fc from 'fast-check';
+import { renderArgv } from '../../linux/host-command.js';
 import { applyL2, desiredL2, emptyL2State, parseMappings, planL2, renderL2, vlanName, type BoundPort, type L2HostState } from './plan.js';
 
 const NET_A = 'aaaaaaaa-aaaa-4aaa-8aaa-aaaaaaaaaaaa';
@@ -162,7 +163,7 @@ describe('L2 planner', () => {
   for (const c of cases) {
     it(c.name, () => {
       const cmds = planL2(c.want, c.have);
-      assert.deepEqual(cmds.map((x) => renderL2(x).join(' ')), c.commands);
+      assert.deepEqual(cmds.map((x) => renderArgv(renderL2(x)).argv.join(' ')), c.commands);
       const after = applyL2(c.have, cmds);
       assert.deepEqual(planL2(c.want, after), [], 'a second pass has nothing to do');
     });
@@ -181,8 +182,8 @@ describe('L2 planner', () => {
   });
 
   it('renders commands inside a namespace', () => {
-    assert.deepEqual(renderL2({ op: 'set-up', name: 'vxlan-7' }, 'hv1'), ['ip', '-n', 'hv1', 'link', 'set', 'vxlan-7', 'up']);
-    assert.deepEqual(renderL2({ op: 'add-flood', dev: 'vxlan-7', dst: '10.0.0.2' }, 'hv1'), ['ip', 'netns', 'exec', 'hv1', 'bridge', 'fdb', 'append', '00:00:00:00:00:00', 'dev', 'vxlan-7', 'dst', '10.0.0.2']);
+    assert.deepEqual(renderArgv(renderL2({ op: 'set-up', name: 'vxlan-7' }), 'hv1').argv, ['ip', '-n', 'hv1', 'link', 'set', 'vxlan-7', 'up']);
+    assert.deepEqual(renderArgv(renderL2({ op: 'add-flood', dev: 'vxlan-7', dst: '10.0.0.2' }), 'hv1').argv, ['ip', 'netns', 'exec', 'hv1', 'bridge', 'fdb', 'append', '00:00:00:00:00:00', 'dev', 'vxlan-7', 'dst', '10.0.0.2']);
   });
 
   it('converges from any host state to any wanted state, and then stays put', () => {

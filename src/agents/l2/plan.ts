@@ -5,10 +5,13 @@
  * l2population), a flat network's physical interface joined to its bridge (`[linux_bridge]
  * physical_interface_mappings`) or its ports joined to an existing bridge (`bridge_mappings`), the
  * taps of VMs joined to their bridge), and the
- * ordered commands that take the observed state there. Pure and deterministic: the runner
- * (src/linux/) executes the commands, observe.ts reads the state. Only objects whose names we own
- * (`brq…`, `vxlan-…`) are ever deleted; taps belong to whoever plugged them.
+ * ordered commands that take the observed state there. Pure and deterministic: `renderL2` puts a
+ * command in the shared vocabulary (src/linux/), `applyCommands` runs it, observe.ts reads the
+ * state. Only objects whose names we own (`brq…`, `vxlan-…`, VLAN devices of mapped interfaces)
+ * are ever deleted; taps belong to whoever plugged them.
  */
+import { FLOOD_MAC } from '../../linux/bridge-fdb.js';
+import type { HostCommand } from '../../linux/host-command.js';
 
 export interface BridgeState {
   mtu: number;
@@ -103,8 +106,9 @@ export const vlanName = (iface: string, vid: number) => `${iface.slice(0, 15 - S
 /**
  * What the host should have. `taps`: the taps present on the host (a port whose tap is not
  * plugged yet gets its bridge, not a membership). `peers`: the other hosts' tunnel IPs per VNI;
- * `remote`: the other hosts' ports per VNI. A flat network is served through `mappings` (a port
- * of a physical network without one is skipped: its binding failed anyway); vlan is not served.
+ * `remote`: the other hosts' ports per VNI. Flat and vlan networks are served through `mappings`
+ * (flat: the mapped interface or bridge; vlan: a VLAN subinterface `<iface>.<vid>` of the mapped
+ * interface); a port of a physical network without a mapping is skipped (its binding failed anyway).
  */
 export function desiredL2(
   ports: BoundPort[],
@@ -150,9 +154,10 @@ export function desiredL2(
 }
 
 /**
- * The commands from `have` to `want`, in a safe order: bridges, then VXLAN devices (a changed VNI
- * or local address means a new device), MTUs, memberships, links up, flooding entries, and last the
- * deletions of what we own and no longer want. Empty when `have` already matches.
+ * The commands from `have` to `want`, in a safe order: bridges, then VXLAN and VLAN devices (a
+ * changed VNI or local address, or a changed parent or VLAN id, means a new device), MTUs,
+ * memberships, links up, flooding and unicast entries, and last the deletions of what we own and no
+ * longer want. Empty when `have` already matches.
  */
 export function planL2(want: L2HostState, have: L2HostState): L2Command[] {
   const cmds: L2Command[] = [];
@@ -284,33 +289,30 @@ export function applyL2(state: L2HostState, cmds: L2Command[]): L2HostState {
   return s;
 }
 
-/** The argv of a command (iproute2), in namespace `netns` when given. */
-export function renderL2(c: L2Command, netns?: string): string[] {
-  const ip = netns ? ['ip', '-n', netns] : ['ip'];
-  const bridge = netns ? ['ip', 'netns', 'exec', netns, 'bridge'] : ['bridge'];
+/** The command in the agents' shared vocabulary (src/linux/host-command.ts, which renders the argv). */
+export function renderL2(c: L2Command): HostCommand {
   switch (c.op) {
     case 'add-bridge':
-      return [...ip, 'link', 'add', c.name, 'mtu', String(c.mtu), 'type', 'bridge'];
+      return { tool: 'ip-link', op: 'add', name: c.name, mtu: c.mtu, kind: { type: 'bridge' } };
     case 'add-vlan':
-      return [...ip, 'link', 'add', 'link', c.parent, 'name', c.name, 'mtu', String(c.mtu), 'type', 'vlan', 'id', String(c.vid)];
+      return { tool: 'ip-link', op: 'add', name: c.name, mtu: c.mtu, kind: { type: 'vlan', parent: c.parent, vid: c.vid } };
     case 'add-vxlan':
-      // no tunnel address (a single host): a device without `local`, which floods nowhere
-      return [...ip, 'link', 'add', c.name, 'mtu', String(c.mtu), 'type', 'vxlan', 'id', String(c.vni), ...(c.local ? ['local', c.local] : []), 'dstport', '4789', 'nolearning'];
+      return { tool: 'ip-link', op: 'add', name: c.name, mtu: c.mtu, kind: { type: 'vxlan', vni: c.vni, local: c.local || undefined, dstport: 4789 } };
     case 'set-mtu':
-      return [...ip, 'link', 'set', c.name, 'mtu', String(c.mtu)];
+      return { tool: 'ip-link', op: 'set', name: c.name, mtu: c.mtu };
     case 'set-master':
-      return [...ip, 'link', 'set', c.name, 'master', c.master];
+      return { tool: 'ip-link', op: 'set', name: c.name, master: c.master };
     case 'set-up':
-      return [...ip, 'link', 'set', c.name, 'up'];
+      return { tool: 'ip-link', op: 'set', name: c.name, up: true };
     case 'add-flood':
-      return [...bridge, 'fdb', 'append', '00:00:00:00:00:00', 'dev', c.dev, 'dst', c.dst];
+      return { tool: 'bridge-fdb', op: 'append', mac: FLOOD_MAC, dev: c.dev, dst: c.dst };
     case 'del-flood':
-      return [...bridge, 'fdb', 'del', '00:00:00:00:00:00', 'dev', c.dev, 'dst', c.dst];
+      return { tool: 'bridge-fdb', op: 'del', mac: FLOOD_MAC, dev: c.dev, dst: c.dst };
     case 'add-fdb':
-      return [...bridge, 'fdb', 'replace', c.mac, 'dev', c.dev, 'dst', c.dst];
+      return { tool: 'bridge-fdb', op: 'replace', mac: c.mac, dev: c.dev, dst: c.dst };
     case 'del-fdb':
-      return [...bridge, 'fdb', 'del', c.mac, 'dev', c.dev, 'dst', c.dst];
+      return { tool: 'bridge-fdb', op: 'del', mac: c.mac, dev: c.dev, dst: c.dst };
     case 'del-link':
-      return [...ip, 'link', 'del', c.name];
+      return { tool: 'ip-link', op: 'del', name: c.name };
   }
 }

@@ -6,11 +6,12 @@
  * started again; the agent's periodic full sync stays the safety net for anything missed meanwhile.
  */
 import type { CommandRunner, Watch } from '../../linux/runner.js';
+import { ipIn } from '../../linux/ip-netns.js';
 
 const TAP = /\btap[0-9a-f-]{1,11}\b/;
 
 export function watchTaps(runner: CommandRunner, netns: string | undefined, onChange: () => void, debounceMs = 50): Watch {
-  const argv = netns ? ['ip', '-n', netns, 'monitor', 'link'] : ['ip', 'monitor', 'link'];
+  const argv = [...ipIn(netns), 'monitor', 'link'];
   let timer: NodeJS.Timeout | undefined;
   let current: Watch | undefined;
   let stopped = false;

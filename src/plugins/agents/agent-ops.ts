@@ -11,25 +11,15 @@ import type { ListQuery, ListSpec } from '../../db/repos/listing.js';
 import { bool, type Executor } from '../../db/schema.js';
 import { listPages, type Resource, type ResourcePages, type ResourcePlugin } from '../plugin-api.js';
 import { agentStamp, isDown, liveSince, type AgentRow } from './agents-repo.js';
+import type { AgentState, AgentStatus } from '../../rpc/apis/reports-api.js';
 
 const COLUMNS: Record<string, string> = Object.fromEntries(
   ['id', 'agent_type', 'binary', 'topic', 'host', 'admin_state_up', 'created_at', 'started_at', 'heartbeat_timestamp', 'description', 'availability_zone'].map((c) => [c, c]),
 );
 
 /** What an agent says of itself in each heartbeat (Neutron's `agent_state`). */
-export interface AgentState {
-  agent_type: string;
-  binary: string;
-  host: string;
-  topic: string;
-  availability_zone?: string;
-  configurations?: Record<string, unknown>;
-  resource_versions?: Record<string, unknown>;
-  start_flag?: boolean;
-}
-
-/** The server's answer to a heartbeat: a first one, one after the agent was dead, or a routine one. */
-export type AgentStatus = 'new' | 'revived' | 'alive';
+/** What agents say of themselves and what the server answers: declared once, with the RPC interface (reports-api.ts). */
+export type { AgentState, AgentStatus } from '../../rpc/apis/reports-api.js';
 
 export interface AgentReport {
   status: AgentStatus;

@@ -14,25 +14,31 @@ import type { CorePlugin } from '../core-plugin.js';
 import type { Resource, ResourcePlugin } from '../plugin-api.js';
 import type { AgentService } from './agents-plugin.js';
 import type { AgentState } from './agent-ops.js';
+import type { Handlers } from '../../rpc/rpc-api.js';
+import type { ReportsApi } from '../../rpc/apis/reports-api.js';
+import type { DeviceDetails, L2State, NetworkInfo, PortInfo, RouterInfo, RouterPortInfo, ServerPluginApi } from '../../agents/server-api.js';
+import type { SecurityGroupInfo } from '../../agents/l2/firewall.js';
+import type { SecurityGroupRule } from '../../agents/l2/firewall-rules.js';
 import { dhcpPortHandlers } from './dhcp-port-rpc.js';
 import { clearBlock, DHCP_ENTITY, L2_ENTITY } from './provisioning.js';
 import type { Executor } from '../../db/schema.js';
 
-export type RpcHandler = (args: Record<string, unknown>) => Promise<unknown>;
+/** What arrives off the wire: declared types are checked before they are trusted. */
+type Wire = Record<string, unknown>;
 
 const ADMIN: RequestContext = makeContext({ projectId: '', roles: ['admin'], isAdmin: true, requestId: 'rpc' });
 
 /** `tap0123456789a` or a port id → the port id prefix to look up (Neutron's linux bridge devices). */
 const devicePrefix = (device: string) => (device.startsWith('tap') ? device.slice(3) : device);
 
-function str(args: Record<string, unknown>, key: string): string {
-  const v = args[key];
+export function str(args: object, key: string): string {
+  const v = (args as Wire)[key];
   if (typeof v !== 'string' || !v) throw new InvalidInput({ error_message: `'${key}' must be a non-empty string` });
   return v;
 }
 
-function strList(args: Record<string, unknown>, key: string): string[] {
-  const v = args[key];
+function strList(args: object, key: string): string[] {
+  const v = (args as Wire)[key];
   if (!Array.isArray(v) || v.some((x) => typeof x !== 'string')) throw new InvalidInput({ error_message: `'${key}' must be a list of strings` });
   return v as string[];
 }
@@ -48,23 +54,23 @@ export class AgentRpc {
   ) {}
 
   /** `q-reports-plugin`. */
-  reportsHandlers(): Record<string, RpcHandler> {
+  reportsHandlers(): Handlers<ReportsApi> {
     return {
       report_state: async (args) => {
-        const wrapper = args.agent_state as { agent_state?: AgentState } | undefined;
-        const state = wrapper?.agent_state;
+        const state: AgentState | undefined = (args.agent_state as { agent_state?: AgentState } | undefined)?.agent_state;
         if (!state || typeof state !== 'object') throw new InvalidInput({ error_message: "'agent_state' is missing" });
-        for (const k of ['agent_type', 'binary', 'host', 'topic'] as const) str(state as unknown as Record<string, unknown>, k);
+        for (const k of ['agent_type', 'binary', 'host', 'topic'] as const) str(state, k);
         return (await this.deps.agents.reportState(state)).status;
       },
+      has_alive_neutron_server: () => true,
     };
   }
 
   /** `q-plugin`. */
-  pluginHandlers(): Record<string, RpcHandler> {
+  pluginHandlers(): Handlers<ServerPluginApi> {
     return {
       get_devices_details_list: async (args) => {
-        const host = typeof args.host === 'string' ? args.host : '';
+        const host = typeof (args as Wire).host === 'string' ? args.host : '';
         return Promise.all(strList(args, 'devices').map((d) => this.deviceDetails(d, host)));
       },
       update_device_up: async (args) => this.setDeviceStatus(str(args, 'device'), 'ACTIVE'),
@@ -85,11 +91,15 @@ export class AgentRpc {
         const agent = await this.agentOn('L3 agent', host);
         if (!agent) return [];
         let ids = await this.deps.agents.scheduler.hostedBy(this.deps.database.db, 'router', agent.id);
-        if (Array.isArray(args.router_ids) && args.router_ids.length) ids = ids.filter((id) => (args.router_ids as string[]).includes(id));
+        const wanted: unknown = args.router_ids;
+        if (wanted !== undefined && wanted !== null) {
+          if (!Array.isArray(wanted) || wanted.some((x) => typeof x !== 'string')) throw new InvalidInput({ error_message: "'router_ids' must be a list of strings" });
+          if (wanted.length) ids = ids.filter((id) => wanted.includes(id));
+        }
         return this.routersInfo(ids);
       },
       update_floatingip_statuses: async (args) => {
-        const statuses = args.fip_statuses;
+        const statuses: unknown = args.fip_statuses;
         if (!statuses || typeof statuses !== 'object' || Array.isArray(statuses)) throw new InvalidInput({ error_message: "'fip_statuses' must be a dictionary" });
         for (const [id, status] of Object.entries(statuses as Record<string, unknown>)) {
           if (status !== 'ACTIVE' && status !== 'DOWN' && status !== 'ERROR') throw new InvalidInput({ error_message: `invalid floating IP status '${String(status)}'` });
@@ -116,7 +126,7 @@ export class AgentRpc {
    * and, per VNI, the tunnel IPs of the other hosts' agents with ports on that network (Neutron's
    * l2population: flooding goes only where the network is).
    */
-  private async l2State(host: string): Promise<Resource> {
+  private async l2State(host: string): Promise<L2State> {
     const db = this.deps.database.db;
     const rows = await db
       .selectFrom('ports')
@@ -162,34 +172,35 @@ export class AgentRpc {
   }
 
   /** Neutron's device details: what an L2 agent needs to plug a port, or `{device}` alone when unknown. */
-  private async deviceDetails(device: string, host: string): Promise<Resource> {
+  private async deviceDetails(device: string, host: string): Promise<DeviceDetails> {
     const id = await this.portByDevice(device);
     if (!id) return { device };
     const port = await this.deps.core.getPort(ADMIN, id);
     const net = await this.deps.core.getNetwork(ADMIN, port.network_id as string);
+    // the API's rendering of the port and its network, field by field into the declared reply
     return {
       device,
-      port_id: port.id,
-      network_id: port.network_id,
-      mac_address: port.mac_address,
-      admin_state_up: port.admin_state_up,
-      network_type: net['provider:network_type'],
-      physical_network: net['provider:physical_network'],
-      segmentation_id: net['provider:segmentation_id'],
-      mtu: net.mtu,
-      fixed_ips: port.fixed_ips,
-      device_owner: port.device_owner,
-      allowed_address_pairs: port.allowed_address_pairs,
-      port_security_enabled: port.port_security_enabled,
-      security_groups: port.security_groups ?? [],
-      profile: port['binding:profile'],
-      host: port['binding:host_id'] || host,
-      revision_number: port.revision_number,
+      port_id: port.id as string,
+      network_id: port.network_id as string,
+      mac_address: port.mac_address as string,
+      admin_state_up: port.admin_state_up as boolean,
+      network_type: net['provider:network_type'] as string | null,
+      physical_network: net['provider:physical_network'] as string | null,
+      segmentation_id: net['provider:segmentation_id'] as number | null,
+      mtu: net.mtu as number,
+      fixed_ips: port.fixed_ips as DeviceDetails['fixed_ips'],
+      device_owner: port.device_owner as string,
+      allowed_address_pairs: port.allowed_address_pairs as DeviceDetails['allowed_address_pairs'],
+      port_security_enabled: port.port_security_enabled as boolean,
+      security_groups: (port.security_groups as string[] | undefined) ?? [],
+      profile: port['binding:profile'] as Wire,
+      host: (port['binding:host_id'] as string) || host,
+      revision_number: port.revision_number as number,
     };
   }
 
   /** The L2 agent's report: up clears its provisioning block (ACTIVE once none is left), down is DOWN. */
-  private async setDeviceStatus(device: string, status: 'ACTIVE' | 'DOWN'): Promise<Resource> {
+  private async setDeviceStatus(device: string, status: 'ACTIVE' | 'DOWN'): Promise<{ device: string; exists: boolean }> {
     const id = await this.portByDevice(device);
     if (!id) return { device, exists: false };
     await this.deps.database.transaction(async (trx) => {
@@ -217,11 +228,11 @@ export class AgentRpc {
   }
 
   /** A network as a DHCP agent needs it: its subnets and ports (admin view), with its revision. */
-  async networkInfo(id: string): Promise<Resource> {
+  async networkInfo(id: string): Promise<NetworkInfo> {
     const network = await this.deps.core.getNetwork(ADMIN, id);
     const subnets = await this.deps.core.listSubnets(ADMIN, { network_id: [id] });
     const ports = await this.deps.core.listPorts(ADMIN, { network_id: [id] });
-    return { ...network, subnets, ports };
+    return { ...network, id, mtu: network.mtu as number, subnets: subnets.map(subnetInfo), ports: ports.map(portInfo) };
   }
 
   /**
@@ -229,20 +240,30 @@ export class AgentRpc {
    * `_interfaces` whose `subnets` give every subnet's CIDR and gateway (and each fixed IP its
    * `prefixlen`), and `_floatingips` (the associated ones). A router gone meanwhile is left out.
    */
-  async routersInfo(ids: string[]): Promise<Resource[]> {
+  async routersInfo(ids: string[]): Promise<RouterInfo[]> {
     if (!ids.length) return [];
     const routers = await collectAll(this.deps.collection('routers'), ADMIN, { ...emptyQuery(), filters: { id: ids } });
     const ports = await this.deps.core.listPorts(ADMIN, { device_id: ids });
     const floatingips = await collectAll(this.deps.collection('floatingips'), ADMIN, { ...emptyQuery(), filters: { router_id: ids } });
     const subnetIds = [...new Set(ports.flatMap((p) => (p.fixed_ips as Array<{ subnet_id: string }>).map((f) => f.subnet_id)))];
     const subnets = new Map((subnetIds.length ? await this.deps.core.listSubnets(ADMIN, { id: subnetIds }) : []).map((s) => [s.id as string, s]));
-    const withSubnets = (p: Resource): Resource => {
+    const withSubnets = (p: Resource): RouterPortInfo => {
       const ips = (p.fixed_ips as Array<{ subnet_id: string; ip_address: string }>).map((f) => ({ ...f, prefixlen: Number(String(subnets.get(f.subnet_id)?.cidr ?? '/0').split('/')[1]) }));
       const own = [...new Set(ips.map((f) => f.subnet_id))].map((sid) => subnets.get(sid)).filter((s): s is Resource => s !== undefined);
       return {
         ...p,
+        id: p.id as string,
+        network_id: p.network_id as string,
+        mac_address: p.mac_address as string,
         fixed_ips: ips,
-        subnets: own.map((s) => ({ id: s.id, cidr: s.cidr, gateway_ip: s.gateway_ip, dns_nameservers: s.dns_nameservers, ipv6_ra_mode: s.ipv6_ra_mode, subnetpool_id: s.subnetpool_id })),
+        subnets: own.map((s) => ({
+          id: s.id as string,
+          cidr: s.cidr as string,
+          gateway_ip: s.gateway_ip as string | null,
+          dns_nameservers: s.dns_nameservers as string[],
+          ipv6_ra_mode: s.ipv6_ra_mode as string | null,
+          subnetpool_id: s.subnetpool_id as string | null,
+        })),
       };
     };
     return routers.map((router) => {
@@ -250,6 +271,8 @@ export class AgentRpc {
       const gw = mine.find((p) => p.device_owner === 'network:router_gateway');
       return {
         ...router,
+        id: router.id as string,
+        revision_number: router.revision_number as number,
         gw_port: gw ? withSubnets(gw) : null,
         _interfaces: mine.filter((p) => p !== gw).map(withSubnets),
         _floatingips: floatingips.filter((f) => f.router_id === router.id),
@@ -257,37 +280,72 @@ export class AgentRpc {
     });
   }
 
-  /** Security groups of the given devices: the ports' groups, their rules and remote groups' members. */
-  private async securityGroupInfo(devices: string[]): Promise<Resource> {
-    const out: Resource = { devices: {}, security_groups: {}, sg_member_ips: {} };
+  /** Security groups of the given devices: the ports' groups, their rules (with their group's `stateful`) and remote groups' members. */
+  private async securityGroupInfo(devices: string[]): Promise<SecurityGroupInfo> {
+    const out: SecurityGroupInfo = { devices: {}, security_groups: {}, sg_member_ips: {} };
     const groups = new Set<string>();
     for (const d of devices) {
       const details = await this.deviceDetails(d, '');
       if (!details.port_id) continue;
-      (out.devices as Resource)[d] = details;
-      for (const g of (details.security_groups as string[]) ?? []) groups.add(g);
+      out.devices[d] = { ...details, port_id: details.port_id, mac_address: details.mac_address!, fixed_ips: details.fixed_ips ?? [] };
+      for (const g of details.security_groups ?? []) groups.add(g);
     }
     const sgs = this.deps.collection('security_groups');
     for (const g of groups) {
       try {
         const sg = await sgs.get(ADMIN, g);
         // every rule says whether its group is stateful, as in Neutron's answer: the agent filters by it
-        (out.security_groups as Resource)[g] = (sg.security_group_rules as Resource[]).map((r) => ({ ...r, stateful: sg.stateful }));
+        out.security_groups[g] = (sg.security_group_rules as Resource[]).map((r) => ruleInfo(r, sg.stateful as boolean));
       } catch (err) {
         if (!(err instanceof NeutronError)) throw err;
       }
     }
     const remote = new Set<string>();
-    for (const rules of Object.values(out.security_groups as Record<string, Array<Record<string, unknown>>>))
-      for (const r of rules) if (typeof r.remote_group_id === 'string') remote.add(r.remote_group_id);
+    for (const rules of Object.values(out.security_groups)) for (const r of rules) if (typeof r.remote_group_id === 'string') remote.add(r.remote_group_id);
     for (const g of remote) {
       const members = await this.deps.core.listPorts(ADMIN, { security_groups: [g] });
-      const ips: Record<string, string[]> = { IPv4: [], IPv6: [] };
+      const ips: { IPv4: string[]; IPv6: string[] } = { IPv4: [], IPv6: [] };
       for (const p of members) for (const ip of p.fixed_ips as Array<{ ip_address: string }>) ips[ip.ip_address.includes(':') ? 'IPv6' : 'IPv4'].push(ip.ip_address);
-      (out.sg_member_ips as Resource)[g] = ips;
+      out.sg_member_ips[g] = ips;
     }
     return out;
   }
+}
+
+/** A rendered rule, field by field into the agents' declared shape. */
+function ruleInfo(r: Resource, stateful: boolean): SecurityGroupRule {
+  return {
+    ...r,
+    direction: r.direction as string,
+    ethertype: r.ethertype as string,
+    protocol: r.protocol as string | null,
+    port_range_min: r.port_range_min as number | null,
+    port_range_max: r.port_range_max as number | null,
+    remote_ip_prefix: r.remote_ip_prefix as string | null,
+    normalized_cidr: r.normalized_cidr as string | null | undefined,
+    remote_group_id: r.remote_group_id as string | null,
+    remote_address_group_id: r.remote_address_group_id as string | null | undefined,
+    stateful,
+  };
+}
+
+/** A rendered subnet, field by field into what DHCP agents read (the rest travels as it is). */
+function subnetInfo(s: Resource): NetworkInfo['subnets'][number] {
+  return {
+    ...s,
+    id: s.id as string,
+    cidr: s.cidr as string,
+    ip_version: s.ip_version as number,
+    gateway_ip: s.gateway_ip as string | null,
+    enable_dhcp: s.enable_dhcp as boolean,
+    dns_nameservers: s.dns_nameservers as string[],
+    host_routes: s.host_routes as Array<{ destination: string; nexthop: string }>,
+  };
+}
+
+/** A rendered port, likewise. */
+export function portInfo(p: Resource): PortInfo {
+  return { ...p, id: p.id as string, mac_address: p.mac_address as string, fixed_ips: p.fixed_ips as PortInfo['fixed_ips'] };
 }
 
 async function collectAll(plugin: ResourcePlugin, ctx: RequestContext, q = emptyQuery()): Promise<Resource[]> {

@@ -14,7 +14,9 @@ import { isIp } from '../../core/ip.js';
 import type { CorePlugin, InternalPortChanges } from '../core-plugin.js';
 import type { Resource } from '../plugin-api.js';
 
-import type { RpcHandler } from './agent-rpc.js';
+import { portInfo } from './agent-rpc.js';
+import type { Handlers } from '../../rpc/rpc-api.js';
+import type { PortInfo, ServerPluginApi } from '../../agents/server-api.js';
 
 type Dict = Record<string, unknown>;
 
@@ -39,13 +41,13 @@ function subnetIds(spec: Dict): string[] {
   return ips.map((ip: { subnet_id?: unknown }) => text(ip?.subnet_id, 'fixed_ips.subnet_id'));
 }
 
-export function dhcpPortHandlers(deps: { database: Database; core: CorePlugin }): Record<string, RpcHandler> {
+export function dhcpPortHandlers(deps: { database: Database; core: CorePlugin }): Pick<Handlers<ServerPluginApi>, 'create_dhcp_port' | 'update_dhcp_port' | 'release_dhcp_port'> {
   const { core, database } = deps;
   const existing = (networkId: string, deviceId: string) =>
     database.db.selectFrom('ports').select('id').where('network_id', '=', networkId).where('device_id', '=', deviceId).where('device_owner', '=', OWNER).orderBy('id').execute();
 
   /** The port's fixed IPs kept where asked, plus one on each subnet asked that it lacks; host set. */
-  async function reuse(id: string, host: string, subnets: string[]): Promise<Resource> {
+  async function reuse(id: string, host: string, subnets: string[]): Promise<PortInfo> {
     // read before the transaction: on SQLite a read outside an open write transaction waits for it
     const port = await core.getPort(ADMIN, id);
     return database.transaction(async (trx) => {
@@ -54,7 +56,7 @@ export function dhcpPortHandlers(deps: { database: Database; core: CorePlugin })
       const missing = subnets.filter((s) => !ips.some((ip) => ip.subnet_id === s));
       if (missing.length) changes.fixed_ips = [...ips, ...missing.map((subnet_id) => ({ subnet_id }))];
       if (port['binding:host_id'] !== host) changes['binding:host_id'] = host;
-      return Object.keys(changes).length ? core.updatePort(trx, ADMIN, id, changes) : port;
+      return portInfo(Object.keys(changes).length ? await core.updatePort(trx, ADMIN, id, changes) : port);
     });
   }
 
@@ -68,15 +70,15 @@ export function dhcpPortHandlers(deps: { database: Database; core: CorePlugin })
       const [found] = await existing(networkId, deviceId);
       if (found) return reuse(found.id, host, subnets);
       const net = await core.getNetwork(ADMIN, networkId);
-      return database.transaction((trx) =>
-        core.createPort(trx, ADMIN, {
+      return database.transaction(async (trx) =>
+        portInfo(await core.createPort(trx, ADMIN, {
           network_id: networkId,
           project_id: net.project_id as string,
           device_id: deviceId,
           device_owner: OWNER,
           'binding:host_id': host,
           fixed_ips: subnets.length ? subnets.map((subnet_id) => ({ subnet_id })) : undefined,
-        }),
+        })),
       );
     },
     update_dhcp_port: async (args) => {
@@ -88,7 +90,7 @@ export function dhcpPortHandlers(deps: { database: Database; core: CorePlugin })
       return database.transaction(async (trx) => {
         const port = await core.portRow(trx, ADMIN, id);
         if (port.device_owner !== OWNER) throw new InvalidInput({ error_message: `port ${id} is not a DHCP port` });
-        return core.updatePort(trx, ADMIN, id, changes);
+        return portInfo(await core.updatePort(trx, ADMIN, id, changes));
       });
     },
     release_dhcp_port: async (args) => {

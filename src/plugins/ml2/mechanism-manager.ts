@@ -25,10 +25,19 @@ export interface MechanismDeps {
   database: Database;
   transport?: RpcTransport;
   logger?: Logger;
+  /** Drivers beyond the built-in ones, by name (an out-of-tree driver, a test's). */
+  extraDrivers?: Record<string, MechanismFactory>;
 }
 
+export type MechanismFactory = (deps: MechanismDeps) => MechanismDriver;
+
 /** The drivers this server knows, by the name `[ml2] mechanism_drivers` gives them. */
-const FACTORIES: Record<string, (deps: MechanismDeps) => MechanismDriver> = { linuxbridge: linuxbridgeDriver };
+export const MECHANISM_DRIVERS: Record<string, MechanismFactory> = {
+  linuxbridge: linuxbridgeDriver,
+  // accepted as in Neutron's usual `linuxbridge,l2population`: the linuxbridge driver already tells
+  // the agents where every port lives, which is what l2population adds in Neutron
+  l2population: () => ({ name: 'l2population' }),
+};
 
 const RESOURCES = { network: 'Network', subnet: 'Subnet', port: 'Port' } as const satisfies Record<string, MechanismResource>;
 const OPS = ['create', 'update', 'delete'] as const;
@@ -41,9 +50,10 @@ export class MechanismManager {
   constructor(config: Config, events: Events, deps: MechanismDeps) {
     this.agentDownTime = config.DEFAULT.agent_down_time;
     this.logger = deps.logger;
+    const known = { ...MECHANISM_DRIVERS, ...deps.extraDrivers };
     this.drivers = config.ml2.mechanism_drivers.map((name) => {
-      const make = FACTORIES[name];
-      if (!make) throw new Error(`[ml2] mechanism_drivers names '${name}'; known: ${Object.keys(FACTORIES).join(', ')}`);
+      const make = known[name];
+      if (!make) throw new Error(`[ml2] mechanism_drivers names '${name}'; known: ${Object.keys(known).join(', ')}`);
       return make(deps);
     });
     this.subscribe(events, deps.database);

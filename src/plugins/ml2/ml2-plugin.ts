@@ -105,10 +105,6 @@ export class Ml2Plugin implements CorePlugin {
     return this.networks.visibleRow(trx, ctx, id);
   }
 
-  subnetRow(trx: Executor, ctx: RequestContext, id: string) {
-    return this.subnets.visibleRow(trx, ctx, id);
-  }
-
   portRow(trx: Executor, ctx: RequestContext, id: string) {
     return this.ports.visibleRow(trx, ctx, id);
   }

@@ -11,7 +11,8 @@ export interface AgentState {
   host: string;
   topic: string;
   agent_type: string;
-  configurations: Record<string, unknown>;
+  configurations?: Record<string, unknown>;
+  resource_versions?: Record<string, unknown>;
   availability_zone?: string;
   /** Set on the first report after the agent started. */
   start_flag?: boolean;
@@ -19,6 +20,7 @@ export interface AgentState {
   uuid?: string;
 }
 
+/** A first heartbeat, one after the agent was dead, or a routine one. */
 export type AgentStatus = 'new' | 'alive' | 'revived';
 
 export type ReportsApi = {

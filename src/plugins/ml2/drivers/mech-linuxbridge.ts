@@ -12,6 +12,8 @@ import { agentNotifierTopic } from '../../../rpc/topics.js';
 import type { MechanismDriver, PostcommitContext } from '../driver-api.js';
 import type { MechanismDeps } from '../mechanism-manager.js';
 
+const dict = (v: unknown): Record<string, unknown> => (v && typeof v === 'object' && !Array.isArray(v) ? (v as Record<string, unknown>) : {});
+
 export function linuxbridgeDriver({ transport, logger }: MechanismDeps): MechanismDriver {
   const updates = transport && new RpcClient(transport, AGENT_NOTIFIER_API, agentNotifierTopic('port', 'update'));
   const deletes = transport && new RpcClient(transport, AGENT_NOTIFIER_API, agentNotifierTopic('port', 'delete'));
@@ -43,14 +45,15 @@ export function linuxbridgeDriver({ transport, logger }: MechanismDeps): Mechani
     tryBind(segment, vnicType, agent) {
       if (vnicType !== 'normal') return `vnic_type ${vnicType} is not supported (only normal)`;
       const c = agent.configurations;
+      // what an agent reports is not trusted to be well formed: anything else than a list or a dict counts as none
       const tunnels = Array.isArray(c.tunnel_types) ? (c.tunnel_types as string[]) : [];
-      const mappings = { ...((c.interface_mappings as Record<string, string>) ?? {}), ...((c.bridge_mappings as Record<string, string>) ?? {}) };
+      const interfaces = dict(c.interface_mappings);
+      const mappings = { ...interfaces, ...dict(c.bridge_mappings) };
       const type = segment.network_type;
       if (![...tunnels, 'local', 'flat', 'vlan'].includes(type)) return `network type ${type} is not served by the agent (tunnel_types ${JSON.stringify(tunnels)})`;
       if (type === 'flat' && !(segment.physical_network && segment.physical_network in mappings))
         return `physical network ${segment.physical_network} is not in the agent's mappings ${JSON.stringify(Object.keys(mappings))}`;
       // a VLAN is a subinterface of a mapped interface; an existing bridge (bridge_mappings) carries flat networks only
-      const interfaces = (c.interface_mappings as Record<string, string>) ?? {};
       if (type === 'vlan' && !(segment.physical_network && segment.physical_network in interfaces))
         return `physical network ${segment.physical_network} is not in the agent's interface_mappings ${JSON.stringify(Object.keys(interfaces))}`;
       return { vif_type: 'bridge', vif_details: { port_filter: true, connectivity: 'l2' } };
