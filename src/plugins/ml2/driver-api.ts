@@ -65,8 +65,8 @@ export interface PostcommitContext {
   original?: Record<string, unknown>;
   /** What the update asked for (updates only): a driver may ignore a status report. */
   request?: Record<string, unknown>;
-  /** The network's segments (ports and subnets; the network's own for networks). */
-  segments: Array<Segment>;
+  /** The network's segments (ports and subnets; the network's own for networks), read when asked. */
+  segments(): Promise<Segment[]>;
 }
 
 type Op = 'create' | 'update' | 'delete';

@@ -85,10 +85,11 @@ export class MechanismManager {
               const payload = p as { ctx: PostcommitContext['ctx']; current?: Record<string, unknown>; original?: Record<string, unknown>; request?: Record<string, unknown> };
               const res = payload.current ?? payload.original ?? {};
               const networkId = String(resource === 'network' ? res.id : res.network_id);
-              const segments = (await segmentsOf(database.db, [networkId])).get(networkId) ?? [];
+              let read: Promise<Segment[]> | undefined;
+              const segments = () => (read ??= segmentsOf(database.db, [networkId]).then((m) => (m.get(networkId) ?? []) as Segment[]));
               for (const d of postDrivers) {
                 try {
-                  await d[post]!({ ctx: payload.ctx, current: payload.current, original: payload.original, request: payload.request, segments: segments as Segment[] });
+                  await d[post]!({ ctx: payload.ctx, current: payload.current, original: payload.original, request: payload.request, segments });
                 } catch (err) {
                   this.logger?.error({ err, driver: d.name, call: post }, 'mechanism driver postcommit failed');
                 }

@@ -59,7 +59,7 @@ export function mechanismDriverContract(name: string, make: MechanismFactory): v
       const present = POSTCOMMITS.filter((m) => driver[m]);
       await fc.assert(
         fc.asyncProperty(fc.constantFrom(...(present.length ? present : [undefined])), fc.option(resource, { nil: undefined }), fc.option(resource, { nil: undefined }), fc.option(resource, { nil: undefined }), async (m, current, original, request) => {
-          if (m) await driver[m]!({ ctx, current, original, request, segments: [{ network_type: 'vxlan', physical_network: null, segmentation_id: 5 }] });
+          if (m) await driver[m]!({ ctx, current, original, request, segments: async () => [{ network_type: 'vxlan', physical_network: null, segmentation_id: 5 }] });
         }),
         { numRuns: 100 },
       );

@@ -29,7 +29,7 @@ export function linuxbridgeDriver({ transport, logger }: MechanismDeps): Mechani
     if (!updates || !current || !(current['binding:host_id'] || original?.['binding:host_id'])) return;
     // an agent's own status report (device up/down) is no news to the agents
     if (request && Object.keys(request).every((k) => k === 'status')) return;
-    const seg = segments[0];
+    const [seg] = await segments();
     await send('port_update', () =>
       updates.fanout('port_update', {
         port: current as never,
