@@ -202,6 +202,24 @@ L.push('');
   L.push('');
 }
 
+// ---------------------------------------------------------------- before/after of one change
+const ba = load('before-after.json');
+if (ba) {
+  const med = (xs) => { const v = xs.filter((x) => x != null).sort((p, q) => p - q); return v.length ? v[Math.floor(v.length / 2)] : null; };
+  L.push('## Before and after one change (bench/before-after.sh)', '',
+    `bench.py on SQLite against a server built from \`${ba.base.slice(0, 12)}\` (before) and from \`${ba.head.slice(0, 12)}\` (after), ` +
+    `in turns in one run (${ba.runs.length / 2} rounds each, ${ba.generated}); ops/s per round and the median. Same machine, same client; ` +
+    'the reference server is not part of this comparison (see the tables below for it).', '',
+    '| phase | before ops/s (rounds) | after ops/s (rounds) | before median | after median | after ÷ before |', '|---|---|---|---:|---:|---:|');
+  for (const name of ba.phases) {
+    const side = (s) => ba.runs.filter((r) => r.side === s).map((r) => r.phases[name]?.ops_per_s ?? null);
+    const [b, af] = [side('before'), side('after')];
+    L.push(`| ${name} | ${b.map((x) => f(x, 0)).join(', ')} | ${af.map((x) => f(x, 0)).join(', ')} | ${f(med(b), 0)} | ${f(med(af), 0)} | ${ratio(med(af), med(b))} |`);
+  }
+  const errs = ba.runs.flatMap((r) => Object.entries(r.phases).filter(([, p]) => p.errors).map(([n, p]) => `${r.side} ${n}: ${p.errors}`));
+  L.push('', errs.length ? `Errors: ${errs.join('; ')}.` : 'No request failed in any round.', '');
+}
+
 // ---------------------------------------------------------------- bench.py summary
 L.push('## bench.py phases: throughput summary', '',
   'Ratios: Nucleon ops/s ÷ reference ops/s (higher is better for Nucleon). Per-phase tables below add latencies and reference p50 ÷ Nucleon p50.', '',
