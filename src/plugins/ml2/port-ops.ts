@@ -77,10 +77,11 @@ export class PortOps implements ResourcePlugin {
 
   /**
    * Creates one port inside the caller's transaction and renders it from what was written (no
-   * read-back). Plug-ins that create ports (router interfaces, DHCP) call this with a prepared item:
-   * every attribute present, NOT_SPECIFIED where the plug-in decides. Quota is the caller's check.
+   * read-back), with its events: `precommit_create` once the rows exist, `after_create` rendered.
+   * `item`: a prepared item, every attribute present, NOT_SPECIFIED where the plug-in decides.
+   * Quota is the caller's check.
    */
-  async createInTransaction(trx: Executor, ctx: RequestContext, item: Resource): Promise<Resource> {
+  private async createInTransaction(trx: Executor, ctx: RequestContext, item: Resource): Promise<Resource> {
     const network = await this.deps.networks.visibleRow(trx, ctx, item.network_id as string);
     const id = newId();
     const mac = item.mac_address === NOT_SPECIFIED ? await this.generateMac(trx, network.id) : (item.mac_address as string);
@@ -321,17 +322,6 @@ export class PortOps implements ResourcePlugin {
     // rendered before the rows go: the subscribers after commit learn what it was (network, groups, host)
     await events.publish(trx, 'port', 'after_delete', async () => ({ ctx, original: (await this.viewsOf(trx, [port]))[0] }));
     await deletePortRows(trx, port.id);
-  }
-
-  /**
-   * An agent's report of a port's status (device up/down, provisioning complete), inside `trx`:
-   * the row, its revision, and `after_update` when it changed. Returns whether it changed.
-   */
-  async setStatus(trx: Executor, ctx: RequestContext, id: string, status: string): Promise<boolean> {
-    const [row] = await portById(trx, id);
-    if (!row || row.status === status) return false;
-    await this.updateInTransaction(trx, ctx, id, { status }, {});
-    return true;
   }
 
   /** One port rendered from its row and children already read (extensions included). */
