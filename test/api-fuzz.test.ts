@@ -151,7 +151,7 @@ describe('random requests against the API', () => {
     });
   /** Any collection's id, or none that exists; `spare` leaves the seeds out (for updates and deletes). */
   const anyId = (spare = new Set<string>()) => fc.oneof(...Object.keys(ids).map((c) => pick(c, spare)), fc.uuid(), fc.string({ maxLength: 40 }));
-  const scalar = fc.oneof(fc.string({ maxLength: 30 }), fc.integer(), fc.boolean(), fc.constant(null), fc.double(), fc.ipV4(), fc.ipV6(), fc.constant('10.0.0.0/24'));
+  const scalar = fc.oneof(fc.string({ maxLength: 30 }), fc.string({ maxLength: 8, unit: 'binary' }), fc.integer(), fc.boolean(), fc.constant(null), fc.double(), fc.ipV4(), fc.ipV6(), fc.constant('10.0.0.0/24'));
   const value = fc.oneof(scalar, fc.array(scalar, { maxLength: 3 }), fc.dictionary(fc.string({ maxLength: 10 }), scalar, { maxKeys: 3 }), fc.jsonValue({ maxDepth: 2 }));
   /** A query parameter's value: text, an id, a number (out of any column's range too), a boolean's or null's spelling. */
   const queryValue = () => fc.oneof(fc.string({ maxLength: 12 }), anyId(), fc.integer().map(String), fc.constantFrom('99999999999999999999', '-1', '1e5', '1.5', 'True', 'false', 'None', 'null', ''));
