@@ -101,16 +101,19 @@ for (const dialect of DIALECTS) {
       const l = await label({ name: 'met-bad' });
       const base = await rule({ metering_label_id: l.id, remote_ip_prefix: '10.0.0.0/24' });
       const id = base.body.metering_label_rule.id;
-      const both = "Cannot use 'remote-ip-prefix' in conjunction with 'source-ip-prefix' or 'destination-ip-prefix'.";
-      const none = "You must define at least one of the following parameters 'remote_ip_prefix', or 'source_ip_prefix' or 'destination_ip_prefix'.";
+      // Neutron's reasons, as InvalidInput (400): Neutron itself raises a bare Invalid, a 500
+      const both = "Invalid input for operation: Cannot use 'remote-ip-prefix' in conjunction with 'source-ip-prefix' or 'destination-ip-prefix'.";
+      const none = "Invalid input for operation: You must define at least one of the following parameters 'remote_ip_prefix', or 'source_ip_prefix' or 'destination_ip_prefix'.";
+      const bad = (field: string, v: string) => `Invalid input for operation: ${field}: ${v} is invalid ['${v}' does not appear to be an IPv4 or IPv6 interface].`;
       const cases: Array<[Record<string, unknown>, number, string, string]> = [
         [{ metering_label_id: l.id, remote_ip_prefix: '10.0.0.0/25' }, 409, 'MeteringLabelRuleOverlaps', "Metering label rule with remote_ip_prefix '10.0.0.0/25' overlaps another."],
-        [{ metering_label_id: l.id, remote_ip_prefix: '10.1.0.0/24', source_ip_prefix: '10.2.0.0/24' }, 500, 'Invalid', both],
-        [{ metering_label_id: l.id }, 500, 'Invalid', none],
-        [{ metering_label_id: l.id, destination_ip_prefix: '' }, 500, 'Invalid', none],
-        [{ metering_label_id: l.id, remote_ip_prefix: 'bad' }, 500, 'Invalid', "remote_ip_prefix: bad is invalid ['bad' does not appear to be an IPv4 or IPv6 interface]."],
-        [{ metering_label_id: l.id, source_ip_prefix: '10.0.0.0/33' }, 500, 'Invalid', "source_ip_prefix: 10.0.0.0/33 is invalid ['10.0.0.0/33' does not appear to be an IPv4 or IPv6 interface]."],
-        [{ metering_label_id: l.id, destination_ip_prefix: '10.0.0.300/24' }, 500, 'Invalid', "destination_ip_prefix: 10.0.0.300/24 is invalid ['10.0.0.300/24' does not appear to be an IPv4 or IPv6 interface]."],
+        [{ metering_label_id: l.id, remote_ip_prefix: '10.1.0.0/24', source_ip_prefix: '10.2.0.0/24' }, 400, 'InvalidInput', both],
+        [{ metering_label_id: l.id }, 400, 'InvalidInput', none],
+        [{ metering_label_id: l.id, destination_ip_prefix: '' }, 400, 'InvalidInput', none],
+        [{ metering_label_id: l.id, remote_ip_prefix: 'bad' }, 400, 'InvalidInput', bad('remote_ip_prefix', 'bad')],
+        [{ metering_label_id: l.id, remote_ip_prefix: 7 }, 400, 'InvalidInput', bad('remote_ip_prefix', '7')],
+        [{ metering_label_id: l.id, source_ip_prefix: '10.0.0.0/33' }, 400, 'InvalidInput', bad('source_ip_prefix', '10.0.0.0/33')],
+        [{ metering_label_id: l.id, destination_ip_prefix: '10.0.0.300/24' }, 400, 'InvalidInput', bad('destination_ip_prefix', '10.0.0.300/24')],
         [{ metering_label_id: MISSING, remote_ip_prefix: '10.9.0.0/24' }, 404, 'MeteringLabelNotFound', `Metering label '${MISSING}' does not exist.`],
         [{ metering_label_id: 'xx', remote_ip_prefix: '10.9.0.0/24' }, 400, 'HTTPBadRequest', "Invalid input for metering_label_id. Reason: 'xx' is not a valid UUID."],
         [{ metering_label_id: l.id, direction: 'up', remote_ip_prefix: '10.9.0.0/24' }, 400, 'HTTPBadRequest', 'Invalid input for direction. Reason: up is not in valid_values.'],

@@ -213,6 +213,13 @@ for (const dialect of DIALECTS) {
       assert.equal(seen.body.security_group.shared, true, 'shared, as seen by the project it is shared with');
       assert.equal((await srv.api.get(`/v2.0/security-groups/${g.id}`, A)).body.security_group.shared, false, 'not shared from the point of view of its owner');
       assert.ok((await srv.api.get('/v2.0/security-groups?shared=True', B)).body.security_groups.some((x: { id: string }) => x.id === g.id));
+      // both values of a boolean filter: every group (was a 500 on SQLite, which binds no booleans)
+      const both = await srv.api.get('/v2.0/security-groups?shared=True&shared=False&fields=id', B);
+      assert.equal(both.status, 200);
+      assert.ok(both.body.security_groups.some((x: { id: string }) => x.id === g.id));
+      // no rule has an address group: asking for none lists them all, asking for one lists nothing
+      assert.equal((await srv.api.get(`/v2.0/security-group-rules?security_group_id=${g.id}&remote_address_group_id=`, B)).body.security_group_rules.length, 2);
+      assert.deepEqual((await srv.api.get(`/v2.0/security-group-rules?remote_address_group_id=${g.id}`, B)).body.security_group_rules, []);
       assert.equal((await srv.api.get(`/v2.0/security-group-rules?security_group_id=${g.id}`, B)).body.security_group_rules.length, 2, 'its rules are visible too');
       const n = (await srv.api.post('/v2.0/networks', { network: {} }, B)).body.network;
       const p = await srv.api.post('/v2.0/ports', { port: { network_id: n.id, security_groups: [g.id] } }, B);

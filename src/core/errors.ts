@@ -410,8 +410,6 @@ export const MeteringLabelRuleOverlaps = declare(
   409,
   (p: { remote_ip_prefix: string }) => `Metering label rule with remote_ip_prefix '${p.remote_ip_prefix}' overlaps another.`,
 );
-/** neutron_lib's bare `Invalid`, which Neutron's fault map does not know: it goes out as a 500. */
-export const MeteringInvalid = declare('Invalid', 500, (p: { msg: string }) => p.msg);
 /** Neutron's answer to an update the metering plug-in does not implement (`NotImplementedError`, 501). */
 export const MeteringNotImplemented = declare('NotImplementedError', 501, () => '');
 

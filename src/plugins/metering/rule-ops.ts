@@ -1,12 +1,14 @@
 /**
- * Metering label rules, as Neutron's metering plug-in checks them: prefixes must parse (else its
- * bare `Invalid`, a 500), `remote_ip_prefix` excludes the source/destination pair, at least one
+ * Metering label rules, as Neutron's metering plug-in checks them: prefixes must parse,
+ * `remote_ip_prefix` excludes the source/destination pair, at least one
  * prefix is required, and a `remote_ip_prefix` may not overlap another rule's of the same label,
- * direction and `excluded`. Admins only; rules carry no project, so others see none.
+ * direction and `excluded`. Admins only; rules carry no project, so others see none. Neutron raises
+ * neutron_lib's bare `Invalid` for the first three, which its fault map does not know (a 500); a
+ * client's mistake is a 400 here: InvalidInput with Neutron's reason text.
  */
 import type { Events } from '../events.js';
 import { newId, type RequestContext } from '../../core/context.js';
-import { MeteringInvalid, MeteringLabelNotFound, MeteringLabelRuleNotFound, MeteringLabelRuleOverlaps, MeteringNotImplemented } from '../../core/errors.js';
+import { InvalidInput, MeteringLabelNotFound, MeteringLabelRuleNotFound, MeteringLabelRuleOverlaps, MeteringNotImplemented } from '../../core/errors.js';
 import { cidrsOverlap, formatIp, parseCidr } from '../../core/ip.js';
 import { pyStr } from '../../core/py-repr.js';
 import type { Database } from '../../db/database.js';
@@ -40,7 +42,7 @@ function storedPrefix(field: string, v: unknown): string | null {
   const c = typeof v === 'string' ? parseCidr(v) : undefined;
   if (!c) {
     const text = pyStr(v);
-    throw new MeteringInvalid({ msg: `${field}: ${text} is invalid ['${text}' does not appear to be an IPv4 or IPv6 interface].` });
+    throw new InvalidInput({ error_message: `${field}: ${text} is invalid ['${text}' does not appear to be an IPv4 or IPv6 interface]` });
   }
   return `${formatIp(c.version, c.host)}/${c.prefix}`;
 }
@@ -48,9 +50,9 @@ function storedPrefix(field: string, v: unknown): string | null {
 export function checkRule(item: Resource): Record<(typeof PREFIXES)[number], string | null> {
   const [remote, source, destination] = PREFIXES.map((f) => storedPrefix(f, item[f]));
   if (remote && (source || destination))
-    throw new MeteringInvalid({ msg: "Cannot use 'remote-ip-prefix' in conjunction with 'source-ip-prefix' or 'destination-ip-prefix'." });
+    throw new InvalidInput({ error_message: "Cannot use 'remote-ip-prefix' in conjunction with 'source-ip-prefix' or 'destination-ip-prefix'" });
   if (!remote && !source && !destination)
-    throw new MeteringInvalid({ msg: "You must define at least one of the following parameters 'remote_ip_prefix', or 'source_ip_prefix' or 'destination_ip_prefix'." });
+    throw new InvalidInput({ error_message: "You must define at least one of the following parameters 'remote_ip_prefix', or 'source_ip_prefix' or 'destination_ip_prefix'" });
   return { remote_ip_prefix: remote, source_ip_prefix: source, destination_ip_prefix: destination };
 }
 

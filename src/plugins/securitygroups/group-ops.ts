@@ -136,7 +136,8 @@ export class SecurityGroupOps implements ResourcePlugin {
               .where('security_group_rbacs.target_tenant', 'in', [ctx.projectId, '*']),
           );
           const wanted = values.map((v) => v === true || v === 'True' || v === 'true' || v === '1');
-          return wanted.includes(true) && wanted.includes(false) ? eb.val(true) as never : wanted[0] ? shared : eb.not(shared);
+          // both values: every group (a condition always true, as a comparison: SQLite binds no booleans)
+          return wanted.includes(true) && wanted.includes(false) ? eb(eb.lit(1), '=', eb.lit(1)) : wanted[0] ? shared : eb.not(shared);
         },
       },
     };

@@ -157,7 +157,8 @@ export class SecurityGroupRuleOps implements ResourcePlugin {
               ),
             ]),
       special: {
-        remote_address_group_id: (eb, v) => eb.val(v.includes(null) || v.includes('')) as never,
+        // no rule has an address group: all rules when asked for none, else none (SQLite binds no booleans)
+        remote_address_group_id: (eb, v) => eb(eb.lit(v.includes(null) || v.includes('') ? 1 : 0), '=', 1),
       },
     };
     return listPages<SecurityGroupRuleRow>(this.database.db, spec, q, async (part) => part.map(renderRule));
