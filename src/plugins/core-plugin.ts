@@ -29,6 +29,10 @@ export interface InternalPortSpec {
   /** Addresses asked for; omitted: IPAM's choice (one per IP version, as for any port). */
   fixed_ips?: InternalFixedIp[];
   'binding:host_id'?: string;
+  /** The initial status (default DOWN): `N/A` for a floating IP's port, whose status means nothing. */
+  status?: string;
+  /** The initial revision (default 1): Neutron writes some service ports more than once while creating them. */
+  revision_number?: number;
 }
 
 /** What a plug-in may change on a port it manages. */

@@ -67,11 +67,12 @@ export class FloatingIpOps implements ResourcePlugin {
       device_id: id,
       device_owner: DEVICE_OWNER_FLOATINGIP,
       fixed_ips: Object.keys(fixed).length ? [fixed] : undefined,
+      // the port's status is not applicable; Neutron writes its device_id once more after the floating IP row
+      status: 'N/A',
+      revision_number: 2,
     });
     const address = (port.fixed_ips as Array<{ ip_address: string }>).find((f) => isV4(f.ip_address));
     if (!address) throw new ExternalIpAddressExhausted({ net_id: networkId });
-    // the port's status is not applicable; Neutron writes its device_id once more after the floating IP row
-    await this.deps.core.updatePort(trx, elevated(ctx), port.id as string, { status: 'N/A' });
 
     const row: FloatingIpRow = {
       id,

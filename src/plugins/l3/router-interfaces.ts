@@ -98,10 +98,10 @@ export class RouterInterfaces {
       device_id: router.id,
       device_owner: DEVICE_OWNER_ROUTER_INTF,
       fixed_ips: [fixedIp],
+      // Neutron writes the owner once more after recording the router port
+      revision_number: 2,
     });
     await trx.insertInto('router_ports').values({ router_id: router.id, port_id: port.id as string, port_type: DEVICE_OWNER_ROUTER_INTF }).execute();
-    // Neutron writes the owner once more after recording the router port
-    await this.deps.core.updatePort(trx, elevated(ctx), port.id as string, { device_owner: DEVICE_OWNER_ROUTER_INTF });
     return { port: { id: port.id as string, project_id: port.project_id as string, network_id: port.network_id as string }, subnets: [subnet], portChanged: true };
   }
 

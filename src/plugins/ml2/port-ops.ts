@@ -81,7 +81,7 @@ export class PortOps implements ResourcePlugin {
    * `item`: a prepared item, every attribute present, NOT_SPECIFIED where the plug-in decides.
    * Quota is the caller's check.
    */
-  private async createInTransaction(trx: Executor, ctx: RequestContext, item: Resource): Promise<Resource> {
+  private async createInTransaction(trx: Executor, ctx: RequestContext, item: Resource, initial: { status?: string; revision?: number } = {}): Promise<Resource> {
     const network = await this.deps.networks.visibleRow(trx, ctx, item.network_id as string);
     const id = newId();
     const mac = item.mac_address === NOT_SPECIFIED ? await this.generateMac(trx, network.id) : (item.mac_address as string);
@@ -98,7 +98,7 @@ export class PortOps implements ResourcePlugin {
       name: item.name as string,
       mac_address: mac,
       admin_state_up: dbBool(item.admin_state_up),
-      status: 'DOWN',
+      status: initial.status ?? 'DOWN',
       device_id: item.device_id as string,
       device_owner: item.device_owner as string,
       port_security_enabled: dbBool(portSecurity),
@@ -109,7 +109,7 @@ export class PortOps implements ResourcePlugin {
       binding_vif_type: binding.vif_type,
       binding_vif_details: JSON.stringify(binding.vif_details),
       ...standardValues(item.description as string),
-      revision_number: 1,
+      revision_number: initial.revision ?? 1,
     };
     await trx.insertInto('ports').values(row).execute();
     const requests = item.fixed_ips === NOT_SPECIFIED ? undefined : (item.fixed_ips as FixedIpRequest[]);
@@ -135,7 +135,7 @@ export class PortOps implements ResourcePlugin {
       device_owner: spec.device_owner,
       'binding:host_id': spec['binding:host_id'] ?? NOT_SPECIFIED,
       fixed_ips: spec.fixed_ips ?? NOT_SPECIFIED,
-    });
+    }, { status: spec.status, revision: spec.revision_number });
   }
 
   private async generateMac(trx: Executor, networkId: string): Promise<string> {
