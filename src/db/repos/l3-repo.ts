@@ -170,15 +170,6 @@ export async function portsById(trx: Executor, ids: string[]): Promise<Map<strin
   return out;
 }
 
-/** Adds `n` to a row's revision (Neutron bumps some resources several times in one operation). */
-export async function bumpRevisionBy(trx: Executor, table: 'routers' | 'floatingips' | 'ports', id: string, n: number): Promise<void> {
-  if (n <= 0) return;
-  await (trx as Executor)
-    .updateTable(table as 'routers')
-    .set((eb) => ({ revision_number: eb('revision_number', '+', n), updated_at: nowStamp() }))
-    .where('id', '=', id)
-    .execute();
-}
 
 /** Clears the association of every floating IP on the port (its revision moves on). Returns how many. */
 export async function disassociatePort(trx: Executor, portId: string): Promise<number> {

@@ -35,6 +35,16 @@ export async function bumpRevision(trx: Executor, table: StdTable, id: string, e
     .execute();
 }
 
+/** Adds `n` to a row's revision (Neutron bumps some resources several times in one operation). */
+export async function bumpRevisionBy(trx: Executor, table: StdTable, id: string, n: number): Promise<void> {
+  if (n <= 0) return;
+  await (trx as any) // eslint-disable-line @typescript-eslint/no-explicit-any
+    .updateTable(table)
+    .set((eb: any) => ({ revision_number: eb('revision_number', '+', n), updated_at: nowStamp() })) // eslint-disable-line @typescript-eslint/no-explicit-any
+    .where('id', '=', id)
+    .execute();
+}
+
 export async function tagsOf(trx: Executor, type: string, ids: string[]): Promise<Map<string, string[]>> {
   const out = new Map<string, string[]>(ids.map((id) => [id, []]));
   for (const part of chunks(ids)) {

@@ -10,7 +10,7 @@ import { parseCidr, parseIp } from '../../core/ip.js';
 import { pyStr } from '../../core/py-repr.js';
 import { isDict, isUuidText } from '../../api/resources/validators.js';
 import { bumpRevision } from '../../db/repos/standard-attr-repo.js';
-import { DEVICE_OWNER_ROUTER_INTF, bumpRevisionBy, routerAddresses, type RouterRow } from '../../db/repos/l3-repo.js';
+import { DEVICE_OWNER_ROUTER_INTF, routerAddresses, type RouterRow } from '../../db/repos/l3-repo.js';
 import type { Executor, PortRow, SubnetRow } from '../../db/schema.js';
 import type { Resource } from '../plugin-api.js';
 import { allocationsOf, checkSubnetAddressMode, elevated, visibleSubnet, type L3Deps } from './l3-support.js';

@@ -6,8 +6,8 @@
 import { newId, type RequestContext } from '../../core/context.js';
 import { BadRequest, InvalidInput, RouterExternalGatewayInUseByFloatingIp, RouterInUse, RouterNotFound } from '../../core/errors.js';
 import { type ListQuery, type ListSpec } from '../../db/repos/listing.js';
-import { bumpRevision, deleteTagsOf, standardValues, tagsOf } from '../../db/repos/standard-attr-repo.js';
-import { DEVICE_OWNER_ROUTER_INTF, bumpRevisionBy, gatewaysOf, lockRouter, routerPorts, routerRow, routesOf, type RouterRow } from '../../db/repos/l3-repo.js';
+import { bumpRevision, bumpRevisionBy, deleteTagsOf, standardValues, tagsOf } from '../../db/repos/standard-attr-repo.js';
+import { DEVICE_OWNER_ROUTER_INTF, gatewaysOf, lockRouter, routerPorts, routerRow, routesOf, type RouterRow } from '../../db/repos/l3-repo.js';
 import { bool, dbBool, type Executor } from '../../db/schema.js';
 import { canonicalRoutes } from '../../api/resources/routers.js';
 import { listPages, type MemberAction, type Resource, type ResourcePages, type ResourcePlugin } from '../plugin-api.js';

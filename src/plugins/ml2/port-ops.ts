@@ -16,8 +16,7 @@ import {
 import { NOT_SPECIFIED } from '../../api/resources/attributes.js';
 import { bool, dbBool, type AllowedAddressPairRow, type Executor, type ExtraDhcpOptRow, type PortRow } from '../../db/schema.js';
 import { type ListQuery, type ListSpec } from '../../db/repos/listing.js';
-import { bumpRevision, standardValues } from '../../db/repos/standard-attr-repo.js';
-import { bumpRevisionBy } from '../../db/repos/l3-repo.js';
+import { bumpRevision, bumpRevisionBy, standardValues } from '../../db/repos/standard-attr-repo.js';
 import { deletePortRows, portChildren } from '../../db/repos/port-repo.js';
 import type { Allocation, FixedIpRequest } from '../../ipam/db-ipam.js';
 import { canonicalIp, isIp } from '../../core/ip.js';
