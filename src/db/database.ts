@@ -122,7 +122,8 @@ export class Database {
           this.afterCommitOf.set(trx, committed);
           return work(trx);
         });
-        for (const fn of committed) runQuietly(fn);
+        // emptied as they run: the transaction object may outlive this call, and with it this list
+        for (const fn of committed.splice(0)) runQuietly(fn);
         return out;
       } catch (err) {
         committed = [];
