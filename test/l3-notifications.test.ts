@@ -66,6 +66,8 @@ for (const dialect of DIALECTS) {
       assert.deepEqual(iface.subnets, [{ id: sub.id, cidr: '10.61.0.0/24', gateway_ip: '10.61.0.1', dns_nameservers: [], ipv6_ra_mode: null, subnetpool_id: null }]);
       assert.deepEqual(iface.fixed_ips, [{ subnet_id: sub.id, ip_address: '10.61.0.1', prefixlen: 24 }]);
       assert.equal(iface.device_owner, 'network:router_interface');
+      assert.equal(iface.mtu, net.mtu);
+      assert.deepEqual(iface.extra_subnets, []);
 
       assert.equal((await api.put(`/v2.0/routers/${router.id}`, { router: { external_gateway_info: { network_id: ext.id } } })).status, 200);
       const gw = (await until('the gateway port', () => mine()?.gw_port as Dict | null | undefined)) as Dict;

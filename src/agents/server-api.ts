@@ -53,6 +53,12 @@ export interface RouterPortInfo extends Dict {
   mac_address: string;
   fixed_ips: Array<{ subnet_id: string; ip_address: string; prefixlen: number }>;
   subnets: Array<{ id: string; cidr: string; gateway_ip: string | null; dns_nameservers: string[]; ipv6_ra_mode: string | null; subnetpool_id: string | null }>;
+  /** The network's other subnets (the router reaches them on-link). */
+  extra_subnets: RouterPortInfo['subnets'];
+  /** Address scope per IP version (none are served: null). */
+  address_scopes: Record<4 | 6, string | null>;
+  /** The network's MTU. */
+  mtu: number;
 }
 
 /** A router as `sync_routers` gives it (Neutron's): the API's router, its gateway port, interfaces and floating IPs. */

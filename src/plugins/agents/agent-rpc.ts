@@ -245,25 +245,34 @@ export class AgentRpc {
     const routers = await collectAll(this.deps.collection('routers'), ADMIN, { ...emptyQuery(), filters: { id: ids } });
     const ports = await this.deps.core.listPorts(ADMIN, { device_id: ids });
     const floatingips = await collectAll(this.deps.collection('floatingips'), ADMIN, { ...emptyQuery(), filters: { router_id: ids } });
-    const subnetIds = [...new Set(ports.flatMap((p) => (p.fixed_ips as Array<{ subnet_id: string }>).map((f) => f.subnet_id)))];
-    const subnets = new Map((subnetIds.length ? await this.deps.core.listSubnets(ADMIN, { id: subnetIds }) : []).map((s) => [s.id as string, s]));
+    // as Neutron's _populate_mtu_and_subnets_for_ports: every subnet of the ports' networks, the
+    // ones a port has an address on in `subnets` (with each fixed IP's prefixlen), the others in
+    // `extra_subnets`; the network's MTU; address scopes (none are served here)
+    const networkIds = [...new Set(ports.map((p) => p.network_id as string))];
+    const networks = new Map((networkIds.length ? await this.deps.core.listNetworks(ADMIN, { id: networkIds }) : []).map((n) => [n.id as string, n]));
+    const subnets = networkIds.length ? await this.deps.core.listSubnets(ADMIN, { network_id: networkIds }) : [];
+    const info = (s: Resource): RouterPortInfo['subnets'][number] => ({
+      id: s.id as string,
+      cidr: s.cidr as string,
+      gateway_ip: s.gateway_ip as string | null,
+      dns_nameservers: s.dns_nameservers as string[],
+      ipv6_ra_mode: s.ipv6_ra_mode as string | null,
+      subnetpool_id: s.subnetpool_id as string | null,
+    });
     const withSubnets = (p: Resource): RouterPortInfo => {
-      const ips = (p.fixed_ips as Array<{ subnet_id: string; ip_address: string }>).map((f) => ({ ...f, prefixlen: Number(String(subnets.get(f.subnet_id)?.cidr ?? '/0').split('/')[1]) }));
-      const own = [...new Set(ips.map((f) => f.subnet_id))].map((sid) => subnets.get(sid)).filter((s): s is Resource => s !== undefined);
+      const onNetwork = subnets.filter((s) => s.network_id === p.network_id);
+      const ips = (p.fixed_ips as Array<{ subnet_id: string; ip_address: string }>).map((f) => ({ ...f, prefixlen: Number(String(onNetwork.find((s) => s.id === f.subnet_id)?.cidr ?? '/0').split('/')[1]) }));
+      const used = new Set(ips.map((f) => f.subnet_id));
       return {
         ...p,
         id: p.id as string,
         network_id: p.network_id as string,
         mac_address: p.mac_address as string,
         fixed_ips: ips,
-        subnets: own.map((s) => ({
-          id: s.id as string,
-          cidr: s.cidr as string,
-          gateway_ip: s.gateway_ip as string | null,
-          dns_nameservers: s.dns_nameservers as string[],
-          ipv6_ra_mode: s.ipv6_ra_mode as string | null,
-          subnetpool_id: s.subnetpool_id as string | null,
-        })),
+        subnets: onNetwork.filter((s) => used.has(s.id as string)).map(info),
+        extra_subnets: onNetwork.filter((s) => !used.has(s.id as string)).map(info),
+        address_scopes: { 4: null, 6: null },
+        mtu: Number(networks.get(p.network_id as string)?.mtu ?? 0),
       };
     };
     return routers.map((router) => {
