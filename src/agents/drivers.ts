@@ -16,10 +16,10 @@ import type { CommandRunner } from '../linux/runner.js';
 import { applyCommands, reportError } from '../linux/apply.js';
 import { observeL2 } from './l2/observe.js';
 import { watchTaps } from './l2/tap-watch.js';
-import { desiredL2, planL2, renderL2, tapName, type BoundPort, type L2Mappings, type RemotePort } from './l2/plan.js';
+import { desiredL2, planL2, renderL2, tapName, type L2Mappings } from './l2/plan.js';
 import { syncDhcp, type DhcpDatapath } from './dhcp/dhcp-agent.js';
 import type { DhcpLayout } from './dhcp/plan.js';
-import { desiredFirewall, groupsOf, planFirewall, renderFirewallBatch, type SecurityGroupInfo } from './l2/firewall.js';
+import { desiredFirewall, groupsOf, planFirewall, renderFirewallBatch } from './l2/firewall.js';
 import { observeFirewall } from './l2/firewall-observe.js';
 import { DHCP_AGENT_API, L3_AGENT_API, METERING_AGENT_API, SERVER_PLUGIN_API, type NetworkInfo, type ServerPluginApi } from './server-api.js';
 

@@ -37,7 +37,6 @@ export const dhcpLayout = (config: Config): DhcpLayout => ({
   leaseDuration: config.DEFAULT.dhcp_lease_duration,
 });
 
-type Dict = Record<string, unknown>;
 
 /**
  * dnsmasq reads its hosts and options files again after a SIGHUP as the user it dropped to

@@ -12,7 +12,6 @@ import { InvalidInput, NeutronError } from '../../core/errors.js';
 import type { Database } from '../../db/database.js';
 import { isIp } from '../../core/ip.js';
 import type { CorePlugin, InternalPortChanges } from '../core-plugin.js';
-import type { Resource } from '../plugin-api.js';
 
 import { portInfo } from './agent-rpc.js';
 import type { Handlers } from '../../rpc/rpc-api.js';

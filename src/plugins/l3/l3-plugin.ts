@@ -9,7 +9,6 @@ import type { ServiceDeps } from '../../app.js';
 import { floatingIpExtensions, floatingIpResource } from '../../api/resources/floating-ips.js';
 import { routerExtensions, routerResource } from '../../api/resources/routers.js';
 import type { RouterRow } from '../../db/repos/l3-repo.js';
-import type { AfterCreate, AfterDelete, AfterUpdate, BeforeCreate, Lifecycle } from '../events.js';
 import type { RequestContext } from '../../core/context.js';
 import type { ServicePlugin } from '../plugin-api.js';
 import { FloatingIpOps } from './floatingip-ops.js';

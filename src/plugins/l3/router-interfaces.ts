@@ -5,7 +5,7 @@
  * interface info `{id, tenant_id, port_id, network_id, subnet_id, subnet_ids}`.
  */
 import type { RequestContext } from '../../core/context.js';
-import { BadRequest, IpAddressAlreadyAllocated, PortInUse, RouterInterfaceNotFound, RouterInterfaceNotFoundForSubnet, SubnetMismatchForPort } from '../../core/errors.js';
+import { BadRequest, PortInUse, RouterInterfaceNotFound, RouterInterfaceNotFoundForSubnet, SubnetMismatchForPort } from '../../core/errors.js';
 import { parseCidr, parseIp } from '../../core/ip.js';
 import { pyStr } from '../../core/py-repr.js';
 import { isDict, isUuidText } from '../../api/resources/validators.js';

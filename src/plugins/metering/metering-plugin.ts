@@ -5,7 +5,6 @@
 import { meteringExtensions, meteringLabelResource, meteringLabelRuleResource } from '../../api/resources/metering.js';
 import type { ServiceDeps } from '../../app.js';
 import type { ServicePlugin } from '../plugin-api.js';
-import type { AfterCreate, AfterDelete } from '../events.js';
 import { MeteringLabelOps } from './label-ops.js';
 import { MeteringLabelRuleOps } from './rule-ops.js';
 import './metering-repo.js';

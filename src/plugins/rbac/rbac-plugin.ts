@@ -7,7 +7,6 @@
 import type { ServiceDeps } from '../../app.js';
 import { rbacExtensions, rbacPolicyResource } from '../../api/resources/rbac-policies.js';
 import type { ServicePlugin } from '../plugin-api.js';
-import type { Lifecycle } from '../events.js';
 import { NetworkRbac } from './network-rbac.js';
 import type { RbacObjectType } from './object-types.js';
 import { RbacOps } from './rbac-ops.js';

@@ -14,7 +14,6 @@ import type { ServicePlugin } from '../plugin-api.js';
 import { SecurityGroupOps } from './group-ops.js';
 import { SecurityGroupRuleOps } from './rule-ops.js';
 import { groupsOfPorts, type SecurityGroupRow, type SecurityGroupRuleRow } from './sg-repo.js';
-import type { Lifecycle } from '../events.js';
 
 declare module '../events.js' {
   interface EventMap {

@@ -10,7 +10,6 @@ import type { ServicePlugin } from '../plugin-api.js';
 import { poolAllocator } from './pool-allocation.js';
 import { SubnetPoolOps } from './pool-ops.js';
 import type { SubnetPoolRow } from './pool-repo.js';
-import type { Lifecycle } from '../events.js';
 
 declare module '../events.js' {
   interface EventMap {
