@@ -133,7 +133,7 @@ export class Events {
     private readonly logger?: Logger,
   ) {}
 
-  /** What a publisher publishes (all its events when `events` is omitted). */
+  /** What a publisher publishes: the events of its resource it sends (seal() checks subscriptions against them). */
   declare<R extends ResourceName>(resource: R, events: Array<EventName<R>>): void {
     for (const e of events) this.declared.add(`${resource}.${e}`);
   }
