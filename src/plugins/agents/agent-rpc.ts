@@ -96,6 +96,7 @@ export class AgentRpc {
           if (!Array.isArray(wanted) || wanted.some((x) => typeof x !== 'string')) throw new InvalidInput({ error_message: "'router_ids' must be a list of strings" });
           if (wanted.length) ids = ids.filter((id) => wanted.includes(id));
         }
+        await this.bindRouterPorts(ids, host);
         return this.routersInfo(ids);
       },
       update_floatingip_statuses: async (args) => {
@@ -233,6 +234,28 @@ export class AgentRpc {
     const subnets = await this.deps.core.listSubnets(ADMIN, { network_id: [id] });
     const ports = await this.deps.core.listPorts(ADMIN, { network_id: [id] });
     return { ...network, id, mtu: network.mtu as number, subnets: subnets.map(subnetInfo), ports: ports.map(portInfo) };
+  }
+
+  /**
+   * The router ports of routers hosted on `host` are bound there (Neutron's _ensure_host_set_on_ports),
+   * so that this host's L2 agent wires their taps into the networks' bridges and reports them up.
+   */
+  private async bindRouterPorts(ids: string[], host: string): Promise<void> {
+    if (!ids.length) return;
+    const ports = await this.deps.database.db
+      .selectFrom('ports')
+      .select(['id', 'binding_host_id'])
+      .where('device_id', 'in', ids)
+      .where('device_owner', 'in', ['network:router_interface', 'network:router_gateway'])
+      .execute();
+    for (const p of ports) {
+      if (p.binding_host_id === host) continue;
+      try {
+        await this.deps.database.transaction((trx) => this.deps.core.updatePort(trx, ADMIN, p.id, { 'binding:host_id': host }));
+      } catch (err) {
+        if (!(err instanceof NeutronError)) throw err; // gone meanwhile
+      }
+    }
   }
 
   /**
