@@ -2,10 +2,11 @@
 import type { Config } from '../config/config.js';
 import type { CommandRunner } from '../linux/runner.js';
 import { dhcpLayout } from './dhcp/dhcp-agent.js';
+import { l3Layout } from './l3/l3-agent.js';
 import type { AgentDatapath } from './drivers.js';
 import { parseMappings } from './l2/plan.js';
 
-/** `[agent] host_namespace`, `[vxlan] local_ip`, `[linux_bridge]` mappings (a bad entry throws naming the option), the DHCP layout. */
+/** `[agent] host_namespace`, `[vxlan] local_ip`, `[linux_bridge]` mappings (a bad entry throws naming the option), the DHCP and L3 layouts. */
 export function datapathOf(config: Config, runner: CommandRunner): AgentDatapath {
   return {
     runner,
@@ -16,5 +17,6 @@ export function datapathOf(config: Config, runner: CommandRunner): AgentDatapath
       bridges: parseMappings(config.linux_bridge.bridge_mappings, 'bridge_mappings'),
     },
     dhcp: dhcpLayout(config),
+    l3: l3Layout(config),
   };
 }

@@ -1,8 +1,8 @@
 /**
  * The agents' view of what their host should have: each driver keeps the desired state it
  * learns from the server (full syncs and notifications, stale revisions dropped) and reports it
- * in its heartbeat. With `[agent] datapath`, the L2 and DHCP drivers also apply it to Linux
- * (src/agents/l2/, src/agents/dhcp/); router namespaces and counters are not here yet.
+ * in its heartbeat. With `[agent] datapath`, the L2, DHCP and L3 drivers also apply it to Linux
+ * (src/agents/l2/, src/agents/dhcp/, src/agents/l3/); metering counters are not here yet.
  */
 import type { Logger } from 'pino';
 import { endpoint, RpcClient } from '../rpc/rpc-api.js';
@@ -19,9 +19,11 @@ import { watchTaps } from './l2/tap-watch.js';
 import { desiredL2, planL2, renderL2, tapName, type L2Mappings } from './l2/plan.js';
 import { syncDhcp, type DhcpDatapath } from './dhcp/dhcp-agent.js';
 import type { DhcpLayout } from './dhcp/plan.js';
+import { syncL3, type FipStatuses, type L3Datapath } from './l3/l3-agent.js';
+import type { L3Layout } from './l3/plan.js';
 import { desiredFirewall, groupsOf, planFirewall, renderFirewallBatch } from './l2/firewall.js';
 import { observeFirewall } from './l2/firewall-observe.js';
-import { DHCP_AGENT_API, L3_AGENT_API, METERING_AGENT_API, SERVER_PLUGIN_API, type NetworkInfo, type ServerPluginApi } from './server-api.js';
+import { DHCP_AGENT_API, L3_AGENT_API, METERING_AGENT_API, SERVER_PLUGIN_API, type NetworkInfo, type RouterInfo, type ServerPluginApi } from './server-api.js';
 
 type Dict = Record<string, unknown>;
 
@@ -156,36 +158,58 @@ export class DhcpDriver extends BaseDriver implements AgentDriver {
   onChange?: (networkId?: string) => void;
 }
 
-/** L3: the routers scheduled on this host; a notification queues each router it names (`sync(router_id)`). */
+/**
+ * L3: the routers scheduled on this host; a notification queues each router it names
+ * (`sync(router_id)`: read again with `sync_routers`, kept or dropped). With a datapath, each sync
+ * converges the host's router namespaces (src/agents/l3/l3-agent.ts): a full sync all of them,
+ * removing those of routers no longer here (moved, deleted while the agent was down), a router's
+ * sync that router alone.
+ */
 export class L3Driver extends BaseDriver implements AgentDriver {
   readonly kind = 'l3' as const;
-  readonly routers = new Map<string, Dict>();
+  readonly routers = new Map<string, RouterInfo>();
+  /** Floating IP statuses last reported, per router. */
+  private readonly reported: FipStatuses = new Map();
+  /** Commands run by the last sync (0 when the host already matched). */
+  lastCommands = 0;
+
+  constructor(
+    transport: RpcTransport,
+    host: string,
+    log: Logger,
+    private readonly datapath?: L3Datapath,
+  ) {
+    super(transport, host, log);
+  }
 
   configurations(): Dict {
     let interfaces = 0;
     let floatingIps = 0;
     let gateways = 0;
     for (const r of this.routers.values()) {
-      interfaces += ((r._interfaces as unknown[]) ?? []).length;
-      floatingIps += ((r._floatingips as unknown[]) ?? []).length;
+      interfaces += (r._interfaces ?? []).length;
+      floatingIps += (r._floatingips ?? []).length;
       if (r.gw_port) gateways++;
     }
-    return { agent_mode: 'legacy', routers: this.routers.size, interfaces, floating_ips: floatingIps, ex_gw_ports: gateways, datapath: 'none' };
+    return { agent_mode: 'legacy', routers: this.routers.size, interfaces, floating_ips: floatingIps, ex_gw_ports: gateways, ...(this.datapath ? {} : { datapath: 'none' }) };
   }
 
   async fullSync(): Promise<void> {
     const routers = await this.server.call('sync_routers', { host: this.host });
     this.routers.clear();
     for (const r of routers) if (this.fresh('router', r)) this.routers.set(String(r.id), r);
+    for (const id of this.reported.keys()) if (!this.routers.has(id)) this.reported.delete(id);
     this.log.info({ routers: this.routers.size }, 'L3 full sync');
+    if (this.datapath) this.lastCommands = await syncL3(this.server, [...this.routers.values()], this.datapath, this.reported, this.log);
   }
 
-  /** One router, read again: kept, or dropped when it is no longer this host's. Throws when the server is away (retried with backoff). */
+  /** One router, read again: kept, or dropped when it is no longer this host's; then (with a datapath) converged alone. Throws when the server is away (retried with backoff). */
   async sync(routerId: string): Promise<void> {
     const routers = await this.server.call('sync_routers', { host: this.host, router_ids: [routerId] });
     const r = routers.find((x) => String(x.id) === routerId);
     if (!r) this.routers.delete(routerId);
     else if (this.fresh('router', r)) this.routers.set(routerId, r);
+    if (this.datapath) this.lastCommands = await syncL3(this.server, [...this.routers.values()], this.datapath, this.reported, this.log, routerId);
   }
 
   private changed(ids: string[]): void {
@@ -210,9 +234,11 @@ export class L3Driver extends BaseDriver implements AgentDriver {
             router_added_to_agent: ({ payload }) => this.changed(ids(payload)),
             router_deleted: ({ router_id }) => {
               this.routers.delete(String(router_id));
+              this.changed(ids([router_id]));
             },
             router_removed_from_agent: ({ payload }) => {
               this.routers.delete(String(payload?.router_id));
+              this.changed(ids([payload?.router_id]));
             },
           }),
         ],
@@ -430,6 +456,7 @@ export interface AgentDatapath {
   localIp: string;
   mappings?: L2Mappings;
   dhcp?: DhcpLayout;
+  l3?: L3Layout;
 }
 
 export function driverFor(kind: string, transport: RpcTransport, host: string, log: Logger, datapath?: AgentDatapath): AgentDriver {
@@ -437,7 +464,7 @@ export function driverFor(kind: string, transport: RpcTransport, host: string, l
     case 'dhcp':
       return new DhcpDriver(transport, host, log, datapath?.dhcp && { runner: datapath.runner, netns: datapath.netns, layout: datapath.dhcp });
     case 'l3':
-      return new L3Driver(transport, host, log);
+      return new L3Driver(transport, host, log, datapath?.l3 && { runner: datapath.runner, netns: datapath.netns, layout: datapath.l3 });
     case 'l2':
       return new L2Driver(transport, host, log, datapath);
     case 'metering':

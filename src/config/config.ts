@@ -29,6 +29,8 @@ export const OPTIONS = {
     base_mac: opt('string', 'fa:16:3e:00:00:00', 'MAC prefix for ports; zero octets are randomised.'),
     dhcp_lease_duration: opt('int', 86400, 'Seconds a DHCP lease lasts (-1: infinite).'),
     dns_domain: opt('string', 'openstacklocal', 'Domain of the host names handed out by DHCP.'),
+    min_rtr_adv_interval: opt('int', 30, 'L3 agent: shortest interval between router advertisements (radvd), in seconds.'),
+    max_rtr_adv_interval: opt('int', 100, 'L3 agent: longest interval between router advertisements (radvd), in seconds.'),
     global_physnet_mtu: opt('int', 1500, 'MTU of the underlying physical network.'),
     max_request_body_size: opt('int', 114688, 'Largest request body accepted, in bytes.'),
     max_dns_nameservers: opt('int', 5, 'DNS name servers per subnet.'),

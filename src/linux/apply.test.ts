@@ -85,6 +85,7 @@ describe('applyCommands', () => {
       [{ tool: 'ip-link', op: 'del', name: 'x' }, 'Cannot find device "x"'],
       [{ tool: 'ip-addr', op: 'add', dev: 'x', cidr: '10.0.0.1/24' }, 'RTNETLINK answers: File exists'],
       [{ tool: 'ip-addr', op: 'del', dev: 'x', cidr: '10.0.0.1/24' }, 'RTNETLINK answers: Cannot assign requested address'],
+      [{ tool: 'ip-route', op: 'del', dst: '192.0.2.0/24', via: '10.0.0.9' }, 'RTNETLINK answers: No such process'],
       [NS, 'Cannot create namespace file "/run/netns/qdhcp-a": File exists'],
       [{ tool: 'netns', op: 'del', name: 'qdhcp-a' }, 'Cannot remove namespace file "/run/netns/qdhcp-a": No such file or directory'],
       [{ tool: 'bridge-fdb', op: 'append', mac: '00:00:00:00:00:00', dev: 'vxlan-7', dst: '10.0.0.2' }, 'RTNETLINK answers: File exists'],

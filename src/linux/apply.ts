@@ -29,6 +29,7 @@ export const IDEMPOTENT: Array<{ what: string; applies: (c: HostCommand) => bool
   { what: 'a link to delete is gone', applies: (c) => c.tool === 'ip-link' && c.op === 'del', stderr: /Cannot find device/ },
   { what: 'an address to add is there', applies: (c) => c.tool === 'ip-addr' && c.op === 'add', stderr: /File exists/ },
   { what: 'an address to delete is gone', applies: (c) => c.tool === 'ip-addr' && c.op === 'del', stderr: /Cannot assign requested address|Cannot find device/ },
+  { what: 'a route to delete is gone', applies: (c) => c.tool === 'ip-route' && c.op === 'del', stderr: /No such process|Cannot find device/ },
   { what: 'a namespace to add exists', applies: (c) => c.tool === 'netns' && c.op === 'add', stderr: /File exists/ },
   { what: 'a namespace to delete is gone', applies: (c) => c.tool === 'netns' && c.op === 'del', stderr: /No such file or directory/ },
   { what: 'an FDB entry to append is there', applies: (c) => c.tool === 'bridge-fdb' && c.op === 'append', stderr: /File exists/ },

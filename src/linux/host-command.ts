@@ -1,20 +1,22 @@
 /**
  * The agents' one vocabulary of host changes: every command a planner emits is data from one of
- * this folder's tool modules (ip-link.ts, ip-addr.ts, ip-netns.ts, bridge-fdb.ts, nft.ts,
- * daemon.ts, host-file.ts), and `renderArgv` is the one place they become an argv, inside the
+ * this folder's tool modules (ip-link.ts, ip-addr.ts, ip-route.ts, ip-netns.ts, bridge-fdb.ts,
+ * nft.ts, daemon.ts, host-file.ts, arping.ts), and `renderArgv` is the one place they become an argv, inside the
  * namespace `netns` when given (a command that names its own namespace keeps it). What a command
  * makes and what it needs (`objectsOf`) is what lets apply.ts skip the commands that depend on a
  * failed one. Pure.
  */
+import { renderArping, type ArpingCommand } from './arping.js';
 import { renderBridgeFdb, type BridgeFdbCommand } from './bridge-fdb.js';
 import { renderDaemon, type DaemonCommand } from './daemon.js';
 import { renderFile, type FileCommand } from './host-file.js';
 import { renderIpAddr, type IpAddrCommand } from './ip-addr.js';
 import { renderIpLink, type IpLinkCommand } from './ip-link.js';
+import { renderIpRoute, type IpRouteCommand } from './ip-route.js';
 import { renderNetns, type NetnsCommand } from './ip-netns.js';
 import { renderNft, type NftCommand } from './nft.js';
 
-export type HostCommand = IpLinkCommand | IpAddrCommand | NetnsCommand | BridgeFdbCommand | NftCommand | DaemonCommand | FileCommand;
+export type HostCommand = IpLinkCommand | IpAddrCommand | IpRouteCommand | NetnsCommand | BridgeFdbCommand | NftCommand | DaemonCommand | FileCommand | ArpingCommand;
 
 /** A rendered command: its argv and what goes to its standard input. */
 export interface Argv {
@@ -28,6 +30,10 @@ export function renderArgv(c: HostCommand, netns?: string): Argv {
       return { argv: renderIpLink(c, netns) };
     case 'ip-addr':
       return { argv: renderIpAddr(c, netns) };
+    case 'ip-route':
+      return { argv: renderIpRoute(c, netns) };
+    case 'arping':
+      return { argv: renderArping(c, netns) };
     case 'netns':
       return { argv: renderNetns(c) };
     case 'bridge-fdb':
@@ -67,6 +73,10 @@ export function objectsOf(c: HostCommand, netns?: string): { makes: string[]; ne
       return { makes: [], needs: c.op === 'add' ? [...inNetns, link(c.dev)] : inNetns };
     case 'bridge-fdb':
       return { makes: [], needs: c.op === 'del' ? inNetns : [...inNetns, link(c.dev)] };
+    case 'arping':
+      return { makes: [], needs: [...inNetns, link(c.dev)] };
+    case 'ip-route':
+      return { makes: [], needs: inNetns };
     case 'daemon':
       return { makes: [], needs: c.op === 'start' ? [`netns ${c.netns}`] : [] };
     case 'nft':

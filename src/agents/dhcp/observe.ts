@@ -9,39 +9,14 @@
 import { readdir, readFile } from 'node:fs/promises';
 import type { CommandRunner } from '../../linux/runner.js';
 import { ipIn } from '../../linux/ip-netns.js';
-import { networkDir, qdhcpNamespace, type DhcpHostState, type DhcpLayout, type NsDevice } from './plan.js';
-
-interface IpAddrLink {
-  ifname: string;
-  address?: string;
-  mtu?: number;
-  addr_info?: Array<{ local?: string; prefixlen?: number; family?: string; scope?: string }>;
-}
-
-const UUID = '[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}';
-const escape = (s: string) => s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+import { networkDir, qdhcpNamespace, type DhcpHostState, type DhcpLayout } from './plan.js';
+import { parseAgentNamespaces, parseNsDevices, UUID, type IpAddrLink, type NsDevice } from '../netns-device.js';
 
 /** Network id → namespace, for the namespaces named `<prefix>qdhcp-<uuid>`. */
-export function parseNamespaces(list: Array<{ name?: string }>, prefix: string): Map<string, string> {
-  const re = new RegExp(`^${escape(prefix)}qdhcp-(${UUID})$`);
-  const out = new Map<string, string>();
-  for (const n of list) {
-    const m = re.exec(n.name ?? '');
-    if (m) out.set(m[1], n.name!);
-  }
-  return out;
-}
+export const parseNamespaces = (list: Array<{ name?: string }>, prefix: string) => parseAgentNamespaces(list, prefix, 'qdhcp');
 
 /** The `ns-…` devices of a qdhcp namespace; link-local IPv6 addresses are left out. */
-export function parseNsDevices(links: IpAddrLink[]): Map<string, NsDevice> {
-  const out = new Map<string, NsDevice>();
-  for (const l of links) {
-    if (!l.ifname.startsWith('ns-')) continue;
-    const addrs = (l.addr_info ?? []).filter((a) => a.local && a.scope !== 'link' && a.scope !== 'host').map((a) => `${a.local}/${a.prefixlen}`);
-    out.set(l.ifname, { mac: (l.address ?? '').toLowerCase(), mtu: l.mtu ?? 1500, addrs: addrs.sort() });
-  }
-  return out;
-}
+export const parseDhcpDevices = (links: IpAddrLink[]): Map<string, NsDevice> => parseNsDevices(links, /^ns-/);
 
 /** A `/proc/<pid>/cmdline` is our dnsmasq of `dir` when it is dnsmasq with that pid file. */
 export function parseCmdline(cmdline: string, dir: string): string[] | null {
@@ -62,7 +37,7 @@ export async function observeDhcp(run: CommandRunner, o: DhcpLayout, only?: stri
     const netns = namespaces.get(id) ?? qdhcpNamespace(o.prefix, id);
     const dir = networkDir(o.stateDir, id);
     let devices = new Map<string, NsDevice>();
-    if (namespaces.has(id)) devices = parseNsDevices(JSON.parse((await run.run([...ipIn(netns), '-j', 'addr', 'show'], { read: true })) || '[]') as IpAddrLink[]);
+    if (namespaces.has(id)) devices = parseDhcpDevices(JSON.parse((await run.run([...ipIn(netns), '-j', 'addr', 'show'], { read: true })) || '[]') as IpAddrLink[]);
     const files = new Map<string, string>();
     for (const f of ['host', 'opts']) {
       const content = await readOr(`${dir}/${f}`);

@@ -4,7 +4,7 @@ import assert from 'node:assert/strict';
 import fc from 'fast-check';
 import { renderArgv } from '../../linux/host-command.js';
 import { applyDhcpModel, desiredDhcp, planDhcp, planDhcpByNetwork, renderDhcp, type DhcpCommand, type DhcpHostState, type DhcpLayout } from './plan.js';
-import { parseCmdline, parseNamespaces, parseNsDevices } from './observe.js';
+import { parseCmdline, parseNamespaces, parseDhcpDevices } from './observe.js';
 import type { DhcpNetwork, DhcpPort } from './render.js';
 
 const NET_A = 'aaaaaaaa-aaaa-4aaa-8aaa-aaaaaaaaaaaa';
@@ -142,7 +142,7 @@ describe('DHCP observation parsing', () => {
   });
 
   it('devices: ns- links with MAC, MTU and global addresses (no link-local)', () => {
-    const got = parseNsDevices([
+    const got = parseDhcpDevices([
       { ifname: 'lo', address: '00:00:00:00:00:00', mtu: 65536, addr_info: [{ local: '127.0.0.1', prefixlen: 8, scope: 'host' }] },
       {
         ifname: 'ns-11111111-11',

@@ -10,14 +10,10 @@
  * Only `<prefix>qdhcp-…` namespaces, their `ns-…` devices and our state directories are touched.
  */
 import type { HostCommand } from '../../linux/host-command.js';
+import { renderNsCommand, type NsCommand, type NsDevice } from '../netns-device.js';
 import { nsDeviceName, renderDnsmasqArgv, renderFiles, servedSubnets, type DhcpNetwork, type DhcpPort, type DnsmasqOptions } from './render.js';
 
-export interface NsDevice {
-  mac: string;
-  mtu: number;
-  /** `address/prefix`, sorted; link-local IPv6 addresses are the kernel's and not listed. */
-  addrs: string[];
-}
+export type { NsDevice };
 
 export interface DhcpNetworkState {
   netns: string;
@@ -36,20 +32,7 @@ export interface DhcpNetworkState {
 /** Network id → its state. */
 export type DhcpHostState = Map<string, DhcpNetworkState>;
 
-export type DhcpCommand =
-  | { op: 'add-netns'; netns: string }
-  | { op: 'add-veth'; netns: string; name: string; tap: string; mac: string; mtu: number }
-  | { op: 'set-link'; netns: string; name: string; mac: string; mtu: number }
-  | { op: 'set-up'; netns: string | null; name: string }
-  | { op: 'add-addr'; netns: string; name: string; cidr: string }
-  | { op: 'del-addr'; netns: string; name: string; cidr: string }
-  | { op: 'del-link'; netns: string; name: string }
-  | { op: 'write-file'; path: string; content: string }
-  | { op: 'start-dnsmasq'; netns: string; argv: string[] }
-  | { op: 'reload-dnsmasq'; pid: number }
-  | { op: 'stop-dnsmasq'; pid: number }
-  | { op: 'del-netns'; netns: string }
-  | { op: 'remove-dir'; path: string };
+export type DhcpCommand = NsCommand | { op: 'start-dnsmasq'; netns: string; argv: string[] } | { op: 'reload-dnsmasq'; pid: number } | { op: 'stop-dnsmasq'; pid: number };
 
 export interface DhcpLayout extends DnsmasqOptions {
   /** `[agent] namespace_prefix`. */
@@ -230,31 +213,13 @@ export function applyDhcpModel(state: DhcpHostState, cmds: DhcpCommand[]): DhcpH
 /** The command in the agents' shared vocabulary (src/linux/host-command.ts); the tap (no namespace) goes in the host namespace. */
 export function renderDhcp(c: DhcpCommand): HostCommand {
   switch (c.op) {
-    case 'add-netns':
-      return { tool: 'netns', op: 'add', name: c.netns };
-    case 'add-veth':
-      return { tool: 'ip-link', op: 'add', name: c.tap, mtu: c.mtu, kind: { type: 'veth', peer: c.name, peerAddress: c.mac, peerMtu: c.mtu, peerNetns: c.netns } };
-    case 'set-link':
-      return { tool: 'ip-link', op: 'set', netns: c.netns, name: c.name, address: c.mac, mtu: c.mtu };
-    case 'set-up':
-      return { tool: 'ip-link', op: 'set', netns: c.netns ?? undefined, name: c.name, up: true };
-    case 'add-addr':
-      return { tool: 'ip-addr', op: 'add', netns: c.netns, dev: c.name, cidr: c.cidr };
-    case 'del-addr':
-      return { tool: 'ip-addr', op: 'del', netns: c.netns, dev: c.name, cidr: c.cidr };
-    case 'del-link':
-      return { tool: 'ip-link', op: 'del', netns: c.netns, name: c.name };
-    case 'write-file':
-      return { tool: 'file', op: 'write', path: c.path, content: c.content };
     case 'start-dnsmasq':
       return { tool: 'daemon', op: 'start', netns: c.netns, argv: c.argv };
     case 'reload-dnsmasq':
       return { tool: 'daemon', op: 'reload', pid: c.pid };
     case 'stop-dnsmasq':
       return { tool: 'daemon', op: 'stop', pid: c.pid };
-    case 'del-netns':
-      return { tool: 'netns', op: 'del', name: c.netns };
-    case 'remove-dir':
-      return { tool: 'file', op: 'remove', path: c.path };
+    default:
+      return renderNsCommand(c);
   }
 }

@@ -1,0 +1,110 @@
+/**
+ * The L3 agent's datapath pass, called by L3Driver on every sync when `[agent] datapath` is on,
+ * for every router hosted here or for one (a key of the agent's work queue): observe the host,
+ * plan (plan.ts) and apply router by router, several routers at once (each router's commands in
+ * order, through `applyCommands`); then announce the addresses that came to gateway devices
+ * (gratuitous ARP: floating IPs, gateway addresses), and report the floating IPs' status to the
+ * servers (`update_floatingip_statuses`, as Neutron's agent: ACTIVE once configured, ERROR when
+ * its router's commands failed, DOWN once it left the router). Routers not hosted here any more
+ * (moved, deleted, even while the agent was down) are removed, since the host is observed whole.
+ * A pass that left something undone throws at its end, so that the runtime retries it with
+ * backoff. A dry run changes nothing, on the host or the servers.
+ */
+import path from 'node:path';
+import { mkdir } from 'node:fs/promises';
+import type { Logger } from 'pino';
+import type { Config } from '../../config/config.js';
+import type { CommandRunner } from '../../linux/runner.js';
+import { applyCommands, reportError, type ApplyReport } from '../../linux/apply.js';
+import type { HostCommand } from '../../linux/host-command.js';
+import type { RpcClient } from '../../rpc/rpc-api.js';
+import type { RouterInfo, ServerPluginApi } from '../server-api.js';
+import { desiredL3, floatingIpsOf, servesRouter } from './desired.js';
+import { observeL3 } from './observe.js';
+import { planL3ByRouter, renderL3, type L3Layout } from './plan.js';
+
+export interface L3Datapath {
+  runner: CommandRunner;
+  /** `[agent] host_namespace`: where the taps go (the L2 agent's devices). */
+  netns?: string;
+  layout: L3Layout;
+  /** How many routers are changed at once. */
+  parallel?: number;
+}
+
+export const l3Layout = (config: Config): L3Layout => ({
+  prefix: config.agent.namespace_prefix,
+  stateDir: path.resolve(config.DEFAULT.state_path, 'l3'),
+  minRtrAdvInterval: config.DEFAULT.min_rtr_adv_interval,
+  maxRtrAdvInterval: config.DEFAULT.max_rtr_adv_interval,
+});
+
+/** Floating IP statuses the agent last reported, per router (what it tells the servers is the change). */
+export type FipStatuses = Map<string, Map<string, string>>;
+
+/** Runs `fn` over `items`, `n` at a time. */
+async function pool<T>(items: T[], n: number, fn: (item: T) => Promise<void>): Promise<void> {
+  let next = 0;
+  await Promise.all(Array.from({ length: Math.min(n, items.length) }, async () => {
+    while (next < items.length) await fn(items[next++]);
+  }));
+}
+
+/**
+ * One datapath pass for the routers hosted here (`hosted`: all of them, as the server lists them),
+ * or only for router `only`; returns the number of commands run.
+ */
+export async function syncL3(server: RpcClient<ServerPluginApi>, hosted: RouterInfo[], dp: L3Datapath, reported: FipStatuses, log: Logger, only?: string): Promise<number> {
+  const routers = hosted.filter((r) => only === undefined || r.id === only);
+  const want = desiredL3(routers, dp.layout);
+  const dry = dp.runner.dryRun;
+  if (!dry && want.size) await mkdir(dp.layout.stateDir, { recursive: true });
+  const have = await observeL3(dp.runner, dp.layout, only, dp.parallel ?? 16);
+  const plans = planL3ByRouter(want, have).filter((p) => p.cmds.length);
+  const reports: ApplyReport[] = [];
+  const broken = new Set<string>();
+  const announce: HostCommand[] = [];
+  await pool(plans, dp.parallel ?? 8, async ({ id, cmds }) => {
+    const rendered = cmds.map(renderL3);
+    const report = await applyCommands(dp.runner, rendered, dp.netns);
+    reports.push(report);
+    if (report.failed.length || report.skipped.length) broken.add(id);
+    const done = new Set(report.done);
+    for (const [i, c] of cmds.entries()) {
+      if (c.op === 'add-addr' && c.name.startsWith('qg-') && !c.cidr.includes(':') && done.has(rendered[i])) {
+        announce.push({ tool: 'arping', netns: c.netns, dev: c.name, address: c.cidr.split('/')[0], count: 1 });
+      }
+    }
+  });
+  if (announce.length && !dry) {
+    // best effort, as Neutron's: a neighbour that misses it learns the address when its entry expires
+    const garp = await applyCommands(dp.runner, announce);
+    for (const f of garp.failed) log.warn({ err: f.error }, 'gratuitous ARP not sent');
+  }
+  if (!dry) await reportStatuses(server, routers, broken, reported, log);
+  const failed = reportError(...reports);
+  if (failed) throw failed;
+  return plans.reduce((n, p) => n + p.cmds.length, 0);
+}
+
+/** Tells the servers what became of each router's floating IPs, when it changed since the last report. */
+async function reportStatuses(server: RpcClient<ServerPluginApi>, routers: RouterInfo[], broken: Set<string>, reported: FipStatuses, log: Logger): Promise<void> {
+  for (const r of routers) {
+    const now = new Map<string, string>();
+    const serving = servesRouter(r) && r.gw_port;
+    for (const f of floatingIpsOf(r)) now.set(f.id, !serving ? 'DOWN' : broken.has(r.id) ? 'ERROR' : 'ACTIVE');
+    const before = reported.get(r.id) ?? new Map<string, string>();
+    const changes: Record<string, string> = {};
+    for (const [id, status] of now) if (before.get(id) !== status) changes[id] = status;
+    for (const id of before.keys()) if (!now.has(id)) changes[id] = 'DOWN';
+    // the server's own view counts too: a status it lost (a restarted agent) is said again
+    for (const f of r._floatingips ?? []) if (now.has(String(f.id)) && f.status !== now.get(String(f.id))) changes[String(f.id)] = now.get(String(f.id))!;
+    if (!Object.keys(changes).length) continue;
+    try {
+      await server.call('update_floatingip_statuses', { router_id: r.id, fip_statuses: changes });
+      reported.set(r.id, now);
+    } catch (err) {
+      log.warn({ router_id: r.id, err: (err as Error).message }, 'floating IP statuses not reported; said again at the next pass');
+    }
+  }
+}
