@@ -64,7 +64,7 @@ export const OPTIONS = {
     report_interval: opt('int', 30, 'Seconds between an agent\'s heartbeats.'),
     availability_zone: opt('string', 'nova', 'Availability zone an agent reports.'),
     namespace_prefix: opt('string', '', 'Prefix of the namespaces and devices an agent makes (several simulated hosts on one machine).'),
-    datapath: opt('bool', false, 'Apply the desired state to Linux (the Linux bridge agent\'s bridges and VXLAN devices, the DHCP agent\'s namespaces and dnsmasq).'),
+    datapath: opt('bool', false, 'Apply the desired state to Linux (the Linux bridge agent\'s bridges and VXLAN devices, the DHCP agent\'s namespaces and dnsmasq, the L3 agent\'s router namespaces, NAT and radvd).'),
     host_namespace: opt('string', '', 'Network namespace holding this host\'s devices (a simulated host); empty: the agent\'s own.'),
   },
   vxlan: {
