@@ -1,6 +1,6 @@
 /**
  * The agents' one vocabulary of host changes: every command a planner emits is data from one of
- * this folder's tool modules (ip-link.ts, ip-addr.ts, ip-route.ts, ip-netns.ts, bridge-fdb.ts,
+ * this folder's tool modules (ip-link.ts, ip-addr.ts, ip-route.ts, ip-batch.ts, ip-netns.ts, bridge-fdb.ts,
  * nft.ts, daemon.ts, host-file.ts, arping.ts), and `renderArgv` is the one place they become an argv, inside the
  * namespace `netns` when given (a command that names its own namespace keeps it). What a command
  * makes and what it needs (`objectsOf`) is what lets apply.ts skip the commands that depend on a
@@ -11,12 +11,13 @@ import { renderBridgeFdb, type BridgeFdbCommand } from './bridge-fdb.js';
 import { renderDaemon, type DaemonCommand } from './daemon.js';
 import { renderFile, type FileCommand } from './host-file.js';
 import { renderIpAddr, type IpAddrCommand } from './ip-addr.js';
+import { renderIpBatch, type IpBatchCommand } from './ip-batch.js';
 import { renderIpLink, type IpLinkCommand } from './ip-link.js';
 import { renderIpRoute, type IpRouteCommand } from './ip-route.js';
 import { renderNetns, type NetnsCommand } from './ip-netns.js';
 import { renderNft, type NftCommand } from './nft.js';
 
-export type HostCommand = IpLinkCommand | IpAddrCommand | IpRouteCommand | NetnsCommand | BridgeFdbCommand | NftCommand | DaemonCommand | FileCommand | ArpingCommand;
+export type HostCommand = IpLinkCommand | IpAddrCommand | IpRouteCommand | IpBatchCommand | NetnsCommand | BridgeFdbCommand | NftCommand | DaemonCommand | FileCommand | ArpingCommand;
 
 /** A rendered command: its argv and what goes to its standard input. */
 export interface Argv {
@@ -34,6 +35,8 @@ export function renderArgv(c: HostCommand, netns?: string): Argv {
       return { argv: renderIpRoute(c, netns) };
     case 'arping':
       return { argv: renderArping(c, netns) };
+    case 'ip-batch':
+      return renderIpBatch(c, netns);
     case 'netns':
       return { argv: renderNetns(c) };
     case 'bridge-fdb':
@@ -75,6 +78,12 @@ export function objectsOf(c: HostCommand, netns?: string): { makes: string[]; ne
       return { makes: [], needs: c.op === 'del' ? inNetns : [...inNetns, link(c.dev)] };
     case 'arping':
       return { makes: [], needs: [...inNetns, link(c.dev)] };
+    case 'ip-batch': {
+      // what the batch makes, and what its commands need that none of them makes
+      const parts = c.commands.map((x) => objectsOf(x, ns || undefined));
+      const makes = parts.flatMap((p) => p.makes);
+      return { makes, needs: [...new Set(parts.flatMap((p) => p.needs))].filter((o) => !makes.includes(o)) };
+    }
     case 'ip-route':
       return { makes: [], needs: inNetns };
     case 'daemon':

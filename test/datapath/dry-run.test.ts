@@ -91,10 +91,14 @@ describe('nucleon-agent --dry-run', { skip: datapathSkipReason() ?? (await rabbi
     const lines = out.stdout.trim().split('\n');
     const qr = `${HOST}-qrouter-${router.id}`;
     assert.ok(lines.includes(`ip netns add ${qr}`), out.stdout);
-    assert.ok(lines.some((l) => l.startsWith(`ip -n ${qr} addr add ${gwIp}/24 dev qg-`)), 'the gateway address');
-    assert.ok(lines.some((l) => l.startsWith(`ip -n ${qr} addr add ${fip.floating_ip_address}/32 dev qg-`)), 'the floating IP');
-    assert.ok(lines.some((l) => l.startsWith(`ip -n ${qr} addr add 10.89.0.1/24 dev qr-`)), 'the interface');
-    assert.ok(lines.includes(`ip -n ${qr} -4 route replace default via 203.0.113.1`));
+    // what is done inside the namespace is one iproute2 batch, its lines shown below it
+    const batch = lines.indexOf(`ip -n ${qr} -force -batch -`);
+    assert.ok(batch > 0, out.stdout);
+    const inside = lines.slice(batch + 1).filter((l) => l.startsWith('  ')).map((l) => l.trim());
+    assert.ok(inside.some((l) => l.startsWith(`addr add ${gwIp}/24 dev qg-`)), 'the gateway address');
+    assert.ok(inside.some((l) => l.startsWith(`addr add ${fip.floating_ip_address}/32 dev qg-`)), 'the floating IP');
+    assert.ok(inside.some((l) => l.startsWith('addr add 10.89.0.1/24 dev qr-')), 'the interface');
+    assert.ok(inside.includes('route replace default via 203.0.113.1'));
     assert.ok(lines.some((l) => l.startsWith(`ip netns exec ${qr} nft -f -`)), 'the NAT transaction');
     assert.equal(sh('ip', 'netns', 'list'), namespacesBefore, 'no namespace was made');
     assert.equal((await api.get(`/v2.0/floatingips/${fip.id}`)).body.floatingip.status, 'DOWN', 'no status was reported');

@@ -2,8 +2,9 @@
  * The L3 agent's datapath pass, called by L3Driver on every sync when `[agent] datapath` is on,
  * for every router hosted here or for one (a key of the agent's work queue): observe the host,
  * plan (plan.ts) and apply router by router, several routers at once (each router's commands in
- * order, through `applyCommands`); then announce the addresses that came to gateway devices
- * (gratuitous ARP: floating IPs, gateway addresses), and report the floating IPs' status to the
+ * order, through `applyCommands`, consecutive iproute2 commands of one namespace as one batch);
+ * then announce the addresses that came to gateway devices (gratuitous ARP: floating IPs, gateway
+ * addresses; in the background), and report the floating IPs' status to the
  * servers (`update_floatingip_statuses`, as Neutron's agent: ACTIVE once configured, ERROR when
  * its router's commands failed, DOWN once it left the router). Routers not hosted here any more
  * (moved, deleted, even while the agent was down) are removed, since the host is observed whole.
@@ -16,6 +17,7 @@ import type { Logger } from 'pino';
 import type { Config } from '../../config/config.js';
 import type { CommandRunner } from '../../linux/runner.js';
 import { applyCommands, reportError, type ApplyReport } from '../../linux/apply.js';
+import { batchIp } from '../../linux/ip-batch.js';
 import type { HostCommand } from '../../linux/host-command.js';
 import type { RpcClient } from '../../rpc/rpc-api.js';
 import type { RouterInfo, ServerPluginApi } from '../server-api.js';
@@ -65,26 +67,34 @@ export async function syncL3(server: RpcClient<ServerPluginApi>, hosted: RouterI
   const broken = new Set<string>();
   const announce: HostCommand[] = [];
   await pool(plans, dp.parallel ?? 8, async ({ id, cmds }) => {
-    const rendered = cmds.map(renderL3);
-    const report = await applyCommands(dp.runner, rendered, dp.netns);
+    const report = await applyCommands(dp.runner, batchIp(cmds.map(renderL3), dp.netns), dp.netns);
     reports.push(report);
     if (report.failed.length || report.skipped.length) broken.add(id);
-    const done = new Set(report.done);
-    for (const [i, c] of cmds.entries()) {
-      if (c.op === 'add-addr' && c.name.startsWith('qg-') && !c.cidr.includes(':') && done.has(rendered[i])) {
-        announce.push({ tool: 'arping', netns: c.netns, dev: c.name, address: c.cidr.split('/')[0], count: 1 });
-      }
+    if (broken.has(id)) return;
+    const added = new Map<string, { netns: string; addresses: string[] }>();
+    for (const c of cmds) {
+      if (c.op !== 'add-addr' || !c.name.startsWith('qg-') || c.cidr.includes(':')) continue;
+      const a = added.get(c.name) ?? { netns: c.netns, addresses: [] };
+      a.addresses.push(c.cidr.split('/')[0]);
+      added.set(c.name, a);
     }
+    for (const [dev, a] of added) announce.push({ tool: 'arping', netns: a.netns, dev, addresses: a.addresses });
   });
-  if (announce.length && !dry) {
-    // best effort, as Neutron's: a neighbour that misses it learns the address when its entry expires
-    const garp = await applyCommands(dp.runner, announce);
-    for (const f of garp.failed) log.warn({ err: f.error }, 'gratuitous ARP not sent');
-  }
+  // in the background, as Neutron's (arping takes a second); best effort: a neighbour that
+  // misses it learns the address when its entry expires
+  if (announce.length && !dry) void sendGratuitousArps(dp.runner, announce, log);
   if (!dry) await reportStatuses(server, routers, broken, reported, log);
   const failed = reportError(...reports);
   if (failed) throw failed;
   return plans.reduce((n, p) => n + p.cmds.length, 0);
+}
+
+/** Gratuitous ARPs, 8 devices at a time; failures are logged. */
+async function sendGratuitousArps(runner: CommandRunner, cmds: HostCommand[], log: Logger): Promise<void> {
+  await pool(cmds, 8, async (c) => {
+    const report = await applyCommands(runner, [c]);
+    for (const f of report.failed) log.warn({ err: f.error }, 'gratuitous ARP not sent');
+  });
 }
 
 /** Tells the servers what became of each router's floating IPs, when it changed since the last report. */

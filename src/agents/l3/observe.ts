@@ -8,7 +8,6 @@
  */
 import { readdir, readFile } from 'node:fs/promises';
 import type { CommandRunner } from '../../linux/runner.js';
-import { execIn, ipIn } from '../../linux/ip-netns.js';
 import { NAT_TABLE, parseNat } from './nat.js';
 import { parseRadvdCmdline } from './radvd.js';
 import { qrouterNamespace, routeKey, ROUTER_SYSCTLS, routerDir, type L3HostState, type L3Layout, type RouterRoute, type RouterState } from './plan.js';
@@ -31,9 +30,42 @@ export function parseRoutes(routes: Array<{ dst?: string; gateway?: string; type
 const readOr = (path: string) => readFile(path, 'utf8').catch(() => undefined);
 const json = <T>(text: string, empty: T): T => (text.trim() ? (JSON.parse(text) as T) : empty);
 
-/** One router's state, its namespace `netns` given when it exists. */
-async function observeRouter(run: CommandRunner, o: L3Layout, id: string, netns: string | undefined): Promise<RouterState> {
-  const dir = routerDir(o.stateDir, id);
+/**
+ * What observeL3 reads in each router namespace, for many namespaces in one process (starting a
+ * process per read is most of the cost with hundreds of routers): per namespace, sections headed
+ * `#nucleon <netns> <what>`. A namespace that went meanwhile gives empty sections.
+ */
+const READ_ROUTERS = [
+  'for ns do',
+  '  printf "\\n#nucleon %s addr\\n" "$ns"; ip -n "$ns" -j addr show 2>/dev/null',
+  '  printf "\\n#nucleon %s route4\\n" "$ns"; ip -n "$ns" -4 -j route show 2>/dev/null',
+  '  printf "\\n#nucleon %s route6\\n" "$ns"; ip -n "$ns" -6 -j route show 2>/dev/null',
+  `  printf "\\n#nucleon %s sysctl\\n" "$ns"; nsenter --net="/run/netns/$ns" sysctl -n ${ROUTER_SYSCTLS.map(([k]) => k).join(' ')} 2>/dev/null`,
+  `  printf "\\n#nucleon %s nat\\n" "$ns"; nsenter --net="/run/netns/$ns" nft -j list table ip ${NAT_TABLE} 2>/dev/null`,
+  'done',
+  'exit 0',
+].join('\n');
+
+/** The sections of READ_ROUTERS's output: netns → what → text. */
+export function parseSections(out: string): Map<string, Map<string, string>> {
+  const sections = new Map<string, Map<string, string>>();
+  let at: { ns: string; what: string; lines: string[] } | undefined;
+  const close = () => at && (sections.get(at.ns) ?? sections.set(at.ns, new Map()).get(at.ns)!).set(at.what, at.lines.join('\n'));
+  for (const line of out.split('\n')) {
+    const m = /^#nucleon (\S+) (\w+)$/.exec(line);
+    if (!m) {
+      at?.lines.push(line);
+      continue;
+    }
+    close();
+    at = { ns: m[1], what: m[2], lines: [] };
+  }
+  close();
+  return sections;
+}
+
+/** One router's state from its sections (none: it has no namespace). */
+function routerState(o: L3Layout, id: string, netns: string | undefined, read: Map<string, string> | undefined): RouterState {
   const state: RouterState = {
     netns: netns ?? qrouterNamespace(o.prefix, id),
     hasNetns: netns !== undefined,
@@ -41,44 +73,50 @@ async function observeRouter(run: CommandRunner, o: L3Layout, id: string, netns:
     devices: new Map(),
     routes: [],
     nat: { signature: '', script: [] },
-    dir,
+    dir: routerDir(o.stateDir, id),
     files: new Map(),
     radvd: null,
   };
-  if (netns) {
-    state.devices = parseRouterDevices(json(await run.run([...ipIn(netns), '-j', 'addr', 'show'], { read: true }), []));
-    const v4 = json<Array<{ dst?: string; gateway?: string }>>(await run.run([...ipIn(netns), '-4', '-j', 'route', 'show'], { read: true }), []);
-    const v6 = json<Array<{ dst?: string; gateway?: string }>>(await run.run([...ipIn(netns), '-6', '-j', 'route', 'show'], { read: true }), []);
-    state.routes = parseRoutes([...v4, ...v6]);
-    const values = (await run.run(execIn(netns, ['sysctl', '-n', ...ROUTER_SYSCTLS.map(([k]) => k)]), { read: true }).catch(() => '')).trim().split('\n');
-    ROUTER_SYSCTLS.forEach(([k], i) => values[i] !== undefined && values[i] !== '' && state.sysctls.set(k, values[i].trim()));
-    const listing = await run.run(execIn(netns, ['nft', '-j', 'list', 'table', 'ip', NAT_TABLE]), { read: true }).catch(() => undefined);
-    state.nat.signature = listing === undefined ? '' : parseNat(json(listing, {}));
-  }
-  const conf = await readOr(`${dir}/radvd.conf`);
-  if (conf !== undefined) state.files.set('radvd.conf', conf);
-  const pid = Number((await readOr(`${dir}/radvd.pid`))?.trim());
-  if (Number.isInteger(pid) && pid > 0) {
-    const argv = parseRadvdCmdline((await readOr(`/proc/${pid}/cmdline`)) ?? '', dir);
-    if (argv) state.radvd = { argv, pid };
-  }
+  if (!netns || !read) return state;
+  const text = (what: string) => read.get(what) ?? '';
+  state.devices = parseRouterDevices(json(text('addr'), []));
+  state.routes = parseRoutes([...json<Array<{ dst?: string; gateway?: string }>>(text('route4'), []), ...json<Array<{ dst?: string; gateway?: string }>>(text('route6'), [])]);
+  const values = text('sysctl').trim().split('\n');
+  ROUTER_SYSCTLS.forEach(([k], i) => values[i] !== undefined && values[i].trim() !== '' && state.sysctls.set(k, values[i].trim()));
+  state.nat.signature = text('nat').trim() ? parseNat(json(text('nat'), {})) : '';
   return state;
 }
 
+/** radvd's file and process of a router's state directory. */
+async function observeFiles(state: RouterState): Promise<void> {
+  const conf = await readOr(`${state.dir}/radvd.conf`);
+  if (conf !== undefined) state.files.set('radvd.conf', conf);
+  const pid = Number((await readOr(`${state.dir}/radvd.pid`))?.trim());
+  if (Number.isInteger(pid) && pid > 0) {
+    const argv = parseRadvdCmdline((await readOr(`/proc/${pid}/cmdline`)) ?? '', state.dir);
+    if (argv) state.radvd = { argv, pid };
+  }
+}
+
 /** The L3 state of the host: every router it has something of (a namespace, a state directory), or only router `only`. */
-export async function observeL3(run: CommandRunner, o: L3Layout, only?: string, parallel = 16): Promise<L3HostState> {
+export async function observeL3(run: CommandRunner, o: L3Layout, only?: string, chunk = 50): Promise<L3HostState> {
   const list = json<Array<{ name?: string }>>(await run.run(['ip', '-j', 'netns', 'list'], { read: true }), []);
   const namespaces = parseRouterNamespaces(list, o.prefix);
   const dirs = (await readdir(o.stateDir).catch(() => [] as string[])).filter((d) => new RegExp(`^${UUID}$`).test(d));
   const ids = [...new Set([...namespaces.keys(), ...dirs])].filter((id) => only === undefined || id === only).sort();
+  const present = ids.filter((id) => namespaces.has(id)).map((id) => namespaces.get(id)!);
+  const read = new Map<string, Map<string, string>>();
+  const chunks = Array.from({ length: Math.ceil(present.length / chunk) }, (_, i) => present.slice(i * chunk, (i + 1) * chunk));
+  await Promise.all(
+    chunks.map(async (names) => {
+      for (const [ns, sections] of parseSections(await run.run(['sh', '-c', READ_ROUTERS, 'observe', ...names], { read: true }))) read.set(ns, sections);
+    }),
+  );
   const state: L3HostState = new Map();
-  let next = 0;
-  const worker = async () => {
-    while (next < ids.length) {
-      const id = ids[next++];
-      state.set(id, await observeRouter(run, o, id, namespaces.get(id)));
-    }
-  };
-  await Promise.all(Array.from({ length: Math.min(parallel, ids.length) }, worker));
-  return new Map([...state].sort(([a], [b]) => (a < b ? -1 : 1)));
+  for (const id of ids) {
+    const r = routerState(o, id, namespaces.get(id), read.get(namespaces.get(id) ?? ''));
+    await observeFiles(r);
+    state.set(id, r);
+  }
+  return state;
 }

@@ -8,6 +8,7 @@ import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import fc from 'fast-check';
 import { renderArgv } from '../../linux/host-command.js';
+import { batchIp } from '../../linux/ip-batch.js';
 import type { RouterInfo, RouterPortInfo } from '../server-api.js';
 import { desiredL3, routeDestination } from './desired.js';
 import { natRules, parseNat, renderNat, scriptSignature } from './nat.js';
@@ -60,17 +61,24 @@ const comparable = (s: L3HostState) => [...s].sort(([a], [b]) => (a < b ? -1 : 1
 
 describe('L3 planner', () => {
   it('a first router: namespace, forwarding, one veth per port (tap on the host side), addresses, default route, NAT', () => {
-    const cmds = argv(planL3(desiredL3([router(R1)], L), empty()));
+    const plan = planL3(desiredL3([router(R1)], L), empty());
+    const cmds = argv(plan);
+    // run as six processes: each side's iproute2 commands in one batch
+    assert.deepEqual(
+      batchIp(plan.map(renderL3), 'h1').map((c) => renderArgv(c, 'h1').argv.join(' ')),
+      [`ip netns add ${NS1}`, `ip netns exec ${NS1} sysctl -w net.ipv4.ip_forward=1`, `ip netns exec ${NS1} sysctl -w net.ipv6.conf.all.forwarding=1`, 'ip -n h1 -force -batch -', `ip -n ${NS1} -force -batch -`, `ip netns exec ${NS1} nft -f -`],
+    );
+    assert.equal(renderArgv(batchIp(plan.map(renderL3), 'h1')[4], 'h1').input, ['link set qg-99999999-99 up', 'addr add 203.0.113.10/24 dev qg-99999999-99', 'link set qr-11111111-11 up', 'addr add 10.0.1.1/24 dev qr-11111111-11', 'route replace default via 203.0.113.1', ''].join('\n'));
     assert.deepEqual(cmds, [
       `ip netns add ${NS1}`,
       `ip netns exec ${NS1} sysctl -w net.ipv4.ip_forward=1`,
       `ip netns exec ${NS1} sysctl -w net.ipv6.conf.all.forwarding=1`,
       `ip -n h1 link add tap99999999-99 mtu 1500 type veth peer name qg-99999999-99 address fa:16:3e:00:00:99 mtu 1500 netns ${NS1}`,
       'ip -n h1 link set tap99999999-99 up',
-      `ip -n ${NS1} link set qg-99999999-99 up`,
-      `ip -n ${NS1} addr add 203.0.113.10/24 dev qg-99999999-99`,
       `ip -n h1 link add tap11111111-11 mtu 1450 type veth peer name qr-11111111-11 address fa:16:3e:00:00:11 mtu 1450 netns ${NS1}`,
       'ip -n h1 link set tap11111111-11 up',
+      `ip -n ${NS1} link set qg-99999999-99 up`,
+      `ip -n ${NS1} addr add 203.0.113.10/24 dev qg-99999999-99`,
       `ip -n ${NS1} link set qr-11111111-11 up`,
       `ip -n ${NS1} addr add 10.0.1.1/24 dev qr-11111111-11`,
       `ip -n ${NS1} -4 route replace default via 203.0.113.1`,

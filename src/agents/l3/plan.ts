@@ -8,7 +8,7 @@
  * whole; and radvd (radvd.ts) when an interface's subnet has an `ipv6_ra_mode`.
  *
  * `planL3(want, have)` gives the ordered commands (as data) between two states: parents first
- * (namespace, switches, links, addresses), then routes (their next hops are on-link by then), NAT,
+ * (namespace, switches, the new veths, then inside the namespace links up and addresses), then routes (their next hops are on-link by then), NAT,
  * radvd's file before radvd; deletions after additions; routers we no longer have last. `renderL3`
  * puts a command in the agents' shared vocabulary (src/linux/). Only `<prefix>qrouter-…`
  * namespaces, the `qr-`/`qg-` devices in them and our state directories are touched.
@@ -105,16 +105,18 @@ function planRouter(w: RouterState, h: RouterState | undefined): L3Command[] {
   if (!cur) cmds.push({ op: 'add-netns', netns });
   for (const [key, value] of w.sysctls) if (cur?.sysctls.get(key) !== value) cmds.push({ op: 'sysctl', netns, key, value });
   const dels: L3Command[] = [];
+  // the new veths first (host namespace side), then what is done inside: each side one batch
+  const inside: L3Command[] = [];
   let readdressed = false;
   for (const name of sortedKeys(w.devices)) {
     const d = w.devices.get(name)!;
     const old = cur?.devices.get(name);
     if (!old) {
-      cmds.push({ op: 'add-veth', netns, name, tap: tapOf(name), mac: d.mac, mtu: d.mtu });
-      cmds.push({ op: 'set-up', netns: null, name: tapOf(name) }, { op: 'set-up', netns, name });
-    } else if (old.mac !== d.mac || old.mtu !== d.mtu) cmds.push({ op: 'set-link', netns, name, mac: d.mac, mtu: d.mtu });
+      cmds.push({ op: 'add-veth', netns, name, tap: tapOf(name), mac: d.mac, mtu: d.mtu }, { op: 'set-up', netns: null, name: tapOf(name) });
+      inside.push({ op: 'set-up', netns, name });
+    } else if (old.mac !== d.mac || old.mtu !== d.mtu) inside.push({ op: 'set-link', netns, name, mac: d.mac, mtu: d.mtu });
     const had = new Set(old?.addrs ?? []);
-    for (const cidr of d.addrs) if (!had.has(cidr)) cmds.push({ op: 'add-addr', netns, name, cidr });
+    for (const cidr of d.addrs) if (!had.has(cidr)) inside.push({ op: 'add-addr', netns, name, cidr });
     for (const cidr of had) {
       if (d.addrs.includes(cidr)) continue;
       dels.push({ op: 'del-addr', netns, name, cidr });
@@ -122,6 +124,7 @@ function planRouter(w: RouterState, h: RouterState | undefined): L3Command[] {
     }
   }
   for (const name of sortedKeys(cur?.devices ?? new Map())) if (!w.devices.has(name)) dels.push({ op: 'del-link', netns, name });
+  cmds.push(...inside);
   // a deleted address takes its routes along: routes are planned against what stays
   const kept = new Map((cur?.routes ?? []).map((r) => [routeKey(r), r]));
   for (const r of w.routes) {
