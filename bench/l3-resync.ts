@@ -20,7 +20,7 @@ import { loadConfig } from '../src/config/config.js';
 import { L3Driver } from '../src/agents/drivers.js';
 import { AgentRuntime } from '../src/agents/agent-runtime.js';
 import { l3Layout } from '../src/agents/l3/l3-agent.js';
-import { ProcessRunner } from '../src/linux/runner.js';
+import { ShellRunner } from '../src/linux/shell-runner.js';
 
 const { values } = parseArgs({ options: { routers: { type: 'string', default: '200' }, out: { type: 'string', default: path.join(import.meta.dirname, 'results', 'l3-resync.json') } } });
 const N = Number(values.routers);
@@ -44,7 +44,7 @@ const result: Record<string, unknown> = { tool: 'bench/l3-resync.ts', started: n
 try {
   sh('ip', 'netns', 'add', HOST);
   const config = loadConfig([], { NUCLEON_DEFAULT__HOST: HOST, NUCLEON_DEFAULT__STATE_PATH: state, NUCLEON_AGENT__REPORT_INTERVAL: '3600', NUCLEON_AGENT__NAMESPACE_PREFIX: `${PREFIX}-` });
-  const driver = new L3Driver(app.transport, HOST, logger, { runner: new ProcessRunner(logger), netns: HOST, layout: l3Layout(config) });
+  const driver = new L3Driver(app.transport, HOST, logger, { runner: new ShellRunner(logger), netns: HOST, layout: l3Layout(config) });
   const runtime = new AgentRuntime({ config, transport: app.transport, driver, logger });
   await runtime.start(); // registers the agent: routers are scheduled to a live one
   const pub = (await inject('POST', '/v2.0/networks', { network: { name: 'public', 'router:external': true } })).network;

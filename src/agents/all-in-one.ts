@@ -9,7 +9,7 @@ import type { Logger } from 'pino';
 import type { Config } from '../config/config.js';
 import type { RpcTransport } from '../rpc/transport.js';
 import { parseTransportUrl } from '../rpc/transport-url.js';
-import { ProcessRunner } from '../linux/runner.js';
+import { ShellRunner } from '../linux/shell-runner.js';
 import { AgentRuntime, hostOf } from './agent-runtime.js';
 import { driverFor } from './drivers.js';
 import { datapathOf } from './datapath-config.js';
@@ -47,7 +47,7 @@ export const systemProbe = {
 
 /** Starts the four agents in this process; resolves to their stop function. */
 export async function startAllInOneAgents(config: Config, transport: RpcTransport, logger: Logger): Promise<() => Promise<void>> {
-  const runner = new ProcessRunner(logger.child({ component: 'datapath' }));
+  const runner = new ShellRunner(logger.child({ component: 'datapath' }));
   const datapath = datapathOf(config, runner);
   const runtimes: AgentRuntime[] = [];
   for (const kind of AGENT_KINDS) {

@@ -12,7 +12,8 @@ import { createTransport } from '../rpc/create-transport.js';
 import { AgentRuntime, hostOf } from '../agents/agent-runtime.js';
 import { driverFor } from '../agents/drivers.js';
 import { configFiles } from './args.js';
-import { DryRunRunner, ProcessRunner } from '../linux/runner.js';
+import { DryRunRunner } from '../linux/runner.js';
+import { ShellRunner } from '../linux/shell-runner.js';
 import { datapathOf } from '../agents/datapath-config.js';
 
 async function main(): Promise<void> {
@@ -26,7 +27,7 @@ async function main(): Promise<void> {
   const logger = pino({ level: config.DEFAULT.debug ? 'debug' : 'info', base: { pid: process.pid, name: `nucleon-agent-${kind}`, host: hostOf(config) } });
   const transport = createTransport(config, logger, `nucleon-agent ${kind}`);
   const dryRun = argv.includes('--dry-run');
-  const real = new ProcessRunner(logger);
+  const real = new ShellRunner(logger);
   const runner = dryRun ? new DryRunRunner(real) : real;
   const datapath = config.agent.datapath || dryRun ? datapathOf(config, runner) : undefined;
   if (!datapath) logger.warn('[agent] datapath = false: the agent follows the server but changes nothing on this host');

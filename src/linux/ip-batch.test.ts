@@ -15,7 +15,8 @@ describe('ip batches', () => {
   const nft: HostCommand = { tool: 'nft', netns: 'r1', script: ['add table ip t'] };
 
   it('groups consecutive commands of one namespace, keeps order, leaves a lone command and other tools alone', () => {
-    const out = batchIp([{ tool: 'netns', op: 'add', name: 'r1' }, veth, up, ...inside, nft, up], 'h1');
+    const add: HostCommand = { tool: 'netns', op: 'add', name: 'r1' };
+    const out = batchIp([add, veth, up, ...inside, nft, up], 'h1');
     assert.deepEqual(
       out.map((c) => renderArgv(c, 'h1').argv.join(' ')),
       ['ip netns add r1', 'ip -n h1 -force -batch -', 'ip -n r1 -force -batch -', 'ip netns exec r1 nft -f -', 'ip -n h1 link set tap1 up'],

@@ -4,7 +4,7 @@
  * plan (plan.ts) and apply router by router, several routers at once (each router's commands in
  * order, through `applyCommands`, consecutive iproute2 commands of one namespace as one batch);
  * then announce the addresses that came to gateway devices (gratuitous ARP: floating IPs, gateway
- * addresses; in the background), and report the floating IPs' status to the
+ * addresses), and report the floating IPs' status to the
  * servers (`update_floatingip_statuses`, as Neutron's agent: ACTIVE once configured, ERROR when
  * its router's commands failed, DOWN once it left the router). Routers not hosted here any more
  * (moved, deleted, even while the agent was down) are removed, since the host is observed whole.
@@ -80,21 +80,15 @@ export async function syncL3(server: RpcClient<ServerPluginApi>, hosted: RouterI
     }
     for (const [dev, a] of added) announce.push({ tool: 'arping', netns: a.netns, dev, addresses: a.addresses });
   });
-  // in the background, as Neutron's (arping takes a second); best effort: a neighbour that
-  // misses it learns the address when its entry expires
-  if (announce.length && !dry) void sendGratuitousArps(dp.runner, announce, log);
+  // best effort: a neighbour that misses it learns the address when its entry expires
+  if (announce.length && !dry) {
+    const garp = await applyCommands(dp.runner, announce);
+    for (const f of garp.failed) log.warn({ err: f.error }, 'gratuitous ARP not sent');
+  }
   if (!dry) await reportStatuses(server, routers, broken, reported, log);
   const failed = reportError(...reports);
   if (failed) throw failed;
   return plans.reduce((n, p) => n + p.cmds.length, 0);
-}
-
-/** Gratuitous ARPs, 8 devices at a time; failures are logged. */
-async function sendGratuitousArps(runner: CommandRunner, cmds: HostCommand[], log: Logger): Promise<void> {
-  await pool(cmds, 8, async (c) => {
-    const report = await applyCommands(runner, [c]);
-    for (const f of report.failed) log.warn({ err: f.error }, 'gratuitous ARP not sent');
-  });
 }
 
 /** Tells the servers what became of each router's floating IPs, when it changed since the last report. */
