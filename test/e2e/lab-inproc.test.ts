@@ -103,7 +103,7 @@ describe('nucleon-lab --transport inproc: one process, no broker', { skip: datap
       await new Promise((r) => setTimeout(r, 500));
     }
     assert.match(fs.readFileSync(dump, 'utf8'), /^new_dhcp6_name_servers=fd00:67::53$/m);
-    for (const f of [lease, dump, script]) fs.rmSync(f, { force: true });
+    for (const f of [lease, `${lease}.pid`, dump, script]) fs.rmSync(f, { force: true });
     // router advertisements reach a VM and it takes them (SLAAC): radvd, as the L3 agent will run it
     // on a router's interface, here on the DHCP port of inproc6 (net1) with a prefix the API does not know
     const vms = Compute.forLab(apiClient({ url }), new ProcessRunner(pino({ level: 'silent' })), PREFIX);
