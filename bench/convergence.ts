@@ -59,7 +59,7 @@ try {
     if (i > 150) throw new Error('nucleon-server did not start');
     await new Promise((r) => setTimeout(r, 200));
   }
-  const lab = await labUp({ prefix: PREFIX, hypervisors: ['hv1', 'hv2'], networkNode: 'net1', transportUrl, stateDir: labStateDir(PREFIX), reportInterval: 2 }, run, () => {});
+  const lab = await labUp({ prefix: PREFIX, hypervisors: ['hv1', 'hv2'], networkNodes: ['net1'], transportUrl, stateDir: labStateDir(PREFIX), reportInterval: 2 }, run, () => {});
   for (let i = 0; ; i++) {
     const agents = (await api.get('/v2.0/agents')).body.agents as Array<{ alive: boolean }>;
     if (agents.filter((a) => a.alive).length === lab.agents.length) break;

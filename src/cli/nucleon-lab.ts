@@ -3,12 +3,15 @@
  * nucleon-lab: a simulated multi-host cloud on one machine (src/lab/lab.ts), for trying Nucleon
  * and for the end-to-end tests. Needs root and iproute2; touches nothing outside its namespaces.
  *
- *   nucleon-lab up [--prefix lab] [--hosts hv1,hv2] [--network-node net1] [--transport rabbit|inproc]
+ *   nucleon-lab up [--prefix lab] [--hosts hv1,hv2] [--network-nodes net1[,net2…]] [--transport rabbit|inproc]
  *                  [--transport-url rabbit://guest:guest@127.0.0.1:5672/] [--report-interval 5]
  *                  [--url http://127.0.0.1:9696] [--state-dir /run/nucleon-lab/<prefix>]
- *   (--transport inproc: no broker; this process also runs a server on --url, SQLite under the
- *    state directory, with every host's agents, until Ctrl-C or `nucleon-lab down`)
+ *   (--network-node NAME is the one-node spelling of --network-nodes; --transport inproc: no broker;
+ *    this process also runs a server on --url, SQLite under the state directory, with every host's
+ *    agents, until Ctrl-C or `nucleon-lab down`)
  *   nucleon-lab status [--prefix lab] [--url …]
+ *   nucleon-lab host-down --host net1 [--prefix lab]   (a crash: agents and the host's daemons killed, links down)
+ *   nucleon-lab host-up --host net1 [--prefix lab] [--url …]
  *   nucleon-lab down [--prefix lab]
  */
 import { parseArgs } from 'node:util';
@@ -16,15 +19,40 @@ import pino from 'pino';
 import { ProcessRunner } from '../linux/runner.js';
 import fs from 'node:fs';
 import path from 'node:path';
-import { labDown, labStateDir, labStatus, labUp, preflight, saveLab } from '../lab/lab.js';
+import { labDown, labStateDir, labStatus, labUp, parseHostList, parseNetworkNodes, preflight, saveLab, type LabState } from '../lab/lab.js';
+import { hostDown, hostUp } from '../lab/host-failure.js';
 import { runLabInProcess } from '../lab/inproc.js';
-import { apiClient } from '../compute/api-client.js';
+import { apiClient, type ApiClient } from '../compute/api-client.js';
 
-const USAGE = `usage: nucleon-lab up [--prefix P] [--hosts hv1,hv2] [--network-node net1] [--transport rabbit|inproc]
+const USAGE = `usage: nucleon-lab up [--prefix P] [--hosts hv1,hv2] [--network-nodes net1,net2] [--transport rabbit|inproc]
                       [--transport-url URL] [--report-interval S] [--url API] [--state-dir DIR]
        nucleon-lab status [--prefix P] [--url API]
+       nucleon-lab host-down --host H [--prefix P] [--state-dir DIR]
+       nucleon-lab host-up --host H [--prefix P] [--url API] [--state-dir DIR]
        nucleon-lab down [--prefix P] [--state-dir DIR]
 `;
+
+const COMMANDS = ['up', 'down', 'status', 'host-down', 'host-up'];
+
+/** Waits (bounded) until the servers list the agents of `hosts` alive; says how many do. Not fatal when no server answers. */
+async function waitForAgents(api: ApiClient, url: string, state: LabState, hosts: string[], say: (l: string) => void): Promise<void> {
+  const expected = state.agents.filter((a) => hosts.includes(a.host)).length;
+  const deadline = Date.now() + 30_000;
+  for (;;) {
+    const r = await api.get('/v2.0/agents').catch(() => undefined);
+    const rows = r?.status === 200 ? (r.body.agents as Array<Record<string, unknown>>) : [];
+    const up = rows.filter((a) => a.alive && hosts.includes(a.host as string)).length;
+    if (up >= expected) {
+      say(`all ${expected} agents report to ${url}`);
+      return;
+    }
+    if (Date.now() > deadline) {
+      say(`only ${up} of ${expected} agents report to ${url} after 30 s (see the logs in ${state.stateDir}/logs)`);
+      return;
+    }
+    await new Promise((res) => setTimeout(res, 500));
+  }
+}
 
 async function main(): Promise<number> {
   const { values, positionals } = parseArgs({
@@ -32,7 +60,9 @@ async function main(): Promise<number> {
     options: {
       prefix: { type: 'string', default: 'lab' },
       hosts: { type: 'string', default: 'hv1,hv2' },
-      'network-node': { type: 'string', default: 'net1' },
+      'network-node': { type: 'string' },
+      'network-nodes': { type: 'string' },
+      host: { type: 'string' },
       transport: { type: 'string', default: 'rabbit' },
       'transport-url': { type: 'string', default: 'rabbit://guest:guest@127.0.0.1:5672/' },
       'report-interval': { type: 'string', default: '5' },
@@ -42,7 +72,7 @@ async function main(): Promise<number> {
     },
   });
   const [cmd] = positionals;
-  if (values.help || !cmd || !['up', 'down', 'status'].includes(cmd)) {
+  if (values.help || !cmd || !COMMANDS.includes(cmd)) {
     process.stderr.write(USAGE);
     return values.help ? 0 : 2;
   }
@@ -56,6 +86,16 @@ async function main(): Promise<number> {
     return 0;
   }
   const api = apiClient({ url: values.url as string });
+  if (cmd === 'host-down' || cmd === 'host-up') {
+    if (!values.host) throw new Error(`${cmd} needs --host`);
+    if (cmd === 'host-down') {
+      await hostDown(run, prefix, stateDir, values.host, say);
+      return 0;
+    }
+    const state = await hostUp(run, prefix, stateDir, values.host, say);
+    await waitForAgents(api, values.url as string, state, [values.host], say);
+    return 0;
+  }
   if (cmd === 'status') {
     const s = await labStatus(run, prefix, stateDir);
     if (!s.state && !s.namespaces.length) {
@@ -64,6 +104,11 @@ async function main(): Promise<number> {
     }
     const known = await api.get('/v2.0/agents').then((r) => (r.status === 200 ? (r.body.agents as Array<Record<string, unknown>>) : undefined)).catch(() => undefined);
     say(`lab '${prefix}': ${s.namespaces.length} namespaces (${s.namespaces.join(', ')})`);
+    if (s.state) {
+      for (const [name, h] of Object.entries(s.state.hosts)) say(`host ${name.padEnd(11)} ${h.role.padEnd(7)} ${h.namespace}, underlay ${h.underlayIp}${h.down ? ', DOWN (nucleon-lab host-up)' : ''}`);
+      const o = s.state.outside;
+      say(`outside world: ${o.namespace}, ${o.bridge} ${o.ip} ${o.ip6}`);
+    }
     for (const a of s.agents) {
       const type = { l2: 'Linux bridge agent', dhcp: 'DHCP agent', l3: 'L3 agent', metering: 'Metering agent' }[a.kind];
       const row = known?.find((k) => k.host === a.host && k.agent_type === type);
@@ -74,14 +119,11 @@ async function main(): Promise<number> {
   }
   if (values.transport !== 'rabbit' && values.transport !== 'inproc') throw new Error(`--transport ${values.transport}: rabbit or inproc`);
   const inproc = values.transport === 'inproc';
-  const hosts = String(values.hosts)
-    .split(',')
-    .map((h) => h.trim())
-    .filter(Boolean);
+  const hosts = parseHostList(String(values.hosts));
   const opts = {
     prefix,
     hypervisors: hosts,
-    networkNode: values['network-node'] as string,
+    networkNodes: parseNetworkNodes(values['network-node'], values['network-nodes']),
     transportUrl: inproc ? 'inproc://' : (values['transport-url'] as string),
     stateDir,
     reportInterval: Number(values['report-interval']),
@@ -90,23 +132,7 @@ async function main(): Promise<number> {
   if (inproc) return upInProcess(opts, run, say, new URL(values.url as string));
   try {
     const state = await labUp(opts, run, say);
-    const expected = state.agents.length;
-    // wait (bounded) until the servers list every agent alive; not fatal when no server answers yet
-    const deadline = Date.now() + 30_000;
-    for (;;) {
-      const r = await api.get('/v2.0/agents').catch(() => undefined);
-      const rows = r?.status === 200 ? (r.body.agents as Array<Record<string, unknown>>) : [];
-      const up = rows.filter((a) => a.alive && state.hosts[a.host as string]).length;
-      if (up >= expected) {
-        say(`all ${expected} agents report to ${values.url}`);
-        break;
-      }
-      if (Date.now() > deadline) {
-        say(`only ${up} of ${expected} agents report to ${values.url} after 30 s (see the logs in ${stateDir}/logs)`);
-        break;
-      }
-      await new Promise((res) => setTimeout(res, 500));
-    }
+    await waitForAgents(api, values.url as string, state, Object.keys(state.hosts), say);
     say(`lab '${prefix}' is up; boot VMs with: nucleon-compute --lab ${prefix} boot --host ${hosts[0]} --network NET NAME`);
     return 0;
   } catch (err) {

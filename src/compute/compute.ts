@@ -3,13 +3,16 @@
  * (`<lab>-vm-<name>`) whose `eth0` is a veth peer of the tap (`tap<port-id[:11]>`) in its
  * hypervisor's namespace, as Nova's libvirt driver plugs a tap into the Linux bridge agent's host.
  * Booting binds a port to the host through the API, plugs the VM, waits for the L2 agent to report
- * the port ACTIVE, then runs a real DHCP client (busybox udhcpc) in the VM. A boot that fails
- * leaves nothing behind: no namespace, no veth, no port it created.
+ * the port ACTIVE, then runs a real DHCP client (busybox udhcpc) in the VM. Like a guest's kernel,
+ * a VM takes router advertisements (SLAAC addresses and the default route from radvd on a router's
+ * interface): `eth0` accepts them and does not forward. A boot that fails leaves nothing behind: no
+ * namespace, no veth, no port it created.
  */
 import fs from 'node:fs';
 import path from 'node:path';
 import type { CommandRunner } from '../linux/runner.js';
 import { readLab, vmNamespace, type LabState } from '../lab/lab.js';
+import { execIn } from '../linux/ip-netns.js';
 import { errorText, type ApiClient } from './api-client.js';
 import { tapName } from '../agents/l2/plan.js';
 
@@ -60,6 +63,33 @@ case "$1" in
 esac
 exit 0
 `;
+
+/**
+ * A VM's IPv6 settings on `eth0`, set before it comes up: a host, not a router (forwarding 0), so
+ * it takes router advertisements (accept_ra 1) and builds SLAAC addresses from their prefixes
+ * (autoconf 1). A new namespace has these by default; they are set so that a machine whose defaults
+ * new namespaces inherit (`net.core.devconf_inherit_init_net`) cannot turn them off.
+ */
+export const VM_SYSCTLS = ['net.ipv6.conf.all.forwarding=0', 'net.ipv6.conf.eth0.forwarding=0', 'net.ipv6.conf.eth0.accept_ra=1', 'net.ipv6.conf.eth0.autoconf=1', 'net.ipv6.conf.eth0.disable_ipv6=0'];
+
+/** A VM's address on `eth0`, as `ip -j addr` says it. */
+export interface VmAddress {
+  family: 'inet' | 'inet6';
+  local: string;
+  prefixlen: number;
+  /** From SLAAC or DHCP (it has lifetimes), rather than set by nucleon-compute. */
+  dynamic: boolean;
+  /** Still in duplicate address detection: not usable yet. */
+  tentative: boolean;
+}
+
+/** The global-scope addresses in `ip -j addr show dev eth0` output (no link-local ones). */
+export function parseGlobalAddresses(json: string): VmAddress[] {
+  const links = JSON.parse(json.trim() || '[]') as Array<{ addr_info?: Array<{ family: 'inet' | 'inet6'; local: string; prefixlen: number; scope: string; dynamic?: boolean; tentative?: boolean }> }>;
+  return (links[0]?.addr_info ?? [])
+    .filter((i) => i.scope === 'global')
+    .map((i) => ({ family: i.family, local: i.local, prefixlen: i.prefixlen, dynamic: i.dynamic === true, tentative: i.tentative === true }));
+}
 
 export class Compute {
   private readonly vmDir: string;
@@ -167,6 +197,7 @@ export class Compute {
     await this.run.run(['ip', '-n', r.namespace, 'link', 'set', 'lo', 'up']);
     await this.run.run(['ip', 'link', 'add', r.tap, 'netns', r.hostNamespace, 'mtu', mtu, 'type', 'veth', 'peer', 'name', 'eth0', 'netns', r.namespace, 'mtu', mtu]);
     await this.run.run(['ip', '-n', r.namespace, 'link', 'set', 'eth0', 'address', port.mac_address]);
+    await this.run.run(execIn(r.namespace, ['sysctl', '-q', '-w', ...VM_SYSCTLS]));
     await this.run.run(['ip', '-n', r.namespace, 'link', 'set', 'eth0', 'up']);
     await this.run.run(['ip', '-n', r.hostNamespace, 'link', 'set', r.tap, 'up']);
   }
@@ -260,17 +291,27 @@ export class Compute {
     fs.rmSync(this.leasePath(name), { force: true });
   }
 
+  /** The VM's global addresses on `eth0` now (IPv4 from DHCP or set statically, IPv6 from SLAAC, DHCPv6 or set statically). */
+  async addresses(name: string): Promise<VmAddress[]> {
+    const r = this.record(name);
+    if (!r) throw new ComputeError(`no VM named '${name}'`);
+    return parseGlobalAddresses(await this.run.run(['ip', '-n', r.namespace, '-j', 'addr', 'show', 'dev', 'eth0'], { read: true }));
+  }
+
+  /** Runs `argv` inside the VM (`ip netns exec`); resolves with its output, rejects when it fails. */
+  async exec(name: string, argv: string[]): Promise<string> {
+    const r = this.record(name);
+    if (!r) throw new ComputeError(`no VM named '${name}'`);
+    return this.run.run(execIn(r.namespace, argv));
+  }
+
   /** The VMs with what the host and the API say about them now. */
   async list(): Promise<Array<VmRecord & { running: boolean; addresses: string[]; status: string }>> {
     const namespaces = await this.run.run(['ip', '-j', 'netns', 'list'], { read: true });
     const out = [];
     for (const r of this.records()) {
       const running = namespaces.includes(`"${r.namespace}"`);
-      let addresses: string[] = [];
-      if (running) {
-        const a = JSON.parse((await this.run.run(['ip', '-n', r.namespace, '-j', 'addr', 'show', 'dev', 'eth0'], { read: true }).catch(() => '[]')) || '[]') as Array<{ addr_info?: Array<{ local: string; prefixlen: number; scope: string }> }>;
-        addresses = (a[0]?.addr_info ?? []).filter((i) => i.scope === 'global').map((i) => `${i.local}/${i.prefixlen}`);
-      }
+      const addresses = running ? (await this.addresses(r.name).catch(() => [])).map((a) => `${a.local}/${a.prefixlen}`) : [];
       const p = await this.api.get(`/v2.0/ports/${r.portId}`).catch(() => undefined);
       out.push({ ...r, running, addresses, status: !p ? 'API unreachable' : p.status === 200 ? String(p.body.port.status) : 'port missing' });
     }

@@ -1,8 +1,9 @@
 /**
  * `nucleon-lab up --transport inproc`: the lab without a broker, a server and every host's agents
  * in the lab's own process. VMs on two hypervisors get their leases (IPv4, DHCPv6 stateful, and
- * stateless on an IPv6-only network) and ping each other; stopping the lab process takes
- * everything down. Needs root (CI runs it).
+ * stateless on an IPv6-only network) and ping each other, a VM takes router advertisements (a
+ * SLAAC address and default route from radvd); stopping the lab process takes everything down.
+ * Needs root (CI runs it).
  */
 import { describe, it, before, after } from 'node:test';
 import assert from 'node:assert/strict';
@@ -13,13 +14,24 @@ import { promisify } from 'node:util';
 import fs from 'node:fs';
 import os from 'node:os';
 import { freePort, ROOT } from '../helpers/server.js';
-import { datapathSkipReason, namespaces, removeNamespaces } from '../helpers/netns.js';
+import { datapathSkipReason, namespaces, removeNamespaces, sh } from '../helpers/netns.js';
+import pino from 'pino';
+import { Compute } from '../../src/compute/compute.js';
+import { apiClient } from '../../src/compute/api-client.js';
+import { ProcessRunner } from '../../src/linux/runner.js';
 
 const run = promisify(execFile);
 const PREFIX = `ei${randomBytes(2).toString('hex')}`;
 const cli = (name: string) => [process.execPath, '--import', 'tsx', path.join(ROOT, `src/cli/${name}.ts`)];
 
-describe('nucleon-lab --transport inproc: one process, no broker', { skip: datapathSkipReason([['ip', '-V'], ['nft', '--version'], ['dnsmasq', '--version'], ['busybox', 'udhcpc', '--help'], ['dhclient', '--version']]) }, () => {
+/** radvd has no option that exits 0 (`-v` prints its version, then exits 1): it is there when its binary is. */
+function radvdSkipReason(): string | undefined {
+  if (fs.existsSync('/usr/sbin/radvd')) return undefined;
+  if (process.env.CI === 'true') throw new Error('under CI: radvd is not installed');
+  return 'radvd is not installed';
+}
+
+describe('nucleon-lab --transport inproc: one process, no broker', { skip: datapathSkipReason([['ip', '-V'], ['nft', '--version'], ['dnsmasq', '--version'], ['busybox', 'udhcpc', '--help'], ['dhclient', '--version']]) ?? radvdSkipReason() }, () => {
   let lab: ChildProcess;
   let url: string;
   let out = '';
@@ -91,7 +103,24 @@ describe('nucleon-lab --transport inproc: one process, no broker', { skip: datap
       await new Promise((r) => setTimeout(r, 500));
     }
     assert.match(fs.readFileSync(dump, 'utf8'), /^new_dhcp6_name_servers=fd00:67::53$/m);
-    for (const f of [lease, dump, script]) fs.rmSync(f, { force: true });
+    for (const f of [lease, `${lease}.pid`, dump, script]) fs.rmSync(f, { force: true });
+    // router advertisements reach a VM and it takes them (SLAAC): radvd, as the L3 agent will run it
+    // on a router's interface, here on the DHCP port of inproc6 (net1) with a prefix the API does not know
+    const vms = Compute.forLab(apiClient({ url }), new ProcessRunner(pino({ level: 'silent' })), PREFIX);
+    assert.equal((await vms.exec('vm6', ['sysctl', '-n', 'net.ipv6.conf.eth0.accept_ra', 'net.ipv6.conf.eth0.autoconf', 'net.ipv6.conf.eth0.forwarding'])).split('\n').join(' ').trim(), '1 1 0');
+    const qdhcp = `${PREFIX}-net1-qdhcp-${net6.id}`;
+    const dev = (JSON.parse(sh('ip', '-n', qdhcp, '-j', 'link', 'show')) as Array<{ ifname: string }>).find((l) => l.ifname.startsWith('ns-'))!.ifname;
+    const radvdConf = path.join(os.tmpdir(), `${PREFIX}-radvd.conf`);
+    fs.writeFileSync(radvdConf, `interface ${dev} {\n AdvSendAdvert on;\n MinRtrAdvInterval 3;\n MaxRtrAdvInterval 4;\n prefix 2001:db8:68::/64 {\n  AdvOnLink on;\n  AdvAutonomous on;\n };\n};\n`);
+    sh('ip', 'netns', 'exec', qdhcp, 'radvd', '-C', radvdConf, '-p', `${radvdConf}.pid`, '-m', 'syslog');
+    const slaac = async () => (await vms.addresses('vm6')).find((a) => a.family === 'inet6' && a.local.startsWith('2001:db8:68:') && a.dynamic && !a.tentative);
+    for (let i = 0; !(await slaac()); i++) {
+      assert.ok(i < 100, `vm6 gets a SLAAC address from the advertisement: ${JSON.stringify(await vms.addresses('vm6'))}`);
+      await new Promise((r) => setTimeout(r, 200));
+    }
+    assert.match(await vms.exec('vm6', ['ip', '-6', 'route', 'show', 'default']), /^default via fe80::\S+ dev eth0 proto ra/m, 'and its default route');
+    for (const pid of sh('ip', 'netns', 'pids', qdhcp).split('\n').filter(Boolean)) if (fs.readFileSync(`/proc/${pid}/comm`, 'utf8').trim() === 'radvd') process.kill(Number(pid));
+    for (const f of [radvdConf, `${radvdConf}.pid`]) fs.rmSync(f, { force: true });
     lab.kill('SIGTERM');
     await new Promise((r) => lab.once('exit', r));
     assert.equal(lab.exitCode, 0, out);
