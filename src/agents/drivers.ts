@@ -200,7 +200,7 @@ export class L3Driver extends BaseDriver implements AgentDriver {
     for (const r of routers) if (this.fresh('router', r)) this.routers.set(String(r.id), r);
     for (const id of this.reported.keys()) if (!this.routers.has(id)) this.reported.delete(id);
     this.log.info({ routers: this.routers.size }, 'L3 full sync');
-    if (this.datapath) this.lastCommands = await syncL3(this.server, [...this.routers.values()], this.datapath, this.reported, this.log);
+    if (this.datapath) this.lastCommands = await syncL3(this.server, this.host, [...this.routers.values()], this.datapath, this.reported, this.log);
   }
 
   /** One router, read again: kept, or dropped when it is no longer this host's; then (with a datapath) converged alone. Throws when the server is away (retried with backoff). */
@@ -209,7 +209,7 @@ export class L3Driver extends BaseDriver implements AgentDriver {
     const r = routers.find((x) => String(x.id) === routerId);
     if (!r) this.routers.delete(routerId);
     else if (this.fresh('router', r)) this.routers.set(routerId, r);
-    if (this.datapath) this.lastCommands = await syncL3(this.server, [...this.routers.values()], this.datapath, this.reported, this.log, routerId);
+    if (this.datapath) this.lastCommands = await syncL3(this.server, this.host, [...this.routers.values()], this.datapath, this.reported, this.log, routerId);
   }
 
   private changed(ids: string[]): void {

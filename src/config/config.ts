@@ -31,6 +31,7 @@ export const OPTIONS = {
     dns_domain: opt('string', 'openstacklocal', 'Domain of the host names handed out by DHCP.'),
     min_rtr_adv_interval: opt('int', 30, 'L3 agent: shortest interval between router advertisements (radvd), in seconds.'),
     max_rtr_adv_interval: opt('int', 100, 'L3 agent: longest interval between router advertisements (radvd), in seconds.'),
+    ha_vrrp_advert_int: opt('int', 2, 'L3 agent: seconds between VRRP advertisements of HA routers (keepalived).'),
     global_physnet_mtu: opt('int', 1500, 'MTU of the underlying physical network.'),
     max_request_body_size: opt('int', 114688, 'Largest request body accepted, in bytes.'),
     max_dns_nameservers: opt('int', 5, 'DNS name servers per subnet.'),

@@ -15,8 +15,8 @@ export type LinkKind =
 
 export type IpLinkCommand =
   | { tool: 'ip-link'; op: 'add'; netns?: string; name: string; mtu: number; kind: LinkKind }
-  /** Each given attribute is set; `up` brings the link up. */
-  | { tool: 'ip-link'; op: 'set'; netns?: string; name: string; address?: string; mtu?: number; master?: string; up?: true }
+  /** Each given attribute is set; `up` brings the link up; `addrgenmode none`: no IPv6 link-local address of its own. */
+  | { tool: 'ip-link'; op: 'set'; netns?: string; name: string; address?: string; mtu?: number; master?: string; up?: true; addrgenmode?: 'none' }
   | { tool: 'ip-link'; op: 'del'; netns?: string; name: string };
 
 export function renderIpLink(c: IpLinkCommand, netns?: string): string[] {
@@ -46,6 +46,7 @@ export function renderIpLink(c: IpLinkCommand, netns?: string): string[] {
         ...(c.address ? ['address', c.address] : []),
         ...(c.mtu !== undefined ? ['mtu', String(c.mtu)] : []),
         ...(c.master ? ['master', c.master] : []),
+        ...(c.addrgenmode ? ['addrgenmode', c.addrgenmode] : []),
         ...(c.up ? ['up'] : []),
       ];
     case 'del':

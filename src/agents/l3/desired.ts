@@ -2,13 +2,16 @@
  * What the host should have for the routers scheduled on it (plan.ts's state), from `sync_routers`
  * (server-api.ts RouterInfo). A router that is administratively down has nothing: its namespace
  * goes, as in Neutron, where such a router is not synced to its agent. Floating IPs and gateway
- * SNAT need the gateway; the default routes are the gateway subnets' gateways. Pure.
+ * SNAT need the gateway; the default routes are the gateway subnets' gateways. An HA router
+ * (keepalived.ts) also has its HA device, and keepalived's configuration in place of the
+ * addresses and routes the agent would set itself. Pure.
  */
 import ipaddr from 'ipaddr.js';
 import type { RouterInfo, RouterPortInfo } from '../server-api.js';
 import { renderNat } from './nat.js';
 import { RA_MODES, renderRadvdArgv, renderRadvdConf, type RaInterface } from './radvd.js';
-import { gatewayName, interfaceName, qrouterNamespace, routeKey, ROUTER_SYSCTLS, routerDir, type L3HostState, type L3Layout, type RouterRoute, type RouterState } from './plan.js';
+import { linkLocalOf, renderKeepalivedArgv, renderKeepalivedConf, renderNotifyScript } from './keepalived.js';
+import { gatewayName, haName, interfaceName, qrouterNamespace, routeKey, ROUTER_SYSCTLS, routerDir, type L3HostState, type L3Layout, type RouterRoute, type RouterState } from './plan.js';
 
 type Dict = Record<string, unknown>;
 
@@ -38,7 +41,11 @@ export function floatingIpsOf(r: RouterInfo): Array<{ id: string; floating: stri
 /** Whether the agent serves a router at all (administratively up). */
 export const servesRouter = (r: RouterInfo) => r.admin_state_up !== false;
 
-export function desiredRouter(r: RouterInfo, o: L3Layout): RouterState {
+/**
+ * One router's state. `haState`: what its keepalived last said here (observe.ts), which decides
+ * whether radvd runs (on the master only) for an HA router.
+ */
+export function desiredRouter(r: RouterInfo, o: L3Layout, haState = ''): RouterState {
   const devices = new Map<string, { mac: string; mtu: number; addrs: string[] }>();
   const routes = new Map<string, RouterRoute>();
   const ra: RaInterface[] = [];
@@ -71,20 +78,41 @@ export function desiredRouter(r: RouterInfo, o: L3Layout): RouterState {
   }
   const dir = routerDir(o.stateDir, r.id);
   const nat = renderNat({ gateway: gw ? gatewayName(gw.id) : null, snatTo, floatingIps: fips });
+  const files = new Map<string, string>();
+  if (ra.length) files.set('radvd.conf', renderRadvdConf(ra, o.minRtrAdvInterval, o.maxRtrAdvInterval));
+  const sortedRoutes = [...routes.values()].sort((a, b) => (routeKey(a) < routeKey(b) ? -1 : 1));
+  const ha = isHa(r);
+  if (ha) {
+    // keepalived carries the addresses (and the devices' link-local ones) and routes on the master
+    const vips = [...devices].flatMap(([dev, d]) => [...d.addrs, `${linkLocalOf(d.mac)}/64`].map((cidr) => ({ cidr, dev })));
+    for (const d of devices.values()) d.addrs = [];
+    const haPort = r._ha_interface!;
+    const haDevice = haName(haPort.id);
+    devices.set(haDevice, { mac: haPort.mac_address.toLowerCase(), mtu: haPort.mtu || 1500, addrs: addrsOf(haPort).sort() });
+    const dev = (route: RouterRoute) => (route.dst === 'default' && gw ? gatewayName(gw.id) : undefined);
+    files.set('keepalived.conf', renderKeepalivedConf({ vrId: r.ha_vr_id!, haDevice, vips, routes: sortedRoutes.map((x) => ({ ...x, dev: dev(x) })), advertInt: o.haVrrpAdvertInt }, dir));
+    files.set('notify.sh', renderNotifyScript(dir));
+  }
   return {
     netns: qrouterNamespace(o.prefix, r.id),
     hasNetns: true,
     sysctls: new Map(ROUTER_SYSCTLS),
     devices,
-    routes: [...routes.values()].sort((a, b) => (routeKey(a) < routeKey(b) ? -1 : 1)),
+    routes: ha ? [] : sortedRoutes,
     nat,
     dir,
-    files: ra.length ? new Map([['radvd.conf', renderRadvdConf(ra, o.minRtrAdvInterval, o.maxRtrAdvInterval)]]) : new Map(),
-    radvd: ra.length ? { argv: renderRadvdArgv(dir), pid: 0 } : null,
+    files,
+    radvd: ra.length && (!ha || haState === 'master') ? { argv: renderRadvdArgv(dir), pid: 0 } : null,
+    keepalived: ha ? { argv: renderKeepalivedArgv(dir), pid: 0 } : null,
+    ha,
+    haState: '',
   };
 }
 
-/** The host's desired state: one entry per router served. */
-export function desiredL3(routers: RouterInfo[], o: L3Layout): L3HostState {
-  return new Map(routers.filter(servesRouter).map((r) => [r.id, desiredRouter(r, o)]));
+/** An HA router this agent can run: flagged, with its VRRP id and this host's HA port. */
+export const isHa = (r: RouterInfo) => r.ha === true && typeof r.ha_vr_id === 'number' && !!r._ha_interface;
+
+/** The host's desired state: one entry per router served; `haStates`: router id → what its keepalived said here. */
+export function desiredL3(routers: RouterInfo[], o: L3Layout, haStates: Map<string, string> = new Map()): L3HostState {
+  return new Map(routers.filter(servesRouter).map((r) => [r.id, desiredRouter(r, o, haStates.get(r.id))]));
 }

@@ -6,7 +6,8 @@
  * then announce the addresses that came to gateway devices (gratuitous ARP: floating IPs, gateway
  * addresses), and report the floating IPs' status to the
  * servers (`update_floatingip_statuses`, as Neutron's agent: ACTIVE once configured, ERROR when
- * its router's commands failed, DOWN once it left the router). Routers not hosted here any more
+ * its router's commands failed, DOWN once it left the router; an HA router's by its master), and
+ * the VRRP state of each HA router (`update_ha_routers_states`) when the servers' differs. Routers not hosted here any more
  * (moved, deleted, even while the agent was down) are removed, since the host is observed whole.
  * A pass that left something undone throws at its end, so that the runtime retries it with
  * backoff. A dry run changes nothing, on the host or the servers.
@@ -21,9 +22,10 @@ import { batchIp } from '../../linux/ip-batch.js';
 import type { HostCommand } from '../../linux/host-command.js';
 import type { RpcClient } from '../../rpc/rpc-api.js';
 import type { RouterInfo, ServerPluginApi } from '../server-api.js';
-import { desiredL3, floatingIpsOf, servesRouter } from './desired.js';
+import { desiredL3, floatingIpsOf, isHa, servesRouter } from './desired.js';
+import { haStateOf } from './keepalived.js';
 import { observeL3 } from './observe.js';
-import { planL3ByRouter, renderL3, type L3Layout } from './plan.js';
+import { planL3ByRouter, renderL3, type L3HostState, type L3Layout } from './plan.js';
 
 export interface L3Datapath {
   runner: CommandRunner;
@@ -39,6 +41,7 @@ export const l3Layout = (config: Config): L3Layout => ({
   stateDir: path.resolve(config.DEFAULT.state_path, 'l3'),
   minRtrAdvInterval: config.DEFAULT.min_rtr_adv_interval,
   maxRtrAdvInterval: config.DEFAULT.max_rtr_adv_interval,
+  haVrrpAdvertInt: config.DEFAULT.ha_vrrp_advert_int,
 });
 
 /** Floating IP statuses the agent last reported, per router (what it tells the servers is the change). */
@@ -56,12 +59,12 @@ async function pool<T>(items: T[], n: number, fn: (item: T) => Promise<void>): P
  * One datapath pass for the routers hosted here (`hosted`: all of them, as the server lists them),
  * or only for router `only`; returns the number of commands run.
  */
-export async function syncL3(server: RpcClient<ServerPluginApi>, hosted: RouterInfo[], dp: L3Datapath, reported: FipStatuses, log: Logger, only?: string): Promise<number> {
+export async function syncL3(server: RpcClient<ServerPluginApi>, host: string, hosted: RouterInfo[], dp: L3Datapath, reported: FipStatuses, log: Logger, only?: string): Promise<number> {
   const routers = hosted.filter((r) => only === undefined || r.id === only);
-  const want = desiredL3(routers, dp.layout);
   const dry = dp.runner.dryRun;
+  const have = await observeL3(dp.runner, dp.layout, only);
+  const want = desiredL3(routers, dp.layout, new Map([...have].map(([id, r]) => [id, r.haState])));
   if (!dry && want.size) await mkdir(dp.layout.stateDir, { recursive: true });
-  const have = await observeL3(dp.runner, dp.layout, only, dp.parallel ?? 16);
   const plans = planL3ByRouter(want, have).filter((p) => p.cmds.length);
   const reports: ApplyReport[] = [];
   const broken = new Set<string>();
@@ -85,15 +88,18 @@ export async function syncL3(server: RpcClient<ServerPluginApi>, hosted: RouterI
     const garp = await applyCommands(dp.runner, announce);
     for (const f of garp.failed) log.warn({ err: f.error }, 'gratuitous ARP not sent');
   }
-  if (!dry) await reportStatuses(server, routers, broken, reported, log);
+  if (!dry) await reportStatuses(server, routers, broken, reported, log, have);
+  if (!dry) await reportHaStates(server, host, routers, have, log);
   const failed = reportError(...reports);
   if (failed) throw failed;
   return plans.reduce((n, p) => n + p.cmds.length, 0);
 }
 
 /** Tells the servers what became of each router's floating IPs, when it changed since the last report. */
-async function reportStatuses(server: RpcClient<ServerPluginApi>, routers: RouterInfo[], broken: Set<string>, reported: FipStatuses, log: Logger): Promise<void> {
+async function reportStatuses(server: RpcClient<ServerPluginApi>, routers: RouterInfo[], broken: Set<string>, reported: FipStatuses, log: Logger, have: L3HostState): Promise<void> {
   for (const r of routers) {
+    // an HA router's floating IPs are the master's to report
+    if (isHa(r) && have.get(r.id)?.haState !== 'master') continue;
     const now = new Map<string, string>();
     const serving = servesRouter(r) && r.gw_port;
     for (const f of floatingIpsOf(r)) now.set(f.id, !serving ? 'DOWN' : broken.has(r.id) ? 'ERROR' : 'ACTIVE');
@@ -110,5 +116,21 @@ async function reportStatuses(server: RpcClient<ServerPluginApi>, routers: Route
     } catch (err) {
       log.warn({ router_id: r.id, err: (err as Error).message }, 'floating IP statuses not reported; said again at the next pass');
     }
+  }
+}
+
+/** Tells the servers the VRRP state of each HA router here, when it differs from what they recorded. */
+async function reportHaStates(server: RpcClient<ServerPluginApi>, host: string, routers: RouterInfo[], have: L3HostState, log: Logger): Promise<void> {
+  const states: Record<string, 'active' | 'standby' | 'fault' | 'unknown'> = {};
+  for (const r of routers) {
+    if (!isHa(r) || !servesRouter(r)) continue;
+    const state = haStateOf(have.get(r.id)?.haState);
+    if (state !== 'unknown' && state !== r._ha_state) states[r.id] = state;
+  }
+  if (!Object.keys(states).length) return;
+  try {
+    await server.call('update_ha_routers_states', { host, states });
+  } catch (err) {
+    log.warn({ err: (err as Error).message }, 'HA router states not reported; said again at the next pass');
   }
 }

@@ -2,22 +2,24 @@
  * What a host has, for the L3 agent: our `<prefix>qrouter-<router-id>` namespaces (`ip -j netns
  * list`), in each its `qr-`/`qg-` devices with MAC, MTU and addresses (`ip -j addr`), its routes
  * through a next hop (`ip -j route`, both families), its forwarding switches (`sysctl`) and its NAT
- * table's signature (`nft -j list table`); and per router state directory the radvd configuration
- * and the radvd its pid file names, when /proc/<pid>/cmdline shows it is still that radvd. `parse*`
+ * table's signature (`nft -j list table`); and per router state directory the radvd and keepalived
+ * configurations, the HA state keepalived's notify script wrote, and the radvd and keepalived their
+ * pid files name, when /proc/<pid>/cmdline shows it is still that process. `parse*`
  * are pure; `observeL3` reads through the CommandRunner and the file system, several routers at once.
  */
 import { readdir, readFile } from 'node:fs/promises';
 import type { CommandRunner } from '../../linux/runner.js';
 import { NAT_TABLE, parseNat } from './nat.js';
 import { parseRadvdCmdline } from './radvd.js';
+import { parseKeepalivedCmdline } from './keepalived.js';
 import { qrouterNamespace, routeKey, ROUTER_SYSCTLS, routerDir, type L3HostState, type L3Layout, type RouterRoute, type RouterState } from './plan.js';
 import { parseAgentNamespaces, parseNsDevices, UUID, type IpAddrLink } from '../netns-device.js';
 
 /** Router id → namespace, for the namespaces named `<prefix>qrouter-<uuid>`. */
 export const parseRouterNamespaces = (list: Array<{ name?: string }>, prefix: string) => parseAgentNamespaces(list, prefix, 'qrouter');
 
-/** The `qr-`/`qg-` devices of a router namespace; link-local and host-scope addresses are left out. */
-export const parseRouterDevices = (links: IpAddrLink[]) => parseNsDevices(links, /^q[rg]-/);
+/** The `qr-`/`qg-`/`ha-` devices of a router namespace; link-local and host-scope addresses are left out. */
+export const parseRouterDevices = (links: IpAddrLink[]) => parseNsDevices(links, /^(q[rg]|ha)-/);
 
 /** The routes through a next hop (ours: connected and kernel routes have none), sorted by routeKey. */
 export function parseRoutes(routes: Array<{ dst?: string; gateway?: string; type?: string }>): RouterRoute[] {
@@ -76,6 +78,9 @@ function routerState(o: L3Layout, id: string, netns: string | undefined, read: M
     dir: routerDir(o.stateDir, id),
     files: new Map(),
     radvd: null,
+    keepalived: null,
+    ha: false,
+    haState: '',
   };
   if (!netns || !read) return state;
   const text = (what: string) => read.get(what) ?? '';
@@ -87,15 +92,21 @@ function routerState(o: L3Layout, id: string, netns: string | undefined, read: M
   return state;
 }
 
-/** radvd's file and process of a router's state directory. */
+/** The files of a router's state directory, and the radvd and keepalived their pid files name. */
 async function observeFiles(state: RouterState): Promise<void> {
-  const conf = await readOr(`${state.dir}/radvd.conf`);
-  if (conf !== undefined) state.files.set('radvd.conf', conf);
-  const pid = Number((await readOr(`${state.dir}/radvd.pid`))?.trim());
-  if (Number.isInteger(pid) && pid > 0) {
-    const argv = parseRadvdCmdline((await readOr(`/proc/${pid}/cmdline`)) ?? '', state.dir);
-    if (argv) state.radvd = { argv, pid };
+  for (const f of ['radvd.conf', 'keepalived.conf', 'notify.sh']) {
+    const content = await readOr(`${state.dir}/${f}`);
+    if (content !== undefined) state.files.set(f, content);
   }
+  state.haState = ((await readOr(`${state.dir}/state`)) ?? '').trim();
+  const proc = async (pidFile: string, parse: (cmdline: string, dir: string) => string[] | null) => {
+    const pid = Number((await readOr(`${state.dir}/${pidFile}`))?.trim());
+    if (!Number.isInteger(pid) || pid <= 0) return null;
+    const argv = parse((await readOr(`/proc/${pid}/cmdline`)) ?? '', state.dir);
+    return argv ? { argv, pid } : null;
+  };
+  state.radvd = await proc('radvd.pid', parseRadvdCmdline);
+  state.keepalived = await proc('keepalived.pid', parseKeepalivedCmdline);
 }
 
 /** The L3 state of the host: every router it has something of (a namespace, a state directory), or only router `only`. */

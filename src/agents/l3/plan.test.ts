@@ -16,7 +16,7 @@ import { parseRouterDevices, parseRouterNamespaces, parseRoutes } from './observ
 import { renderRadvdConf } from './radvd.js';
 import { applyL3Model, planL3, planL3ByRouter, renderL3, type L3Command, type L3HostState, type L3Layout } from './plan.js';
 
-const L: L3Layout = { prefix: 'h1-', stateDir: '/s/l3', minRtrAdvInterval: 30, maxRtrAdvInterval: 100 };
+const L: L3Layout = { prefix: 'h1-', stateDir: '/s/l3', minRtrAdvInterval: 30, maxRtrAdvInterval: 100, haVrrpAdvertInt: 2 };
 const R1 = 'aaaaaaaa-aaaa-4aaa-8aaa-aaaaaaaaaaaa';
 const R2 = 'bbbbbbbb-bbbb-4bbb-8bbb-bbbbbbbbbbbb';
 const NS1 = `h1-qrouter-${R1}`;

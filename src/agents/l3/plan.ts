@@ -5,7 +5,9 @@
  * as it does the DHCP agent's) and `qr-<port[:11]>` (an interface) or `qg-<port[:11]>` (the gateway)
  * in the router's namespace, with the port's MAC, MTU and addresses, floating IPs as /32s on `qg-`;
  * a default route per gateway subnet and the router's extra routes; the NAT table (nat.ts), applied
- * whole; and radvd (radvd.ts) when an interface's subnet has an `ipv6_ra_mode`.
+ * whole; and radvd (radvd.ts) when an interface's subnet has an `ipv6_ra_mode`. An HA router also
+ * has its `ha-` device and keepalived (keepalived.ts), which owns the other devices' addresses and
+ * the routes on whichever node is master.
  *
  * `planL3(want, have)` gives the ordered commands (as data) between two states: parents first
  * (namespace, switches, the new veths, then inside the namespace links up and addresses), then routes (their next hops are on-link by then), NAT,
@@ -42,6 +44,16 @@ export interface RouterState {
   files: Map<string, string>;
   /** radvd: its command line and, when observed, its pid; null when none runs (or none is wanted). */
   radvd: { argv: string[]; pid: number } | null;
+  /** keepalived (HA routers), as radvd. */
+  keepalived: { argv: string[]; pid: number } | null;
+  /**
+   * An HA router (desired): the addresses of its `qr-`/`qg-` devices and its routes are keepalived's
+   * (on the master only), so they are not planned; its new `qr-`/`qg-` devices make no IPv6
+   * link-local address of their own (keepalived adds it with the others).
+   */
+  ha: boolean;
+  /** What keepalived's notify script last wrote (observed): `master`, `backup`, `fault`, or ''. */
+  haState: string;
 }
 
 /** Router id → its state. */
@@ -53,9 +65,13 @@ export type L3Command =
   | { op: 'replace-route'; netns: string; dst: string; via: string }
   | { op: 'del-route'; netns: string; dst: string; via: string }
   | { op: 'set-nat'; netns: string; script: string[] }
+  | { op: 'no-link-local'; netns: string; name: string }
   | { op: 'start-radvd'; netns: string; argv: string[] }
   | { op: 'reload-radvd'; pid: number }
-  | { op: 'stop-radvd'; pid: number };
+  | { op: 'stop-radvd'; pid: number }
+  | { op: 'start-keepalived'; netns: string; argv: string[] }
+  | { op: 'reload-keepalived'; pid: number }
+  | { op: 'stop-keepalived'; pid: number };
 
 export interface L3Layout {
   /** `[agent] namespace_prefix`. */
@@ -65,12 +81,15 @@ export interface L3Layout {
   /** `[DEFAULT] min_rtr_adv_interval` / `max_rtr_adv_interval` (seconds), as Neutron's. */
   minRtrAdvInterval: number;
   maxRtrAdvInterval: number;
+  /** `[DEFAULT] ha_vrrp_advert_int` (seconds), as Neutron's. */
+  haVrrpAdvertInt: number;
 }
 
 export const qrouterNamespace = (prefix: string, routerId: string) => `${prefix}qrouter-${routerId}`;
 export const routerDir = (stateDir: string, routerId: string) => `${stateDir}/${routerId}`;
 export const interfaceName = (portId: string) => `qr-${portId.slice(0, 11)}`;
 export const gatewayName = (portId: string) => `qg-${portId.slice(0, 11)}`;
+export const haName = (portId: string) => `ha-${portId.slice(0, 11)}`;
 /** The host end of a router device's veth (what the L2 agent joins to the bridge). */
 export const tapOf = (device: string) => `tap${device.slice(3)}`;
 export const routeKey = (r: RouterRoute) => `${r.via.includes(':') ? 6 : 4} ${r.dst}`;
@@ -108,13 +127,16 @@ function planRouter(w: RouterState, h: RouterState | undefined): L3Command[] {
   // the new veths first (host namespace side), then what is done inside: each side one batch
   const inside: L3Command[] = [];
   let readdressed = false;
+  const vip = (name: string) => w.ha && /^q[rg]-/.test(name);
   for (const name of sortedKeys(w.devices)) {
     const d = w.devices.get(name)!;
     const old = cur?.devices.get(name);
     if (!old) {
       cmds.push({ op: 'add-veth', netns, name, tap: tapOf(name), mac: d.mac, mtu: d.mtu }, { op: 'set-up', netns: null, name: tapOf(name) });
+      if (vip(name)) inside.push({ op: 'no-link-local', netns, name });
       inside.push({ op: 'set-up', netns, name });
     } else if (old.mac !== d.mac || old.mtu !== d.mtu) inside.push({ op: 'set-link', netns, name, mac: d.mac, mtu: d.mtu });
+    if (vip(name)) continue;
     const had = new Set(old?.addrs ?? []);
     for (const cidr of d.addrs) if (!had.has(cidr)) inside.push({ op: 'add-addr', netns, name, cidr });
     for (const cidr of had) {
@@ -125,28 +147,37 @@ function planRouter(w: RouterState, h: RouterState | undefined): L3Command[] {
   }
   for (const name of sortedKeys(cur?.devices ?? new Map())) if (!w.devices.has(name)) dels.push({ op: 'del-link', netns, name });
   cmds.push(...inside);
-  // a deleted address takes its routes along: routes are planned against what stays
-  const kept = new Map((cur?.routes ?? []).map((r) => [routeKey(r), r]));
-  for (const r of w.routes) {
-    const old = kept.get(routeKey(r));
-    if (!old || old.via !== r.via) cmds.push({ op: 'replace-route', netns, dst: r.dst, via: r.via });
+  if (!w.ha) {
+    const kept = new Map((cur?.routes ?? []).map((r) => [routeKey(r), r]));
+    for (const r of w.routes) {
+      const old = kept.get(routeKey(r));
+      if (!old || old.via !== r.via) cmds.push({ op: 'replace-route', netns, dst: r.dst, via: r.via });
+    }
+    const wantRoutes = new Set(w.routes.map(routeKey));
+    for (const r of cur?.routes ?? []) if (!wantRoutes.has(routeKey(r))) cmds.push({ op: 'del-route', netns, dst: r.dst, via: r.via });
   }
-  const wantRoutes = new Set(w.routes.map(routeKey));
-  for (const r of cur?.routes ?? []) if (!wantRoutes.has(routeKey(r))) cmds.push({ op: 'del-route', netns, dst: r.dst, via: r.via });
   if (w.nat.signature !== (cur?.nat.signature ?? '')) cmds.push({ op: 'set-nat', netns, script: w.nat.script });
-  let changed = false;
+  const changed = new Set<string>();
   for (const name of sortedKeys(w.files)) {
     if (h?.files.get(name) === w.files.get(name)) continue;
     cmds.push({ op: 'write-file', path: `${w.dir}/${name}`, content: w.files.get(name)! });
-    changed = true;
+    changed.add(name);
   }
+  // keepalived first: it puts the addresses radvd advertises from
+  const ka = h?.keepalived;
+  if (w.keepalived) {
+    const restart = ka && (!cur || !sameArgv(ka.argv, w.keepalived.argv));
+    if (ka && restart) cmds.push({ op: 'stop-keepalived', pid: ka.pid });
+    if (!ka || restart) cmds.push({ op: 'start-keepalived', netns, argv: w.keepalived.argv });
+    else if (changed.has('keepalived.conf')) cmds.push({ op: 'reload-keepalived', pid: ka.pid });
+  } else if (ka) cmds.push({ op: 'stop-keepalived', pid: ka.pid });
   const proc = h?.radvd;
   if (w.radvd) {
     // radvd binds to the interfaces it found at start: a new interface, or a new namespace, needs a restart
     const restart = proc && (!cur || !sameArgv(proc.argv, w.radvd.argv) || readdressed || [...w.devices.keys()].some((n) => n.startsWith('qr-') && !cur.devices.has(n)));
     if (proc && restart) cmds.push({ op: 'stop-radvd', pid: proc.pid });
     if (!proc || restart) cmds.push({ op: 'start-radvd', netns, argv: w.radvd.argv });
-    else if (changed) cmds.push({ op: 'reload-radvd', pid: proc.pid });
+    else if (changed.has('radvd.conf')) cmds.push({ op: 'reload-radvd', pid: proc.pid });
   } else if (proc) cmds.push({ op: 'stop-radvd', pid: proc.pid });
   cmds.push(...dels);
   if (!w.files.size && h?.files.size) cmds.push({ op: 'remove-dir', path: h.dir });
@@ -156,6 +187,7 @@ function planRouter(w: RouterState, h: RouterState | undefined): L3Command[] {
 function planRemoval(h: RouterState): L3Command[] {
   const cmds: L3Command[] = [];
   if (h.radvd) cmds.push({ op: 'stop-radvd', pid: h.radvd.pid });
+  if (h.keepalived) cmds.push({ op: 'stop-keepalived', pid: h.keepalived.pid });
   // the namespace takes its devices, addresses, routes, NAT table and the taps' peers along
   if (h.hasNetns) cmds.push({ op: 'del-netns', netns: h.netns });
   cmds.push({ op: 'remove-dir', path: h.dir });
@@ -188,13 +220,13 @@ export function applyL3Model(state: L3HostState, cmds: L3Command[], natSignature
     if (!d) throw new Error(`no device ${name} in ${netns}`);
     return d;
   };
-  let nextPid = Math.max(999, ...[...s.values()].map((r) => r.radvd?.pid ?? 0)) + 1;
+  let nextPid = Math.max(999, ...[...s.values()].flatMap((r) => [r.radvd?.pid ?? 0, r.keepalived?.pid ?? 0])) + 1;
   for (const c of cmds) {
     switch (c.op) {
       case 'add-netns': {
         const cur = s.get(idOf(c.netns));
         if (cur?.hasNetns) throw new Error(`${c.netns} exists`);
-        s.set(idOf(c.netns), { netns: c.netns, hasNetns: true, sysctls: new Map(), devices: new Map(), routes: [], nat: { signature: '', script: [] }, dir: routerDir(stateDir, idOf(c.netns)), files: cur?.files ?? new Map(), radvd: cur?.radvd ?? null });
+        s.set(idOf(c.netns), { netns: c.netns, hasNetns: true, sysctls: new Map(), devices: new Map(), routes: [], nat: { signature: '', script: [] }, dir: routerDir(stateDir, idOf(c.netns)), files: cur?.files ?? new Map(), radvd: cur?.radvd ?? null, keepalived: cur?.keepalived ?? null, ha: false, haState: cur?.haState ?? '' });
         break;
       }
       case 'sysctl':
@@ -238,7 +270,7 @@ export function applyL3Model(state: L3HostState, cmds: L3Command[], natSignature
         break;
       case 'write-file': {
         const id = c.path.split('/').at(-2)!;
-        const r = s.get(id) ?? { netns: '', hasNetns: false, sysctls: new Map(), devices: new Map(), routes: [], nat: { signature: '', script: [] }, dir: '', files: new Map(), radvd: null };
+        const r = s.get(id) ?? { netns: '', hasNetns: false, sysctls: new Map(), devices: new Map(), routes: [], nat: { signature: '', script: [] }, dir: '', files: new Map(), radvd: null, keepalived: null, ha: false, haState: '' };
         r.dir = c.path.slice(0, c.path.lastIndexOf('/'));
         r.files.set(c.path.slice(c.path.lastIndexOf('/') + 1), c.content);
         s.set(id, r);
@@ -251,9 +283,20 @@ export function applyL3Model(state: L3HostState, cmds: L3Command[], natSignature
         break;
       }
       case 'reload-radvd':
+      case 'reload-keepalived':
+      case 'no-link-local':
         break;
       case 'stop-radvd':
         for (const r of s.values()) if (r.radvd?.pid === c.pid) r.radvd = null;
+        break;
+      case 'start-keepalived': {
+        const r = byNetns(c.netns);
+        if (r.keepalived) throw new Error(`keepalived already runs in ${c.netns}`);
+        r.keepalived = { argv: c.argv, pid: nextPid++ };
+        break;
+      }
+      case 'stop-keepalived':
+        for (const r of s.values()) if (r.keepalived?.pid === c.pid) r.keepalived = null;
         break;
       case 'del-netns': {
         const r = byNetns(c.netns);
@@ -288,7 +331,14 @@ export function renderL3(c: L3Command): HostCommand {
     case 'reload-radvd':
       return { tool: 'daemon', op: 'reload', pid: c.pid };
     case 'stop-radvd':
+    case 'stop-keepalived':
       return { tool: 'daemon', op: 'stop', pid: c.pid };
+    case 'start-keepalived':
+      return { tool: 'daemon', op: 'start', netns: c.netns, argv: c.argv };
+    case 'reload-keepalived':
+      return { tool: 'daemon', op: 'reload', pid: c.pid };
+    case 'no-link-local':
+      return { tool: 'ip-link', op: 'set', netns: c.netns, name: c.name, addrgenmode: 'none' };
     default:
       return renderNsCommand(c);
   }
