@@ -61,13 +61,24 @@ export interface RouterPortInfo extends Dict {
   mtu: number;
 }
 
-/** A router as `sync_routers` gives it (Neutron's): the API's router, its gateway port, interfaces and floating IPs. */
+/**
+ * A router as `sync_routers` gives it (Neutron's): the API's router, its gateway port, interfaces
+ * and floating IPs; an HA router (`ha: true`) also its VRRP id, this agent's HA port and the state
+ * recorded for this agent.
+ */
 export interface RouterInfo extends Dict {
   id: string;
   revision_number: number;
   gw_port: RouterPortInfo | null;
   _interfaces: RouterPortInfo[];
   _floatingips: Dict[];
+  ha?: boolean;
+  /** The VRRP id (1..254) on the project's HA network. */
+  ha_vr_id?: number;
+  /** This agent's port on the HA network (device_owner network:router_ha_interface). */
+  _ha_interface?: RouterPortInfo;
+  /** What this agent last reported (`update_ha_routers_states`): active, standby or unknown. */
+  _ha_state?: 'active' | 'standby' | 'unknown';
 }
 
 export type ServerPluginApi = {
@@ -86,6 +97,8 @@ export type ServerPluginApi = {
   /** Deletes the DHCP port(s) of `device_id` on the network; nothing when there is none. */
   release_dhcp_port(args: { host: string; network_id: string; device_id: string }): null;
   sync_routers(args: { host: string; router_ids?: string[] }): RouterInfo[];
+  /** An L3 agent's VRRP states of its HA routers (`fault` is recorded as `standby`); `active` moves the router's ports to this host. */
+  update_ha_routers_states(args: { host: string; states: Record<string, 'active' | 'standby' | 'fault' | 'unknown'> }): null;
   update_floatingip_statuses(args: { router_id: string; fip_statuses: Record<string, string> }): null;
   security_group_info_for_devices(args: { devices: string[] }): SecurityGroupInfo;
   get_sync_data_metering(args: { host: string }): Dict[];
