@@ -25,8 +25,8 @@ const l2 = (host: string): AgentState => ({ agent_type: 'Linux bridge agent', bi
 
 for (const dialect of DIALECTS) {
   describe(`HA routers on ${dialect.name}`, { skip: await skipReason(dialect), timeout: 180_000 }, () => {
-    // two agents per HA router; failover after 2 x agent_down_time
-    const srv = serverFixture(() => dialect.create(), { NUCLEON_DEFAULT__MAX_L3_AGENTS_PER_ROUTER: '2', NUCLEON_DEFAULT__AGENT_DOWN_TIME: '2' });
+    // two agents per HA router; agents stay alive through the file unless aged on purpose
+    const srv = serverFixture(() => dialect.create(), { NUCLEON_DEFAULT__MAX_L3_AGENTS_PER_ROUTER: '2', NUCLEON_DEFAULT__AGENT_DOWN_TIME: '30' });
     before(() => srv.start());
     after(() => srv.stop());
     const api = () => srv.api;
@@ -184,7 +184,7 @@ for (const dialect of DIALECTS) {
 
       // failover: the active agent dies; the router stays on it, its state shows standby (the other one takes over)
       const activeId = (await api().get(`/v2.0/agents?host=${active}&agent_type=L3%20agent`)).body.agents[0].id;
-      await age(activeId, 10);
+      await age(activeId, 100);
       await srv.running.app.agents.rescheduleDead();
       assert.deepEqual(await hosts(r.id), [[active, 'standby'], [standby, 'standby']].sort());
       await client.call('update_ha_routers_states', { host: standby, states: { [r.id]: 'active' } });
