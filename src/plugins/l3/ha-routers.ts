@@ -27,6 +27,9 @@ import type { BindingChange } from '../agents/scheduler.js';
 /** Neutron's VR_ID_RANGE: VRRP ids 1..254. */
 const MAX_VR_ID = 254;
 
+/** Neutron's names (`HA network tenant <project>`…), cut to the 255 characters a name column holds. */
+const nameOf = (what: string, projectId: string) => `${what} ${projectId}`.slice(0, 255);
+
 const ADMIN: RequestContext = makeContext({ projectId: '', roles: ['admin'], isAdmin: true, requestId: 'l3-ha' });
 
 export type HaOptions = Pick<Config['DEFAULT'], 'l3_ha' | 'max_l3_agents_per_router' | 'l3_ha_net_cidr' | 'l3_ha_network_type' | 'l3_ha_network_physical_name'>;
@@ -115,7 +118,7 @@ export class HaRouters {
     const port = await this.deps.core.createPort(trx, ADMIN, {
       network_id: network,
       project_id: '',
-      name: `HA port tenant ${router.project_id}`,
+      name: nameOf('HA port tenant', router.project_id),
       device_id: router.id,
       device_owner: DEVICE_OWNER_ROUTER_HA_INTF,
       'binding:host_id': change.host,
@@ -136,7 +139,7 @@ export class HaRouters {
   private async createNetwork(trx: Executor, projectId: string): Promise<string> {
     const o = this.deps.ha;
     const network = await this.deps.core.createNetwork(trx, ADMIN, {
-      name: `HA network tenant ${projectId}`,
+      name: nameOf('HA network tenant', projectId),
       project_id: '',
       ...(o.l3_ha_network_type ? { 'provider:network_type': o.l3_ha_network_type } : {}),
       ...(o.l3_ha_network_physical_name ? { 'provider:physical_network': o.l3_ha_network_physical_name } : {}),
@@ -145,7 +148,7 @@ export class HaRouters {
     await this.deps.core.createSubnet(trx, ADMIN, {
       network_id: id,
       project_id: '',
-      name: `HA subnet tenant ${projectId}`,
+      name: nameOf('HA subnet tenant', projectId),
       ip_version: 4,
       cidr: o.l3_ha_net_cidr,
       enable_dhcp: false,
