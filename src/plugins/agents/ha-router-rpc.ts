@@ -47,11 +47,15 @@ export class HaRouterRpc {
     const { database } = this.deps;
     const agent = await database.db.selectFrom('agents').selectAll().where('agent_type', '=', 'L3 agent').where('host', '=', host).executeTakeFirst();
     if (!agent || !wanted.length) return null;
-    await database.transaction(async (trx) => {
-      for (const [router, state] of wanted)
-        await trx.updateTable('ha_router_agent_port_bindings').set({ state }).where('router_id', '=', router).where('l3_agent_id', '=', agent.id).execute();
+    // only the routers this agent hosts: a report about another one moves nothing
+    const active = await database.transaction(async (trx) => {
+      const hosted: string[] = [];
+      for (const [router, state] of wanted) {
+        const res = await trx.updateTable('ha_router_agent_port_bindings').set({ state }).where('router_id', '=', router).where('l3_agent_id', '=', agent.id).executeTakeFirst();
+        if (Number(res.numUpdatedRows) && state === 'active') hosted.push(router);
+      }
+      return hosted;
     });
-    const active = wanted.filter(([, s]) => s === 'active').map(([r]) => r);
     if (active.length) await this.bindPorts(await this.followers(database.db, active), host);
     return null;
   }
