@@ -168,6 +168,9 @@ for (const dialect of DIALECTS) {
       // an agent that does not host it is not given it
       await report(l3('ha-other', 'zone-other'));
       assert.deepEqual(await client.call('sync_routers', { host: 'ha-other', router_ids: [r.id] }), []);
+      // nor does its report about it move anything
+      await client.call('update_ha_routers_states', { host: 'ha-other', states: { [r.id]: 'active' } });
+      assert.equal((await api().get(`/v2.0/ports/${iface}`)).body.port['binding:host_id'], active);
 
       // the standby host's L2 agent wires the router's ports too; its reports about them change nothing
       const l2s = await client.call('get_l2_state', { host: standby });
