@@ -49,15 +49,16 @@ for (const dialect of DIALECTS) {
       expectError(await srv.api.post('/v2.0/routers', { router: { distributed: 'x' } }), 400, 'InvalidInput', "Invalid input for operation: 'x' cannot be converted to boolean.");
     });
 
-    it('advertises l3-ha with ha always false: ha=false accepted, ha=true refused, admins only', async () => {
+    it('advertises l3-ha: ha stored and shown to admins, set by admins only (test/api-l3-ha.test.ts has the rest)', async () => {
       assert.equal((await srv.api.get('/v2.0/extensions/l3-ha')).body.extension.name, 'HA Router extension');
       const r = await srv.api.post('/v2.0/routers', { router: { name: 'ha-no', ha: false, distributed: false, admin_state_up: false } });
       assert.equal(r.status, 201);
       assert.equal(r.body.router.ha, false);
       const up = await srv.api.put(`/v2.0/routers/${r.body.router.id}`, { router: { distributed: true } });
       assert.deepEqual([up.status, up.body.router.distributed, up.body.router.ha], [200, true, false]);
-      expectError(await srv.api.post('/v2.0/routers', { router: { name: 'ha-yes', ha: true } }), 400, 'InvalidInput');
-      expectError(await srv.api.put(`/v2.0/routers/${r.body.router.id}`, { router: { ha: true } }), 400, 'InvalidInput');
+      // Neutron 21 has DVR+HA routers (its `dvrha` provider): both together are accepted
+      const both = await srv.api.post('/v2.0/routers', { router: { name: 'ha-dvr', ha: true, distributed: true } });
+      assert.deepEqual([both.status, both.body.router.ha, both.body.router.distributed], [201, true, true]);
       const p = MEMBER('proj-ha');
       expectError(await srv.api.post('/v2.0/routers', { router: { name: 'ha-m', ha: false } }, p), 403, 'PolicyNotAuthorized');
       const own = await srv.api.post('/v2.0/routers', { router: { name: 'ha-own' } }, p);
@@ -102,16 +103,18 @@ for (const dialect of DIALECTS) {
       assert.equal(r.status, 200);
       assert.deepEqual(r.body, {
         service_providers: [
+          { service_type: 'L3_ROUTER_NAT', name: 'dvrha', default: false },
           { service_type: 'L3_ROUTER_NAT', name: 'dvr', default: false },
+          { service_type: 'L3_ROUTER_NAT', name: 'ha', default: false },
           { service_type: 'L3_ROUTER_NAT', name: 'single_node', default: false },
         ],
       });
       const member = await srv.api.get('/v2.0/service-providers', MEMBER('proj-sp'));
-      assert.equal(member.body.service_providers.length, 2);
+      assert.equal(member.body.service_providers.length, 4);
       assert.deepEqual((await srv.api.get('/v2.0/service-providers?name=dvr&fields=name')).body, { service_providers: [{ name: 'dvr' }] });
       assert.deepEqual((await srv.api.get('/v2.0/service-providers?default=true')).body, { service_providers: [] });
-      assert.equal((await srv.api.get('/v2.0/service-providers?service_type=L3_ROUTER_NAT&default=false')).body.service_providers.length, 2);
-      assert.equal((await srv.api.get('/v2.0/service-providers?limit=1')).body.service_providers.length, 2);
+      assert.equal((await srv.api.get('/v2.0/service-providers?service_type=L3_ROUTER_NAT&default=false')).body.service_providers.length, 4);
+      assert.equal((await srv.api.get('/v2.0/service-providers?limit=1')).body.service_providers.length, 4);
     });
 
     it('is read-only', async () => {

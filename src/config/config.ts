@@ -47,6 +47,11 @@ export const OPTIONS = {
     allow_automatic_dhcp_failover: opt('bool', true, 'Move networks off DHCP agents silent for twice agent_down_time.'),
     router_auto_schedule: opt('bool', true, 'Schedule routers onto L3 agents when created, and unhosted ones when an L3 agent appears.'),
     allow_automatic_l3agent_failover: opt('bool', true, 'Move routers off L3 agents silent for twice agent_down_time (Neutron defaults to false).'),
+    l3_ha: opt('bool', false, 'Routers created without `ha` are HA routers (VRRP across L3 agents).'),
+    max_l3_agents_per_router: opt('int', 3, 'L3 agents an HA router is scheduled onto (0: every L3 agent).'),
+    l3_ha_net_cidr: opt('string', '169.254.192.0/18', 'Subnet of the per-project HA networks that carry VRRP between an HA router\'s agents.'),
+    l3_ha_network_type: opt('string', '', 'Network type of the HA networks (empty: the first of tenant_network_types).'),
+    l3_ha_network_physical_name: opt('string', '', 'Physical network of the HA networks (flat or vlan types).'),
     transport_url: opt(
       'string',
       '',

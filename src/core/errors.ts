@@ -288,8 +288,14 @@ export const PortSecurityPortHasSecurityGroup = declare(
   () => 'Port has security group associated. Cannot disable port security or IP address until security group is removed.',
 );
 
-// ---- routers and floating IPs (neutron_lib.exceptions.l3, extraroute, external_net) ----
+// ---- routers and floating IPs (neutron_lib.exceptions.l3, l3_ext_ha_mode, extraroute, external_net) ----
 export const RouterNotFound = declare('RouterNotFound', 404, (p: { router_id: string }) => `Router ${p.router_id} could not be found`);
+export const NoVRIDAvailable = declare(
+  'NoVRIDAvailable',
+  409,
+  (p: { router_id: string }) =>
+    `No more Virtual Router Identifier (VRID) available when creating router ${p.router_id}. The limit of number of HA Routers per tenant is 254.`,
+);
 export const RouterInUse = declare('RouterInUse', 409, (p: { router_id: string; reason?: string }) => `Router ${p.router_id} ${p.reason ?? 'still has ports'}`);
 export const RouterInterfaceNotFound = declare(
   'RouterInterfaceNotFound',

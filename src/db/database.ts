@@ -21,6 +21,7 @@ import * as m0007 from './migrations/0007-subnetpools.js';
 import * as m0008 from './migrations/0008-agents.js';
 import * as m0009 from './migrations/0009-port-bindings.js';
 import * as m0010 from './migrations/0010-provisioning-blocks.js';
+import * as m0011 from './migrations/0011-l3-ha.js';
 
 export const MIGRATIONS: Record<string, Migration> = {
   '0001-core-l2': m0001,
@@ -33,6 +34,7 @@ export const MIGRATIONS: Record<string, Migration> = {
   '0008-agents': m0008,
   '0009-port-bindings': m0009,
   '0010-provisioning-blocks': m0010,
+  '0011-l3-ha': m0011,
 };
 
 const ADAPTERS: Record<string, DialectAdapter> = {

@@ -26,6 +26,8 @@ export interface InternalPortSpec {
   project_id: string;
   device_id: string;
   device_owner: string;
+  /** Default ''. */
+  name?: string;
   /** Addresses asked for; omitted: IPAM's choice (one per IP version, as for any port). */
   fixed_ips?: InternalFixedIp[];
   'binding:host_id'?: string;
@@ -33,6 +35,26 @@ export interface InternalPortSpec {
   status?: string;
   /** The initial revision (default 1): Neutron writes some service ports more than once while creating them. */
   revision_number?: number;
+}
+
+/** A network a plug-in makes for itself (L3's HA networks): not shared, not external, up. */
+export interface InternalNetworkSpec {
+  name: string;
+  project_id: string;
+  /** Provider attributes; omitted: a segment of the first tenant network type, as for any network. */
+  'provider:network_type'?: string;
+  'provider:physical_network'?: string;
+}
+
+/** A subnet a plug-in makes on its own network; every other attribute at its default. */
+export interface InternalSubnetSpec {
+  network_id: string;
+  project_id: string;
+  name: string;
+  ip_version: 4 | 6;
+  cidr: string;
+  enable_dhcp: boolean;
+  gateway_ip: string | null;
 }
 
 /** What a plug-in may change on a port it manages. */
@@ -96,4 +118,14 @@ export interface CorePlugin {
   updatePort(trx: Executor, ctx: RequestContext, id: string, changes: InternalPortChanges, opts?: { revisions?: number }): Promise<Resource>;
   /** Inside the caller's transaction: `precommit_delete` with `internal` set, then the rows. Nothing when it is gone. */
   deletePort(trx: Executor, ctx: RequestContext, id: string): Promise<void>;
+
+  /** Inside the caller's transaction, with the network's events (quota is the caller's business); returns it as rendered. */
+  createNetwork(trx: Executor, ctx: RequestContext, spec: InternalNetworkSpec): Promise<Resource>;
+  /** Inside the caller's transaction, with the subnet's events; returns it as rendered. */
+  createSubnet(trx: Executor, ctx: RequestContext, spec: InternalSubnetSpec): Promise<Resource>;
+  /**
+   * Inside the caller's transaction: `precommit_delete` with `internal` set, then the network, its
+   * subnets and DHCP ports; NetworkInUse while other ports remain. Nothing when it is gone.
+   */
+  deleteNetwork(trx: Executor, ctx: RequestContext, id: string): Promise<void>;
 }

@@ -1,7 +1,7 @@
 /**
  * The `routers` resource (extension `router`) and the extensions that shape it: `ext-gw-mode`
  * (enable_snat in external_gateway_info), `extraroute` (routes), `extraroute-atomic`
- * (add_extraroutes/remove_extraroutes), `l3-port-ip-change-not-allowed` and `dvr` (distributed). Validators return
+ * (add_extraroutes/remove_extraroutes), `l3-port-ip-change-not-allowed`, `dvr` (distributed) and `l3-ha` (ha). Validators return
  * neutron-lib's texts, Python formatting of the offending data included.
  */
 import { canonicalIp, formatCidr, isIp, parseCidr } from '../../core/ip.js';
@@ -160,8 +160,8 @@ export const routerExtensions = (): ExtensionDef[] => [
     },
   },
   {
-    // HA routers need L3 agents running keepalived, which Nucleon's do not: `ha` is always false,
-    // and asking for true is refused (router-ops). Admins only, to set and to see (Neutron's policy).
+    // HA routers: VRRP between the L3 agents hosting the router (src/plugins/l3/ha-routers.ts);
+    // unset, `[DEFAULT] l3_ha` decides. Admins only, to set and to see (Neutron's policy).
     alias: 'l3-ha',
     name: 'HA Router extension',
     description: 'Adds HA capability to routers.',

@@ -5,7 +5,7 @@
  */
 import { nowStamp } from './standard-attr-repo.js';
 import { chunks } from './listing.js';
-import type { Executor, PortRow, StandardColumns } from '../schema.js';
+import { bool, type Executor, type PortRow, type StandardColumns } from '../schema.js';
 
 type Bool = number | boolean;
 
@@ -22,6 +22,10 @@ export interface RouterRow extends StandardColumns {
   distributed: Bool;
   /** JSON list of zone names (migration 0008); checked against the agents' zones by the agents plug-in. */
   availability_zone_hints: string;
+  /** Extension `l3-ha` (migration 0011): VRRP across the L3 agents hosting the router. */
+  ha: Bool;
+  /** The router's VRRP id on its project's HA network (HA routers only). */
+  ha_vr_id: number | null;
 }
 
 /** Which ports belong to which router; the primary key on port_id keeps a port on one router. */
@@ -68,6 +72,12 @@ export const DEVICE_OWNER_ROUTER_GW = 'network:router_gateway';
 export const DEVICE_OWNER_FLOATINGIP = 'network:floatingip';
 /** Owners of the ports a router uses on its internal networks (Neutron's ROUTER_INTERFACE_OWNERS). */
 export const ROUTER_INTERFACE_OWNERS = [DEVICE_OWNER_ROUTER_INTF, 'network:ha_router_replicated_interface', 'network:router_interface_distributed'];
+/**
+ * The device owner of a router's interfaces (Neutron's _get_device_owner): an HA router that is not
+ * distributed has `network:ha_router_replicated_interface` ports, any other `network:router_interface`.
+ */
+export const interfaceOwner = (router: Pick<RouterRow, 'ha' | 'distributed'>): string =>
+  bool(router.ha) && !bool(router.distributed) ? 'network:ha_router_replicated_interface' : DEVICE_OWNER_ROUTER_INTF;
 /** Ports that only the L3 plug-in may delete (Neutron's router_device_owners). */
 export const L3_DEVICE_OWNERS = ['network:ha_router_replicated_interface', DEVICE_OWNER_ROUTER_INTF, DEVICE_OWNER_ROUTER_GW, DEVICE_OWNER_FLOATINGIP];
 

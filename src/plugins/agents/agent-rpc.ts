@@ -22,6 +22,7 @@ import type { SecurityGroupRule } from '../../agents/l2/firewall-rules.js';
 import { dhcpPortHandlers } from './dhcp-port-rpc.js';
 import { clearBlock, DHCP_ENTITY, L2_ENTITY } from './provisioning.js';
 import type { Executor } from '../../db/schema.js';
+import { DEVICE_OWNER_ROUTER_HA_INTF, haBindings, haRouterIds, type HaState } from '../../db/repos/l3-ha-repo.js';
 
 /** What arrives off the wire: declared types are checked before they are trusted. */
 type Wire = Record<string, unknown>;
@@ -30,6 +31,12 @@ const ADMIN: RequestContext = makeContext({ projectId: '', roles: ['admin'], isA
 
 /** `tap0123456789a` or a port id → the port id prefix to look up (Neutron's linux bridge devices). */
 const devicePrefix = (device: string) => (device.startsWith('tap') ? device.slice(3) : device);
+
+/** The reporting host, when the message names one. */
+const optionalHost = (args: object): string => {
+  const v = (args as Wire).host;
+  return typeof v === 'string' ? v : '';
+};
 
 export function str(args: object, key: string): string {
   const v = (args as Wire)[key];
@@ -73,8 +80,8 @@ export class AgentRpc {
         const host = typeof (args as Wire).host === 'string' ? args.host : '';
         return Promise.all(strList(args, 'devices').map((d) => this.deviceDetails(d, host)));
       },
-      update_device_up: async (args) => this.setDeviceStatus(str(args, 'device'), 'ACTIVE'),
-      update_device_down: async (args) => this.setDeviceStatus(str(args, 'device'), 'DOWN'),
+      update_device_up: async (args) => this.setDeviceStatus(str(args, 'device'), 'ACTIVE', optionalHost(args)),
+      update_device_down: async (args) => this.setDeviceStatus(str(args, 'device'), 'DOWN', optionalHost(args)),
       dhcp_ready_on_ports: async (args) => this.dhcpReady(strList(args, 'port_ids')),
       get_l2_state: async (args) => this.l2State(str(args, 'host')),
       get_active_networks_info: async (args) => {
@@ -96,9 +103,11 @@ export class AgentRpc {
           if (!Array.isArray(wanted) || wanted.some((x) => typeof x !== 'string')) throw new InvalidInput({ error_message: "'router_ids' must be a list of strings" });
           if (wanted.length) ids = ids.filter((id) => wanted.includes(id));
         }
-        await this.bindRouterPorts(ids, host);
-        return this.routersInfo(ids);
+        const ha = await haRouterIds(this.deps.database.db, ids);
+        await this.deps.agents.ha.bindSyncedPorts(agent, ids, ha);
+        return this.routersInfo(ids, agent.id);
       },
+      update_ha_routers_states: async (args) => this.deps.agents.ha.updateStates(str(args, 'host'), (args as Wire).states),
       update_floatingip_statuses: async (args) => {
         const statuses: unknown = args.fip_statuses;
         if (!statuses || typeof statuses !== 'object' || Array.isArray(statuses)) throw new InvalidInput({ error_message: "'fip_statuses' must be a dictionary" });
@@ -123,23 +132,27 @@ export class AgentRpc {
   }
 
   /**
-   * What a Linux bridge agent needs for its host: the ports bound there (network type, VNI, MTU)
-   * and, per VNI, the tunnel IPs of the other hosts' agents with ports on that network (Neutron's
-   * l2population: flooding goes only where the network is).
+   * What a Linux bridge agent needs for its host: the ports bound there (network type, VNI, MTU),
+   * with the interface and gateway ports of the HA routers an L3 agent there hosts (bound to the
+   * active agent's host), and, per VNI, the tunnel IPs of the other hosts' agents with ports on that
+   * network (Neutron's l2population: flooding goes only where the network is).
    */
   private async l2State(host: string): Promise<L2State> {
     const db = this.deps.database.db;
-    const rows = await db
-      .selectFrom('ports')
-      .innerJoin('network_segments', 'network_segments.network_id', 'ports.network_id')
-      .innerJoin('networks', 'networks.id', 'ports.network_id')
-      .select(['ports.id', 'ports.network_id', 'ports.mac_address', 'ports.binding_host_id', 'network_segments.network_type', 'network_segments.segmentation_id', 'network_segments.physical_network', 'networks.mtu'])
-      .where('ports.binding_vif_type', '=', 'bridge')
-      .execute();
+    const portsWithSegments = () =>
+      db
+        .selectFrom('ports')
+        .innerJoin('network_segments', 'network_segments.network_id', 'ports.network_id')
+        .innerJoin('networks', 'networks.id', 'ports.network_id')
+        .select(['ports.id', 'ports.network_id', 'ports.mac_address', 'ports.binding_host_id', 'network_segments.network_type', 'network_segments.segmentation_id', 'network_segments.physical_network', 'networks.mtu']);
+    const rows = await portsWithSegments().where('ports.binding_vif_type', '=', 'bridge').execute();
     const agents = await db.selectFrom('agents').select(['host', 'configurations']).where('agent_type', '=', 'Linux bridge agent').execute();
     const tunnelOf = new Map(agents.map((a) => [a.host, (JSON.parse(a.configurations || '{}') as { tunneling_ip?: string }).tunneling_ip]));
-    const ports = rows
-      .filter((r) => r.binding_host_id === host)
+    // the HA routers this host keeps as a standby: their ports are wired here too, bound or not
+    const standby = new Set(await this.deps.agents.ha.standbyPortIds(host));
+    const extra = standby.size ? await portsWithSegments().where('ports.id', 'in', [...standby]).execute() : [];
+    const here = rows.filter((r) => r.binding_host_id === host);
+    const ports = [...here, ...extra.filter((r) => !here.some((h) => h.id === r.id))]
       .map((r) => ({
         id: r.id,
         network_id: r.network_id,
@@ -200,10 +213,19 @@ export class AgentRpc {
     };
   }
 
-  /** The L2 agent's report: up clears its provisioning block (ACTIVE once none is left), down is DOWN. */
-  private async setDeviceStatus(device: string, status: 'ACTIVE' | 'DOWN'): Promise<{ device: string; exists: boolean }> {
+  /**
+   * The L2 agent's report: up clears its provisioning block (ACTIVE once none is left), down is DOWN.
+   * A report from a host the port is not bound to changes nothing (Neutron's update_device_up/down:
+   * an HA router's standby wires the port too, but only its binding host speaks for it).
+   */
+  private async setDeviceStatus(device: string, status: 'ACTIVE' | 'DOWN', host: string): Promise<{ device: string; exists: boolean }> {
     const id = await this.portByDevice(device);
     if (!id) return { device, exists: false };
+    if (host) {
+      const bound = await this.deps.database.db.selectFrom('ports').select('binding_host_id').where('id', '=', id).executeTakeFirst();
+      if (!bound) return { device, exists: false };
+      if (bound.binding_host_id !== host) return { device, exists: true };
+    }
     await this.deps.database.transaction(async (trx) => {
       if (status === 'ACTIVE' && !(await clearBlock(trx, id, L2_ENTITY))) return; // the DHCP agent has not reported yet
       await this.setStatus(trx, id, status);
@@ -237,33 +259,14 @@ export class AgentRpc {
   }
 
   /**
-   * The router ports of routers hosted on `host` are bound there (Neutron's _ensure_host_set_on_ports),
-   * so that this host's L2 agent wires their taps into the networks' bridges and reports them up.
-   */
-  private async bindRouterPorts(ids: string[], host: string): Promise<void> {
-    if (!ids.length) return;
-    const ports = await this.deps.database.db
-      .selectFrom('ports')
-      .select(['id', 'binding_host_id'])
-      .where('device_id', 'in', ids)
-      .where('device_owner', 'in', ['network:router_interface', 'network:router_gateway'])
-      .execute();
-    for (const p of ports) {
-      if (p.binding_host_id === host) continue;
-      try {
-        await this.deps.database.transaction((trx) => this.deps.core.updatePort(trx, ADMIN, p.id, { 'binding:host_id': host }));
-      } catch (err) {
-        if (!(err instanceof NeutronError)) throw err; // gone meanwhile
-      }
-    }
-  }
-
-  /**
    * Routers as an L3 agent needs them (Neutron's sync_routers): each with `gw_port` and
    * `_interfaces` whose `subnets` give every subnet's CIDR and gateway (and each fixed IP its
    * `prefixlen`), and `_floatingips` (the associated ones). A router gone meanwhile is left out.
+   * HA routers (for the L3 agent `agentId`) also carry `ha_vr_id`, this agent's HA port as
+   * `_ha_interface` and its recorded `_ha_state`; one without an HA port of this agent is left out
+   * (Neutron's _process_sync_ha_data).
    */
-  async routersInfo(ids: string[]): Promise<RouterInfo[]> {
+  async routersInfo(ids: string[], agentId?: string): Promise<RouterInfo[]> {
     if (!ids.length) return [];
     const routers = await collectAll(this.deps.collection('routers'), ADMIN, { ...emptyQuery(), filters: { id: ids } });
     const ports = await this.deps.core.listPorts(ADMIN, { device_id: ids });
@@ -298,18 +301,34 @@ export class AgentRpc {
         mtu: Number(networks.get(p.network_id as string)?.mtu ?? 0),
       };
     };
-    return routers.map((router) => {
+    const db = this.deps.database.db;
+    const vrIds = new Map((await db.selectFrom('routers').select(['id', 'ha_vr_id']).where('id', 'in', ids).execute()).map((r) => [r.id, r.ha_vr_id]));
+    const haOfAgent = new Map(agentId === undefined ? [] : (await haBindings(db, ids, agentId)).map((b) => [b.router_id, b]));
+    const out: RouterInfo[] = [];
+    for (const router of routers) {
       const mine = ports.filter((p) => p.device_id === router.id);
       const gw = mine.find((p) => p.device_owner === 'network:router_gateway');
-      return {
+      const info: RouterInfo = {
         ...router,
         id: router.id as string,
         revision_number: router.revision_number as number,
         gw_port: gw ? withSubnets(gw) : null,
-        _interfaces: mine.filter((p) => p !== gw).map(withSubnets),
+        _interfaces: mine.filter((p) => p !== gw && p.device_owner !== DEVICE_OWNER_ROUTER_HA_INTF).map(withSubnets),
         _floatingips: floatingips.filter((f) => f.router_id === router.id),
       };
-    });
+      if (router.ha === true) {
+        const binding = haOfAgent.get(router.id as string);
+        const port = binding && mine.find((p) => p.id === binding.port_id);
+        if (agentId !== undefined && !port) continue;
+        info.ha_vr_id = vrIds.get(router.id as string) ?? 0;
+        if (port && binding) {
+          info._ha_interface = withSubnets(port);
+          info._ha_state = binding.state as HaState;
+        }
+      }
+      out.push(info);
+    }
+    return out;
   }
 
   /** Security groups of the given devices: the ports' groups, their rules (with their group's `stateful`) and remote groups' members. */

@@ -28,12 +28,23 @@ import { AgentOps, type AgentReport, type AgentState } from './agent-ops.js';
 import type { AgentRow } from './agents-repo.js';
 import { addBlocks, DHCP_ENTITY, L2_ENTITY } from './provisioning.js';
 import { Scheduler, type BindingChange } from './scheduler.js';
+import { HaRouterRpc } from './ha-router-rpc.js';
+import { haRouterIds } from '../../db/repos/l3-ha-repo.js';
 import { PRIORITY } from '../events.js';
 
 declare module '../events.js' {
   interface EventMap {
-    /** A network or router got or lost an agent (a deleted resource loses them all, `deleted` set). */
-    agent_binding: { after_create: { change: BindingChange }; after_delete: { change: BindingChange } };
+    /**
+     * A network or router got or lost an agent (a deleted resource loses them all, `deleted` set):
+     * `precommit_*` inside the transaction (L3 keeps an HA router's HA port per agent), `after_*`
+     * once committed (the agents are told).
+     */
+    agent_binding: {
+      precommit_create: { change: BindingChange };
+      precommit_delete: { change: BindingChange };
+      after_create: { change: BindingChange };
+      after_delete: { change: BindingChange };
+    };
   }
 }
 
@@ -57,20 +68,28 @@ const POLICIES: Record<string, string> = {
 export class AgentService {
   readonly agents: AgentOps;
   readonly scheduler: Scheduler;
+  /** HA routers' states, ports and bindings as the agents see them. */
+  readonly ha: HaRouterRpc;
   constructor(private readonly deps: ServiceDeps) {
-    deps.events.declare('agent_binding', ['after_create', 'after_delete']);
+    deps.events.declare('agent_binding', ['precommit_create', 'precommit_delete', 'after_create', 'after_delete']);
     const c = deps.config.DEFAULT;
     this.agents = new AgentOps(deps.database, { agentDownTime: c.agent_down_time, enableNewAgents: c.enable_new_agents });
     this.scheduler = new Scheduler({
       dhcpAgentsPerNetwork: c.dhcp_agents_per_network,
+      maxL3AgentsPerRouter: c.max_l3_agents_per_router,
       aliveCutoff: () => this.agents.aliveCutoff(),
       deadCutoff: () => this.agents.aliveCutoff(2 * c.agent_down_time),
     });
+    this.ha = new HaRouterRpc({ database: deps.database, core: deps.core, isAlive: (a) => this.agents.isAlive(a) });
   }
 
-  /** Publishes changes of hosting made inside `trx` (told to the agents after commit). */
+  /** Publishes changes of hosting made inside `trx` (precommit now, told to the agents after commit). */
   async bindingsChanged(trx: Executor, changes: BindingChange[]): Promise<void> {
-    for (const change of changes) await this.deps.events.publish(trx, 'agent_binding', change.op === 'added' ? 'after_create' : 'after_delete', { change });
+    for (const change of changes) {
+      const added = change.op === 'added';
+      await this.deps.events.publish(trx, 'agent_binding', added ? 'precommit_create' : 'precommit_delete', { change });
+      await this.deps.events.publish(trx, 'agent_binding', added ? 'after_create' : 'after_delete', { change });
+    }
   }
 
   /** Runs `work` in a transaction and publishes the binding changes it collected. */
@@ -252,6 +271,23 @@ export function agentsPlugin(deps: ServiceDeps): ServicePlugin & { service: Agen
     },
     { name: 'L3 scheduling' },
   );
+  // a router whose `ha` changed leaves its agents and is scheduled again (Neutron's _reconfigure_ha_resources)
+  events.subscribe(
+    'router',
+    'precommit_update',
+    async ({ original, current }, trx) => {
+      if (bool(original.ha) === bool(current.ha)) return;
+      const changes: BindingChange[] = [];
+      for (const agent of await scheduler.hosting(trx, 'router', current.id)) {
+        const removed = await scheduler.unbind(trx, 'router', current.id, agent);
+        if (removed) changes.push(removed);
+      }
+      const hints = JSON.parse(current.availability_zone_hints || '[]') as string[];
+      changes.push(...(await scheduler.schedule(trx, 'router', current.id, hints)));
+      await service.bindingsChanged(trx, changes);
+    },
+    { name: 'L3 rescheduling of a router whose ha changed' },
+  );
   core.extensions.router.push(async (trx, routers) => {
     const ids = routers.map((r) => r.id as string);
     const [hints, zones] = await Promise.all([service.hints(trx, 'router', ids), service.zonesOf(trx, 'router', ids)]);
@@ -324,6 +360,11 @@ export function agentsPlugin(deps: ServiceDeps): ServicePlugin & { service: Agen
         const agent = await agentOf(trx, id, 'L3 agent', (p) => new InvalidL3Agent(p));
         const current = await scheduler.hosting(trx, 'router', routerId);
         if (current.some((a) => a.id === agent.id)) throw new RouterHostedByL3Agent({ router_id: routerId, agent_id: id });
+        // an HA router takes one more agent (its HA port comes with the binding), even past the maximum
+        if ((await haRouterIds(trx, [routerId])).size) {
+          changes.push(await scheduler.bind(trx, 'router', routerId, agent));
+          return;
+        }
         // a legacy router lives on one L3 agent: adding it elsewhere moves it (as Neutron does)
         for (const old of current) {
           const removed = await scheduler.unbind(trx, 'router', routerId, old);
@@ -340,7 +381,9 @@ export function agentsPlugin(deps: ServiceDeps): ServicePlugin & { service: Agen
     async list(ctx, routerId) {
       enforce(ctx, 'get_l3-agents');
       await deps.collection('routers').get(ctx, routerId);
-      return { agents: (await scheduler.hosting(database.db, 'router', routerId)).map((a) => agents.render(a)) };
+      // each agent's `ha_state` (Neutron's l3_hascheduler_db): the HA binding's, null for a legacy router
+      const states = (await haRouterIds(database.db, [routerId])).size ? await service.ha.statesOf(routerId) : new Map<string, string>();
+      return { agents: (await scheduler.hosting(database.db, 'router', routerId)).map((a) => ({ ...agents.render(a), ha_state: states.get(a.id) ?? null })) };
     },
   };
 

@@ -2,7 +2,8 @@
  * `PUT /v2.0/routers/{id}/add_router_interface` and `remove_router_interface`, by subnet (a new
  * port takes the subnet's gateway address; a second IPv6 subnet of a network joins the router's
  * existing IPv6 port there) or by an existing port. One transaction each; the answer is Neutron's
- * interface info `{id, tenant_id, port_id, network_id, subnet_id, subnet_ids}`.
+ * interface info `{id, tenant_id, port_id, network_id, subnet_id, subnet_ids}`. The ports' owner is
+ * `network:router_interface`, or `network:ha_router_replicated_interface` on an HA router.
  */
 import type { RequestContext } from '../../core/context.js';
 import { BadRequest, PortInUse, RouterInterfaceNotFound, RouterInterfaceNotFoundForSubnet, SubnetMismatchForPort } from '../../core/errors.js';
@@ -10,7 +11,7 @@ import { parseCidr, parseIp } from '../../core/ip.js';
 import { pyStr } from '../../core/py-repr.js';
 import { isDict, isUuidText } from '../../api/resources/validators.js';
 import { bumpRevision } from '../../db/repos/standard-attr-repo.js';
-import { DEVICE_OWNER_ROUTER_INTF, routerAddresses, type RouterRow } from '../../db/repos/l3-repo.js';
+import { interfaceOwner, routerAddresses, type RouterRow } from '../../db/repos/l3-repo.js';
 import type { Executor, PortRow, SubnetRow } from '../../db/schema.js';
 import type { Resource } from '../plugin-api.js';
 import { allocationsOf, checkSubnetAddressMode, elevated, visibleSubnet, type L3Deps } from './l3-support.js';
@@ -84,7 +85,7 @@ export class RouterInterfaces {
     const fixedIp = anycast ? { subnet_id: subnet.id, anycast: true } : { subnet_id: subnet.id, ip_address: subnet.gateway_ip };
     if (Number(subnet.ip_version) === 6) {
       // a further IPv6 prefix of a network goes onto the router's IPv6 port there
-      const v6 = addresses.find((a) => a.port_type === DEVICE_OWNER_ROUTER_INTF && a.network_id === subnet.network_id && isV6(a.ip_address));
+      const v6 = addresses.find((a) => a.port_type === interfaceOwner(router) && a.network_id === subnet.network_id && isV6(a.ip_address));
       if (v6) {
         const port = await trx.selectFrom('ports').selectAll().where('id', '=', v6.port_id).executeTakeFirstOrThrow();
         const keep = (await allocationsOf(trx, [port.id])).map((a) => ({ subnet_id: a.subnet_id, ip_address: a.ip_address }));
@@ -96,12 +97,12 @@ export class RouterInterfaces {
       network_id: subnet.network_id,
       project_id: router.project_id,
       device_id: router.id,
-      device_owner: DEVICE_OWNER_ROUTER_INTF,
+      device_owner: interfaceOwner(router),
       fixed_ips: [fixedIp],
       // Neutron writes the owner once more after recording the router port
       revision_number: 2,
     });
-    await trx.insertInto('router_ports').values({ router_id: router.id, port_id: port.id as string, port_type: DEVICE_OWNER_ROUTER_INTF }).execute();
+    await trx.insertInto('router_ports').values({ router_id: router.id, port_id: port.id as string, port_type: interfaceOwner(router) }).execute();
     return { port: { id: port.id as string, project_id: port.project_id as string, network_id: port.network_id as string }, subnets: [subnet], portChanged: true };
   }
 
@@ -115,7 +116,7 @@ export class RouterInterfaces {
     for (const s of subnets) checkSubnetAddressMode(s);
 
     // Neutron updates the port twice (owner before and after recording the router port)
-    await this.deps.core.updatePort(trx, ctx, port.id, { device_id: router.id, device_owner: DEVICE_OWNER_ROUTER_INTF }, { revisions: 2 });
+    await this.deps.core.updatePort(trx, ctx, port.id, { device_id: router.id, device_owner: interfaceOwner(router) }, { revisions: 2 });
 
     const addresses = await routerAddresses(trx, router.id);
     if (ips.some((i) => isV6(i.ip_address))) {
@@ -129,7 +130,7 @@ export class RouterInterfaces {
     await checkDuplicateSubnets(trx, router.id, subnets, addresses);
     if (subnets.filter((s) => Number(s.ip_version) === 4).length > 1) throw new BadRequest({ resource: 'router', msg: 'Cannot have multiple IPv4 subnets on router port' });
     if (!ctx.isAdmin) await this.checkInPools(trx, ctx, port.id, ips, subnets);
-    await trx.insertInto('router_ports').values({ router_id: router.id, port_id: port.id, port_type: DEVICE_OWNER_ROUTER_INTF }).execute();
+    await trx.insertInto('router_ports').values({ router_id: router.id, port_id: port.id, port_type: interfaceOwner(router) }).execute();
     return { port, subnets, portChanged: true };
   }
 
@@ -167,7 +168,7 @@ export class RouterInterfaces {
       .select(['ports.id', 'ports.project_id', 'ports.network_id'])
       .where('router_ports.router_id', '=', router.id)
       .where('router_ports.port_id', '=', portId)
-      .where('router_ports.port_type', '=', DEVICE_OWNER_ROUTER_INTF)
+      .where('router_ports.port_type', '=', interfaceOwner(router))
       .executeTakeFirst();
     if (!rp) throw new RouterInterfaceNotFound({ router_id: router.id, port_id: portId });
     const subnetIds = [...new Set((await allocationsOf(trx, [rp.id])).map((a) => a.subnet_id))];
@@ -185,7 +186,7 @@ export class RouterInterfaces {
       .innerJoin('ports', 'ports.id', 'router_ports.port_id')
       .select(['ports.id', 'ports.project_id', 'ports.network_id'])
       .where('router_ports.router_id', '=', router.id)
-      .where('router_ports.port_type', '=', DEVICE_OWNER_ROUTER_INTF)
+      .where('router_ports.port_type', '=', interfaceOwner(router))
       .where('ports.network_id', '=', subnet.network_id)
       .orderBy('ports.id')
       .execute();

@@ -1,13 +1,14 @@
 /**
  * Routers: create/show/list/update/delete, the gateway (router-gateway.ts), extra routes and the
- * member actions (router-interfaces.ts, extra-routes.ts). Revision numbers move as Neutron's do:
- * 1 after create (3 with a gateway), +1 per update, more when the gateway port changes.
+ * member actions (router-interfaces.ts, extra-routes.ts), HA routers' network, VRRP id and ports
+ * (ha-routers.ts). Revision numbers move as Neutron's do: 1 after create (3 with a gateway), +1
+ * per update, more when the gateway port changes.
  */
 import { newId, type RequestContext } from '../../core/context.js';
-import { BadRequest, InvalidInput, RouterExternalGatewayInUseByFloatingIp, RouterInUse, RouterNotFound } from '../../core/errors.js';
+import { BadRequest, RouterExternalGatewayInUseByFloatingIp, RouterInUse, RouterNotFound } from '../../core/errors.js';
 import { type ListQuery, type ListSpec } from '../../db/repos/listing.js';
 import { bumpRevision, bumpRevisionBy, deleteTagsOf, standardValues, tagsOf } from '../../db/repos/standard-attr-repo.js';
-import { DEVICE_OWNER_ROUTER_INTF, gatewaysOf, lockRouter, routerPorts, routerRow, routesOf, type RouterRow } from '../../db/repos/l3-repo.js';
+import { gatewaysOf, interfaceOwner, lockRouter, routerPorts, routerRow, routesOf, type RouterRow } from '../../db/repos/l3-repo.js';
 import { bool, dbBool, type Executor } from '../../db/schema.js';
 import { canonicalRoutes } from '../../api/resources/routers.js';
 import { listPages, type MemberAction, type Resource, type ResourcePages, type ResourcePlugin } from '../plugin-api.js';
@@ -18,23 +19,22 @@ import { RouterGateway, type GatewayRequest } from './router-gateway.js';
 import { RouterInterfaces } from './router-interfaces.js';
 import { ExtraRoutes } from './extra-routes.js';
 import { checkRoutesAgainstPorts, type Route } from './router-checks.js';
+import type { HaRouters } from './ha-routers.js';
 
 const COLUMNS: Record<string, string> = Object.fromEntries(
   ['id', 'name', 'admin_state_up', 'status', 'project_id', 'description', 'revision_number', 'created_at', 'updated_at'].map((c) => [c, c]),
 );
 COLUMNS.tenant_id = 'project_id';
 
-/** `ha: true` needs L3 agents that run keepalived (VRRP); Nucleon's do not, so it is refused. */
-function refuseHa(ha: unknown): void {
-  if (ha === true) throw new InvalidInput({ error_message: 'HA routers (ha=True) are not supported: no L3 agent of this deployment runs keepalived' });
-}
-
 export class RouterOps implements ResourcePlugin {
   readonly tags;
   readonly actions: Record<string, MemberAction>;
   readonly gateway: RouterGateway;
 
-  constructor(private readonly deps: L3Deps) {
+  constructor(
+    private readonly deps: L3Deps,
+    private readonly ha: HaRouters,
+  ) {
     this.tags = tagOps(deps.database, 'routers', (ctx, id) => this.get(ctx, id));
     this.gateway = new RouterGateway(deps);
     const interfaces = new RouterInterfaces(deps, this);
@@ -64,7 +64,7 @@ export class RouterOps implements ResourcePlugin {
       await events.publish(trx, 'router', 'before_create', { ctx, items });
       const out: string[] = [];
       for (const item of items) {
-        refuseHa(item.ha);
+        const ha = this.ha.requested(item);
         const row: RouterRow = {
           id: newId(),
           project_id: item.project_id as string,
@@ -75,10 +75,13 @@ export class RouterOps implements ResourcePlugin {
           gw_port_id: null,
           distributed: dbBool(item.distributed === true),
           availability_zone_hints: JSON.stringify(item.availability_zone_hints ?? []),
+          ha: dbBool(ha),
+          ha_vr_id: null,
           ...standardValues(item.description as string),
           revision_number: 1,
         };
         await trx.insertInto('routers').values(row).execute();
+        if (ha) row.ha_vr_id = await this.ha.setUp(trx, row);
         await events.publish(trx, 'router', 'precommit_create', { ctx, request: item, current: row });
         const info = item.external_gateway_info as GatewayRequest | null;
         if (info) await bumpRevisionBy(trx, 'routers', row.id, 1 + (await this.gateway.apply(trx, ctx, row, info)));
@@ -118,7 +121,16 @@ export class RouterOps implements ResourcePlugin {
       if ('name' in changes) set.name = changes.name as string;
       if ('description' in changes) set.description = changes.description as string;
       if ('admin_state_up' in changes) set.admin_state_up = dbBool(changes.admin_state_up);
-      refuseHa(changes.ha);
+      const haChanged = typeof changes.ha === 'boolean' && changes.ha !== bool(row.ha);
+      if (haChanged) {
+        // Neutron's _validate_migration: the router as this update leaves it decides
+        if ('admin_state_up' in set ? bool(set.admin_state_up!) : bool(row.admin_state_up))
+          throw new BadRequest({
+            resource: 'router',
+            msg: 'Cannot change HA attribute of active routers. Please set router admin_state_up to False prior to upgrade',
+          });
+        set.ha = dbBool(changes.ha);
+      }
       if (typeof changes.distributed === 'boolean' && changes.distributed !== bool(row.distributed)) {
         // Neutron's _validate_router_migration: the router as it was before this update decides
         if (bool(row.admin_state_up))
@@ -129,6 +141,7 @@ export class RouterOps implements ResourcePlugin {
         set.distributed = dbBool(changes.distributed);
       }
       if (Object.keys(set).length) await trx.updateTable('routers').set(set).where('id', '=', id).execute();
+      if (haChanged || 'distributed' in set) await this.reshape(trx, ctx, row, changes);
       if ('routes' in changes) await this.replaceRoutes(trx, id, changes.routes as Route[]);
       let bumps = Object.keys(changes).length ? 1 : 0;
       if ('external_gateway_info' in changes) {
@@ -140,6 +153,20 @@ export class RouterOps implements ResourcePlugin {
       if (original) await events.publish(trx, 'router', 'after_update', { ctx, request: changes, original, current });
       return current;
     });
+  }
+
+  /**
+   * After `ha` or `distributed` changed (row written): the VRRP id and HA network are taken or
+   * released, interfaces change owner, and the router is scheduled again (`precommit_update`: the
+   * agents plug-in unbinds and rebinds it, each binding bringing or taking its HA port).
+   */
+  private async reshape(trx: Executor, ctx: RequestContext, original: RouterRow, request: Resource): Promise<void> {
+    let current = (await routerRow(trx, original.id))!;
+    if (bool(current.ha) && !bool(original.ha)) current = { ...current, ha_vr_id: await this.ha.setUp(trx, current) };
+    const [from, to] = [interfaceOwner(original), interfaceOwner(current)];
+    if (from !== to) await this.ha.migrateInterfaces(trx, original.id, from, to);
+    await this.deps.events.publish(trx, 'router', 'precommit_update', { ctx, request, original, current });
+    if (bool(original.ha) && !bool(current.ha)) await this.ha.tearDown(trx, original);
   }
 
   /** Checks the routes against the router's ports, then stores exactly them. */
@@ -155,7 +182,7 @@ export class RouterOps implements ResourcePlugin {
       const row = await this.visibleRow(trx, ctx, id, true);
       if (ifMatch !== undefined) await bumpRevision(trx, 'routers', id, ifMatch, false);
       const ports = await routerPorts(trx, id);
-      const interfaces = ports.filter((p) => p.port_type === DEVICE_OWNER_ROUTER_INTF).map((p) => p.port_id);
+      const interfaces = ports.filter((p) => p.port_type === interfaceOwner(row)).map((p) => p.port_id);
       if (interfaces.length) throw new RouterInUse({ router_id: id, reason: `has ports still attached: ${interfaces.join(', ')}` });
       const fip = await trx.selectFrom('floatingips').select('id').where('router_id', '=', id).executeTakeFirst();
       if (fip && row.gw_port_id) {
@@ -166,6 +193,7 @@ export class RouterOps implements ResourcePlugin {
       await this.deps.events.publish(trx, 'router', 'after_delete', async () => ({ ctx, original: (await this.viewsOf(trx, [row]))[0] }));
       await this.gateway.removeFor(trx, ctx, row);
       for (const p of ports) if (p.port_id !== row.gw_port_id) await this.deps.core.deletePort(trx, elevated(ctx), p.port_id);
+      if (bool(row.ha)) await this.ha.tearDown(trx, row);
       await deleteTagsOf(trx, 'routers', id);
       await trx.deleteFrom('routers').where('id', '=', id).execute();
     });
@@ -196,7 +224,7 @@ export class RouterOps implements ResourcePlugin {
         external_gateway_info: gw ? { network_id: gw.network_id, external_fixed_ips: gw.external_fixed_ips, enable_snat: bool(r.enable_snat) } : null,
         description: r.description,
         distributed: bool(r.distributed),
-        ha: false,
+        ha: bool(r.ha),
         routes: routes.get(r.id) ?? [],
         tags: tags.get(r.id) ?? [],
         created_at: r.created_at,

@@ -12,7 +12,7 @@ import type { Database } from '../../db/database.js';
 import { emptyQuery } from '../../db/repos/listing.js';
 import type { Executor } from '../../db/schema.js';
 import { DbIpam } from '../../ipam/db-ipam.js';
-import type { CorePlugin, InternalPortChanges, InternalPortSpec, PoolAllocator } from '../core-plugin.js';
+import type { CorePlugin, InternalNetworkSpec, InternalPortChanges, InternalPortSpec, InternalSubnetSpec, PoolAllocator } from '../core-plugin.js';
 import type { Events } from '../events.js';
 import { emptyExtensions, type ReadExtensions } from '../extensions.js';
 import type { Resource, ResourcePlugin } from '../plugin-api.js';
@@ -119,6 +119,18 @@ export class Ml2Plugin implements CorePlugin {
 
   deletePort(trx: Executor, ctx: RequestContext, id: string): Promise<void> {
     return this.ports.deleteInternal(trx, ctx, id);
+  }
+
+  createNetwork(trx: Executor, ctx: RequestContext, spec: InternalNetworkSpec): Promise<Resource> {
+    return this.networks.createInternal(trx, ctx, spec);
+  }
+
+  createSubnet(trx: Executor, ctx: RequestContext, spec: InternalSubnetSpec): Promise<Resource> {
+    return this.subnets.createInternal(trx, ctx, spec);
+  }
+
+  deleteNetwork(trx: Executor, ctx: RequestContext, id: string): Promise<void> {
+    return this.networks.deleteInternal(trx, ctx, id);
   }
 }
 

@@ -14,6 +14,7 @@ import { bumpRevision, deleteTagsOf, standardValues, tagsOf } from '../../db/rep
 import { listPages, type Resource, type ResourcePages, type ResourcePlugin } from '../plugin-api.js';
 import { tagOps } from '../tag-ops.js';
 import type { Ml2Deps } from './ml2-plugin.js';
+import type { InternalNetworkSpec } from '../core-plugin.js';
 import type { SegmentRequest } from './driver-api.js';
 import { extendViews } from '../extensions.js';
 
@@ -67,6 +68,30 @@ export class NetworkOps implements ResourcePlugin {
       for (const current of views) await this.deps.events.publish(trx, 'network', 'after_create', { ctx, current });
       return views;
     });
+  }
+
+  /** A plug-in's own network (core-plugin.ts), inside its transaction: no quota, the same events as an API create. */
+  async createInternal(trx: Executor, ctx: RequestContext, spec: InternalNetworkSpec): Promise<Resource> {
+    const item: Resource = {
+      name: spec.name,
+      project_id: spec.project_id,
+      tenant_id: spec.project_id,
+      description: '',
+      admin_state_up: true,
+      shared: false,
+      'router:external': false,
+      port_security_enabled: true,
+      availability_zone_hints: [],
+      dns_domain: '',
+      mtu: NOT_SPECIFIED,
+      'provider:network_type': spec['provider:network_type'] ?? NOT_SPECIFIED,
+      'provider:physical_network': spec['provider:physical_network'] ?? NOT_SPECIFIED,
+      'provider:segmentation_id': NOT_SPECIFIED,
+    };
+    const id = await this.createOne(trx, ctx, item, this.providerRequest(item));
+    const [current] = await this.views(trx, [id], ctx);
+    await this.deps.events.publish(trx, 'network', 'after_create', { ctx, current });
+    return current;
   }
 
   private providerRequest(item: Resource): SegmentRequest | undefined {
@@ -192,18 +217,29 @@ export class NetworkOps implements ResourcePlugin {
       const network = await this.visibleRow(trx, ctx, id);
       this.ownerOnly(ctx, network, 'delete_network');
       if (ifMatch !== undefined) await bumpRevision(trx, 'networks', id, ifMatch, false);
-      await this.deps.events.publish(trx, 'network', 'precommit_delete', { ctx, original: network, internal: false });
-      await this.deps.events.publish(trx, 'network', 'after_delete', async () => ({ ctx, original: (await this.viewsOf(trx, [network], ctx))[0] }));
-      const ports = await trx.selectFrom('ports').select(['id', 'device_owner']).where('network_id', '=', id).execute();
-      const blocking = ports.filter((p) => !AUTO_DELETE_OWNERS.includes(p.device_owner));
-      if (blocking.length) throw new NetworkInUse({ net_id: id, port_ids: blocking.map((p) => p.id) });
-      for (const p of ports) await this.deps.deletePort(trx, ctx, p.id);
-      const subnets = await trx.selectFrom('subnets').select('id').where('network_id', '=', id).execute();
-      for (const s of subnets) await deleteTagsOf(trx, 'subnets', s.id);
-      await trx.deleteFrom('subnets').where('network_id', '=', id).execute();
-      await deleteTagsOf(trx, 'networks', id);
-      await trx.deleteFrom('networks').where('id', '=', id).execute();
+      await this.deleteRow(trx, ctx, network, false);
     });
+  }
+
+  /** A plug-in's own network goes (core-plugin.ts), inside its transaction; nothing when it is gone. */
+  async deleteInternal(trx: Executor, ctx: RequestContext, id: string): Promise<void> {
+    const network = await networkRow(trx, id);
+    if (network) await this.deleteRow(trx, ctx, network, true);
+  }
+
+  private async deleteRow(trx: Executor, ctx: RequestContext, network: NetworkRow, internal: boolean): Promise<void> {
+    const id = network.id;
+    await this.deps.events.publish(trx, 'network', 'precommit_delete', { ctx, original: network, internal });
+    await this.deps.events.publish(trx, 'network', 'after_delete', async () => ({ ctx, original: (await this.viewsOf(trx, [network], ctx))[0] }));
+    const ports = await trx.selectFrom('ports').select(['id', 'device_owner']).where('network_id', '=', id).execute();
+    const blocking = ports.filter((p) => !AUTO_DELETE_OWNERS.includes(p.device_owner));
+    if (blocking.length) throw new NetworkInUse({ net_id: id, port_ids: blocking.map((p) => p.id) });
+    for (const p of ports) await this.deps.deletePort(trx, ctx, p.id);
+    const subnets = await trx.selectFrom('subnets').select('id').where('network_id', '=', id).execute();
+    for (const s of subnets) await deleteTagsOf(trx, 'subnets', s.id);
+    await trx.deleteFrom('subnets').where('network_id', '=', id).execute();
+    await deleteTagsOf(trx, 'networks', id);
+    await trx.deleteFrom('networks').where('id', '=', id).execute();
   }
 
   /** `ctx`: who asks (`shared` is per caller); without it, `shared` means shared with everyone. */

@@ -127,6 +127,7 @@ export class PortOps implements ResourcePlugin {
   async createInternal(trx: Executor, ctx: RequestContext, spec: InternalPortSpec): Promise<Resource> {
     return this.createInTransaction(trx, ctx, {
       ...INTERNAL_DEFAULTS,
+      name: spec.name ?? '',
       network_id: spec.network_id,
       project_id: spec.project_id,
       tenant_id: spec.project_id,

@@ -27,6 +27,7 @@ import { networkSharedWith } from '../../db/repos/rbac-repo.js';
 import { listPages, type Resource, type ResourcePages, type ResourcePlugin } from '../plugin-api.js';
 import { tagOps } from '../tag-ops.js';
 import type { Ml2Deps } from './ml2-plugin.js';
+import type { InternalSubnetSpec } from '../core-plugin.js';
 import { AUTO_DELETE_OWNERS } from './network-ops.js';
 import { isAutoAddressSubnet } from '../../ipam/db-ipam.js';
 import { extendViews } from '../extensions.js';
@@ -53,6 +54,27 @@ export class SubnetOps implements ResourcePlugin {
       for (const current of views) await this.deps.events.publish(trx, 'subnet', 'after_create', { ctx, current });
       return views;
     });
+  }
+
+  /** A plug-in's own subnet (core-plugin.ts), inside its transaction: no quota, the same events as an API create. */
+  async createInternal(trx: Executor, ctx: RequestContext, spec: InternalSubnetSpec): Promise<Resource> {
+    const item: Resource = {
+      ...spec,
+      tenant_id: spec.project_id,
+      description: '',
+      prefixlen: NOT_SPECIFIED,
+      subnetpool_id: NOT_SPECIFIED,
+      use_default_subnetpool: false,
+      ipv6_ra_mode: NOT_SPECIFIED,
+      ipv6_address_mode: NOT_SPECIFIED,
+      allocation_pools: NOT_SPECIFIED,
+      dns_nameservers: NOT_SPECIFIED,
+      host_routes: NOT_SPECIFIED,
+    };
+    const id = await this.createOne(trx, ctx, item);
+    const [current] = await this.views(trx, [id]);
+    await this.deps.events.publish(trx, 'subnet', 'after_create', { ctx, current });
+    return current;
   }
 
   private async createOne(trx: Executor, ctx: RequestContext, item: Resource): Promise<string> {
@@ -283,7 +305,8 @@ export class SubnetOps implements ResourcePlugin {
         .execute();
       // SLAAC/stateless addresses go with their subnet, except a router's; other ports' addresses block it
       const auto = isAutoAddressSubnet(row);
-      const blocking = users.filter((u) => (auto ? u.device_owner.startsWith('network:router_interface') : !AUTO_DELETE_OWNERS.includes(u.device_owner)));
+      const routerPort = (owner: string) => owner.startsWith('network:router_interface') || owner === 'network:ha_router_replicated_interface';
+      const blocking = users.filter((u) => (auto ? routerPort(u.device_owner) : !AUTO_DELETE_OWNERS.includes(u.device_owner)));
       if (blocking.length) throw new SubnetInUse({ subnet_id: id });
       await trx.deleteFrom('ip_allocations').where('subnet_id', '=', id).execute();
       await deleteTagsOf(trx, 'subnets', id);

@@ -1,9 +1,9 @@
 /**
  * The service-type plug-in: `GET /v2.0/service-providers`. Nucleon's only advanced service is L3
- * (`L3_ROUTER_NAT`), served by one built-in implementation that plays both of Neutron's router
- * providers it has an API for: `dvr` (routers with `distributed: true`) and `single_node` (the
- * others). Neither is the default flavor, as in Neutron with no flavors configured. No HA
- * provider: Nucleon has no `l3-ha`.
+ * (`L3_ROUTER_NAT`), served by one built-in implementation that plays the four router providers
+ * Neutron's driver controller loads, in its order: `dvrha` (`distributed` and `ha`), `dvr`
+ * (`distributed`), `ha` (`ha`, extension `l3-ha`) and `single_node` (the others). None is the
+ * default flavor, as in Neutron with no flavors configured.
  */
 import type { RequestContext } from '../../core/context.js';
 import { HTTPMethodNotAllowed, HTTPNotFound } from '../../core/errors.js';
@@ -12,7 +12,9 @@ import { serviceProviderExtensions, serviceProviderResource } from '../../api/re
 import { inPages, type Resource, type ResourcePages, type ResourcePlugin, type ServicePlugin } from '../plugin-api.js';
 
 export const SERVICE_PROVIDERS: ReadonlyArray<{ service_type: string; name: string; default: boolean }> = [
+  { service_type: 'L3_ROUTER_NAT', name: 'dvrha', default: false },
   { service_type: 'L3_ROUTER_NAT', name: 'dvr', default: false },
+  { service_type: 'L3_ROUTER_NAT', name: 'ha', default: false },
   { service_type: 'L3_ROUTER_NAT', name: 'single_node', default: false },
 ];
 
