@@ -19,7 +19,7 @@ import { watchTaps } from './l2/tap-watch.js';
 import { desiredL2, planL2, renderL2, tapName, type L2Mappings } from './l2/plan.js';
 import { syncDhcp, type DhcpDatapath } from './dhcp/dhcp-agent.js';
 import type { DhcpLayout } from './dhcp/plan.js';
-import { syncL3, type FipStatuses, type L3Datapath } from './l3/l3-agent.js';
+import { syncL3, watchHaStates, type FipStatuses, type L3Datapath } from './l3/l3-agent.js';
 import type { L3Layout } from './l3/plan.js';
 import { desiredFirewall, groupsOf, planFirewall, renderFirewallBatch } from './l2/firewall.js';
 import { observeFirewall } from './l2/firewall-observe.js';
@@ -221,6 +221,12 @@ export class L3Driver extends BaseDriver implements AgentDriver {
 
   /** Set by the runtime: a router worth a pass now. */
   onChange?: (routerId?: string) => void;
+
+  /** keepalived's notify scripts write an HA router's new state in its directory: that router gets a pass (which reports it). */
+  watchHost(onChange: (routerId?: string) => void): { stop(): void } {
+    if (!this.datapath || this.datapath.runner.dryRun) return { stop() {} };
+    return watchHaStates(this.datapath.layout.stateDir, onChange, this.log);
+  }
 
   served(host: string) {
     const ids = (v: unknown) => (Array.isArray(v) ? v.filter((x): x is string => typeof x === 'string') : []);

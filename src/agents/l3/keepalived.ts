@@ -66,9 +66,9 @@ export function renderKeepalivedConf(h: HaSpec, dir: string): string {
     '    virtual_routes {',
     ...h.routes.map(route),
     '    }',
-    `    notify_master "${dir}/notify.sh master"`,
-    `    notify_backup "${dir}/notify.sh backup"`,
-    `    notify_fault "${dir}/notify.sh fault"`,
+    `    notify_master "/bin/sh ${dir}/notify.sh master"`,
+    `    notify_backup "/bin/sh ${dir}/notify.sh backup"`,
+    `    notify_fault "/bin/sh ${dir}/notify.sh fault"`,
     '}',
     '',
   ].join('\n');

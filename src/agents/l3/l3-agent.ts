@@ -13,6 +13,7 @@
  * backoff. A dry run changes nothing, on the host or the servers.
  */
 import path from 'node:path';
+import { mkdirSync, watch } from 'node:fs';
 import { mkdir } from 'node:fs/promises';
 import type { Logger } from 'pino';
 import type { Config } from '../../config/config.js';
@@ -132,5 +133,21 @@ async function reportHaStates(server: RpcClient<ServerPluginApi>, host: string, 
     await server.call('update_ha_routers_states', { host, states });
   } catch (err) {
     log.warn({ err: (err as Error).message }, 'HA router states not reported; said again at the next pass');
+  }
+}
+
+/** Calls `onChange(routerId)` when keepalived writes a router's `state` file under `stateDir`. */
+export function watchHaStates(stateDir: string, onChange: (routerId: string) => void, log: Logger): { stop(): void } {
+  try {
+    mkdirSync(stateDir, { recursive: true });
+    const w = watch(stateDir, { recursive: true }, (_event, file) => {
+      const m = /^([0-9a-f-]{36})\/state$/.exec(String(file ?? ''));
+      if (m) onChange(m[1]);
+    });
+    w.on('error', (err) => log.warn({ err: err.message }, 'HA state watch ended; the periodic sync reports states'));
+    return { stop: () => w.close() };
+  } catch (err) {
+    log.warn({ err: (err as Error).message }, 'HA states not watched; the periodic sync reports them');
+    return { stop() {} };
   }
 }

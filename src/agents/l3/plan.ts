@@ -140,7 +140,8 @@ function planRouter(w: RouterState, h: RouterState | undefined): L3Command[] {
     const had = new Set(old?.addrs ?? []);
     for (const cidr of d.addrs) if (!had.has(cidr)) inside.push({ op: 'add-addr', netns, name, cidr });
     for (const cidr of had) {
-      if (d.addrs.includes(cidr)) continue;
+      // keepalived's primary address on the HA device is not the agent's to remove
+      if (d.addrs.includes(cidr) || (w.ha && name.startsWith('ha-'))) continue;
       dels.push({ op: 'del-addr', netns, name, cidr });
       if (name.startsWith('qr-') && cidr.includes(':')) readdressed = true;
     }
