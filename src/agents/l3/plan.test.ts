@@ -39,8 +39,10 @@ const QR_B = port('22222222-2222-4222-8222-222222222222', '10.0.2.1', '10.0.2.0/
 const QR_6 = port('66666666-6666-4666-8666-666666666666', '2001:db8:1::1', '2001:db8:1::/64', { ra: 'slaac' });
 const fip = (id: string, floating: string, fixed: string) => ({ id, floating_ip_address: floating, fixed_ip_address: fixed, status: 'DOWN' });
 
-function router(id: string, o: { gw?: RouterPortInfo | null; ifaces?: RouterPortInfo[]; fips?: Array<Record<string, unknown>>; snat?: boolean; routes?: Array<{ destination: string; nexthop: string }>; up?: boolean } = {}): RouterInfo {
+const HA_PORT = port('aaaa0000-0000-4000-8000-000000000000', '169.254.192.7', '169.254.192.0/18');
+function router(id: string, o: { gw?: RouterPortInfo | null; ifaces?: RouterPortInfo[]; fips?: Array<Record<string, unknown>>; snat?: boolean; routes?: Array<{ destination: string; nexthop: string }>; up?: boolean; ha?: boolean } = {}): RouterInfo {
   return {
+    ...(o.ha ? { ha: true, ha_vr_id: 7, _ha_interface: HA_PORT } : {}),
     id,
     revision_number: 1,
     admin_state_up: o.up ?? true,
@@ -56,8 +58,25 @@ const empty = (): L3HostState => new Map();
 const apply = (have: L3HostState, cmds: L3Command[]) => applyL3Model(have, cmds, scriptSignature, L.stateDir);
 const converged = (want: L3HostState) => apply(empty(), planL3(want, empty()));
 const argv = (cmds: L3Command[]) => cmds.map((c) => (c.op === 'write-file' || c.op === 'remove-dir' ? `${c.op} ${c.path}` : c.op === 'set-nat' ? `nft ${c.script.length}` : renderArgv(renderL3(c), 'h1').argv.join(' ')));
-/** A state without pids (the model hands out its own) for comparison. */
-const comparable = (s: L3HostState) => [...s].sort(([a], [b]) => (a < b ? -1 : 1)).map(([id, r]) => [id, { ...r, radvd: r.radvd && r.radvd.argv, nat: r.nat.signature, devices: [...r.devices].sort(), sysctls: [...r.sysctls].sort(), files: [...r.files].sort() }]);
+/** A state without pids (the model hands out its own) for comparison; of an HA router (`ha`: ids), not what is keepalived's (routes, addresses of qr-/qg-). */
+const comparable = (s: L3HostState, ha: Set<string> = new Set()) =>
+  [...s]
+    .sort(([a], [b]) => (a < b ? -1 : 1))
+    .map(([id, r]) => [
+      id,
+      {
+        ...r,
+        ha: undefined,
+        haState: undefined,
+        keepalived: r.keepalived && r.keepalived.argv,
+        radvd: r.radvd && r.radvd.argv,
+        nat: r.nat.signature,
+        routes: ha.has(id) ? [] : r.routes,
+        devices: [...r.devices].map(([n, d]) => [n, ha.has(id) && /^q[rg]-/.test(n) ? { ...d, addrs: [] } : d]).sort(),
+        sysctls: [...r.sysctls].sort(),
+        files: [...r.files].sort(),
+      },
+    ]);
 
 describe('L3 planner', () => {
   it('a first router: namespace, forwarding, one veth per port (tap on the host side), addresses, default route, NAT', () => {
@@ -165,6 +184,37 @@ describe('L3 planner', () => {
     });
   }
 
+  it('an HA router: the HA device with its address, the others without (no link-local of their own), keepalived’s files, then keepalived; no routes', () => {
+    const w = desiredL3([router(R1, { ha: true, fips: [fip('f1', '203.0.113.20', '10.0.1.5')], routes: [{ destination: '192.0.2.0/24', nexthop: '10.0.1.9' }] })], L);
+    const cmds = argv(planL3(w, empty()));
+    assert.ok(cmds.includes(`ip -n ${NS1} addr add 169.254.192.7/18 dev ha-aaaa0000-00`));
+    assert.ok(cmds.includes(`ip -n ${NS1} link set qr-11111111-11 addrgenmode none`));
+    assert.ok(cmds.indexOf(`ip -n ${NS1} link set qr-11111111-11 addrgenmode none`) < cmds.indexOf(`ip -n ${NS1} link set qr-11111111-11 up`), 'before the link is up');
+    assert.deepEqual(cmds.filter((c) => /addr add (10\.0\.1\.1|203\.0\.113\.)/.test(c) || / route /.test(c)), [], 'addresses and routes are keepalived’s');
+    assert.deepEqual(cmds.slice(-3), [`write-file /s/l3/${R1}/keepalived.conf`, `write-file /s/l3/${R1}/notify.sh`, `ip netns exec ${NS1} keepalived -P -f /s/l3/${R1}/keepalived.conf -p /s/l3/${R1}/keepalived.pid -r /s/l3/${R1}/keepalived-vrrp.pid`]);
+    const conf = w.get(R1)!.files.get('keepalived.conf')!;
+    for (const line of ['virtual_router_id 7', '169.254.0.7/24 dev ha-aaaa0000-00', '10.0.1.1/24 dev qr-11111111-11', '203.0.113.20/32 dev qg-99999999-99', 'fe80::f816:3eff:fe00:11/64 dev qr-11111111-11', '0.0.0.0/0 via 203.0.113.1 dev qg-99999999-99', '192.0.2.0/24 via 10.0.1.9', 'nopreempt']) {
+      assert.ok(conf.includes(line), line);
+    }
+    // the master's addresses and routes (keepalived's), and its primary address on the HA device, are left alone
+    const h = converged(w);
+    const r = h.get(R1)!;
+    r.devices.get('qr-11111111-11')!.addrs = ['10.0.1.1/24'];
+    r.devices.get('ha-aaaa0000-00')!.addrs = ['169.254.0.7/24', '169.254.192.7/18'];
+    r.routes = [{ dst: 'default', via: '203.0.113.1' }];
+    assert.deepEqual(planL3(w, h), []);
+    // a floating IP added: keepalived's configuration is written and reloaded
+    const more = desiredL3([router(R1, { ha: true, fips: [fip('f1', '203.0.113.20', '10.0.1.5'), fip('f2', '203.0.113.21', '10.0.1.6')], routes: [{ destination: '192.0.2.0/24', nexthop: '10.0.1.9' }] })], L);
+    assert.deepEqual(argv(planL3(more, h)).filter((c) => !c.startsWith('nft')), [`write-file /s/l3/${R1}/keepalived.conf`, `kill -HUP ${r.keepalived!.pid}`]);
+  });
+
+  it('radvd runs on an HA router’s master only', () => {
+    const ra = (state: string) => desiredL3([router(R1, { ha: true, ifaces: [QR_6] })], L, new Map([[R1, state]])).get(R1)!.radvd;
+    assert.equal(ra('backup'), null);
+    assert.equal(ra(''), null);
+    assert.ok(ra('master'));
+  });
+
   it('a killed radvd is started again; a changed configuration reloads it; an interface added restarts it', () => {
     const w = desiredL3([router(R1, { ifaces: [QR_A, QR_6] })], L);
     const h = converged(w);
@@ -196,8 +246,9 @@ describe('L3 planner', () => {
       routes: fc.subarray(['192.0.2.0/24', '198.51.100.0/25']),
       up: fc.boolean(),
       mtu: fc.constantFrom(1400, 1450),
+      ha: fc.boolean(),
     });
-    type Arb = { id: string; gw: boolean; ifaces: number[]; fips: string[]; snat: boolean; routes: string[]; up: boolean; mtu: number };
+    type Arb = { id: string; gw: boolean; ifaces: number[]; fips: string[]; snat: boolean; routes: string[]; up: boolean; mtu: number; ha: boolean };
     const build = (rs: Arb[]) =>
       desiredL3(
         [...new Map(rs.map((r) => [r.id, r])).values()].map((r) =>
@@ -208,6 +259,7 @@ describe('L3 planner', () => {
             snat: r.snat,
             routes: r.routes.map((d) => ({ destination: d, nexthop: '10.0.1.9' })),
             up: r.up,
+            ha: r.ha,
           }),
         ),
         L,
@@ -219,7 +271,8 @@ describe('L3 planner', () => {
           const want = build(step);
           host = apply(host, planL3(want, host));
           assert.deepEqual(planL3(want, host), []);
-          assert.deepEqual(comparable(host).filter(([, r]) => (r as { hasNetns: boolean }).hasNetns), comparable(want));
+          const ha = new Set([...want].filter(([, r]) => r.ha).map(([id]) => id));
+          assert.deepEqual(comparable(host, ha).filter(([, r]) => (r as { hasNetns: boolean }).hasNetns), comparable(want, ha));
         }
       }),
       { numRuns: 300 },

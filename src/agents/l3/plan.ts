@@ -66,6 +66,7 @@ export type L3Command =
   | { op: 'del-route'; netns: string; dst: string; via: string }
   | { op: 'set-nat'; netns: string; script: string[] }
   | { op: 'no-link-local'; netns: string; name: string }
+  | { op: 'remove-file'; path: string }
   | { op: 'start-radvd'; netns: string; argv: string[] }
   | { op: 'reload-radvd'; pid: number }
   | { op: 'stop-radvd'; pid: number }
@@ -182,6 +183,7 @@ function planRouter(w: RouterState, h: RouterState | undefined): L3Command[] {
   } else if (proc) cmds.push({ op: 'stop-radvd', pid: proc.pid });
   cmds.push(...dels);
   if (!w.files.size && h?.files.size) cmds.push({ op: 'remove-dir', path: h.dir });
+  else for (const name of sortedKeys(h?.files ?? new Map())) if (!w.files.has(name)) cmds.push({ op: 'remove-file', path: `${h!.dir}/${name}` });
   return cmds;
 }
 
@@ -283,6 +285,11 @@ export function applyL3Model(state: L3HostState, cmds: L3Command[], natSignature
         r.radvd = { argv: c.argv, pid: nextPid++ };
         break;
       }
+      case 'remove-file': {
+        const r = s.get(c.path.split('/').at(-2)!);
+        r?.files.delete(c.path.slice(c.path.lastIndexOf('/') + 1));
+        break;
+      }
       case 'reload-radvd':
       case 'reload-keepalived':
       case 'no-link-local':
@@ -338,6 +345,8 @@ export function renderL3(c: L3Command): HostCommand {
       return { tool: 'daemon', op: 'start', netns: c.netns, argv: c.argv };
     case 'reload-keepalived':
       return { tool: 'daemon', op: 'reload', pid: c.pid };
+    case 'remove-file':
+      return { tool: 'file', op: 'remove', path: c.path };
     case 'no-link-local':
       return { tool: 'ip-link', op: 'set', netns: c.netns, name: c.name, addrgenmode: 'none' };
     default:
