@@ -19,7 +19,8 @@ import { watchTaps } from './l2/tap-watch.js';
 import { desiredL2, planL2, renderL2, tapName, type L2Mappings } from './l2/plan.js';
 import { syncDhcp, type DhcpDatapath } from './dhcp/dhcp-agent.js';
 import type { DhcpLayout } from './dhcp/plan.js';
-import { syncL3, watchHaStates, type FipStatuses, type L3Datapath } from './l3/l3-agent.js';
+import { HaStateWatch, syncL3, type FipStatuses, type L3Datapath } from './l3/l3-agent.js';
+import { isHa } from './l3/desired.js';
 import type { L3Layout } from './l3/plan.js';
 import { desiredFirewall, groupsOf, planFirewall, renderFirewallBatch } from './l2/firewall.js';
 import { observeFirewall } from './l2/firewall-observe.js';
@@ -200,6 +201,7 @@ export class L3Driver extends BaseDriver implements AgentDriver {
     for (const r of routers) if (this.fresh('router', r)) this.routers.set(String(r.id), r);
     for (const id of this.reported.keys()) if (!this.routers.has(id)) this.reported.delete(id);
     this.log.info({ routers: this.routers.size }, 'L3 full sync');
+    this.haWatch?.follow([...this.routers.values()].filter(isHa).map((r) => r.id));
     if (this.datapath) this.lastCommands = await syncL3(this.server, this.host, [...this.routers.values()], this.datapath, this.reported, this.log);
   }
 
@@ -209,6 +211,7 @@ export class L3Driver extends BaseDriver implements AgentDriver {
     const r = routers.find((x) => String(x.id) === routerId);
     if (!r) this.routers.delete(routerId);
     else if (this.fresh('router', r)) this.routers.set(routerId, r);
+    this.haWatch?.follow([...this.routers.values()].filter(isHa).map((r) => r.id));
     if (this.datapath) this.lastCommands = await syncL3(this.server, this.host, [...this.routers.values()], this.datapath, this.reported, this.log, routerId);
   }
 
@@ -225,8 +228,12 @@ export class L3Driver extends BaseDriver implements AgentDriver {
   /** keepalived's notify scripts write an HA router's new state in its directory: that router gets a pass (which reports it). */
   watchHost(onChange: (routerId?: string) => void): { stop(): void } {
     if (!this.datapath || this.datapath.runner.dryRun) return { stop() {} };
-    return watchHaStates(this.datapath.layout.stateDir, onChange, this.log);
+    this.haWatch = new HaStateWatch(this.datapath.layout.stateDir, onChange, this.log);
+    this.haWatch.follow([...this.routers.values()].filter(isHa).map((r) => r.id));
+    return this.haWatch;
   }
+
+  private haWatch: HaStateWatch | undefined;
 
   served(host: string) {
     const ids = (v: unknown) => (Array.isArray(v) ? v.filter((x): x is string => typeof x === 'string') : []);

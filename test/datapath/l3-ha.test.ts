@@ -4,7 +4,8 @@
  * hosts share an underlay (a bridge in a namespace of its own) for VXLAN, and both network nodes
  * reach the "outside" through a bridge there (the flat physical network `public`). An HA router
  * runs on both nodes with keepalived; one is master and carries the addresses, the API shows
- * which; the outside reaches the VM through a floating IP. Then the master's host is lost (its
+ * which; the outside reaches the VM through a floating IP; a killed keepalived is started again.
+ * Then the master's host is lost (its
  * agents stopped, its keepalived killed, its links down): the standby takes over, the API shows
  * it active, and the outside reaches the VM again; the pings lost meanwhile are bounded. Needs
  * root (CI runs it). Every object carries this run's `nh<4 hex>-` prefix and is removed afterwards.
@@ -150,6 +151,20 @@ describe('HA routers: keepalived on two network nodes, failover', { skip: datapa
     assert.ok(!addrs(standby).includes('10.52.1.1/24'), 'nor the interface address');
     await eventually('the outside reaches the VM on its floating IP', () => pings(out, fip.floating_ip_address));
     await eventually('the VM reaches the outside', () => pings(vm, '203.0.113.1'));
+
+    // a killed keepalived (the standby's) is started again by its agent's next pass
+    const standbyName = standby === hosts.net1 ? 'net1' : 'net2';
+    const kaFile = path.join(state, standbyName, 'l3', router.id, 'keepalived.pid');
+    const before = Number(readFileSync(kaFile, 'utf8'));
+    process.kill(before, 'SIGKILL');
+    await eventually('keepalived is dead', () => !sh('ip', 'netns', 'pids', qrouter(standby)).split('\n').includes(String(before)), 5000);
+    for (const r of runtimes.get(standbyName)!) await r.resync();
+    await eventually('keepalived was started again', () => {
+      const now = Number(readFileSync(kaFile, 'utf8'));
+      return now !== before && sh('ip', 'netns', 'pids', qrouter(standby)).split('\n').includes(String(now));
+    }, 5000);
+    await eventually('it rejoins as standby', async () => (await agents()).find((a) => a.host === standby)?.ha_state === 'standby');
+    assert.ok(pings(out, fip.floating_ip_address), 'the master kept the router meanwhile');
 
     // the master's host is lost: agents stopped, keepalived killed, links down
     const flow = spawn('ip', ['netns', 'exec', out, 'ping', '-i', '0.1', '-c', '300', '-W', '1', fip.floating_ip_address], { stdio: ['ignore', 'pipe', 'ignore'] });

@@ -12,7 +12,8 @@
  * no command, and a flow through a floating IP loses nothing across the restart; a router taken
  * down, moved away or deleted while the agent was away is removed; floating IP statuses follow;
  * an IPv6 SLAAC VM gets its address and default route from radvd and reaches the outside; a
- * killed radvd is restarted; a failing nft transaction leaves the table as it was. Needs root (CI
+ * killed radvd is restarted; a failing nft transaction leaves the table as it was; a router whose
+ * external network has no subnet gets a bare gateway device. Needs root (CI
  * runs it). Every object carries this run's `nl<4 hex>-` prefix and is removed afterwards.
  */
 import { describe, it, before, after } from 'node:test';
@@ -347,6 +348,29 @@ describe('L3 agent datapath: routers, SNAT, floating IPs, IPv6 RAs', { skip: dat
     await l3.start();
     await l3.resync();
     assert.ok(!namespaces().includes(routerNs(r.id)), 'cleaned up on its return');
+  });
+
+  it('a router whose external network has no subnet: a gateway device without addresses, no default route, no NAT; the agent carries on', async () => {
+    const bare = (await api().post('/v2.0/networks', { network: { name: `${PREFIX}-bare`, 'router:external': true } })).body.network;
+    const res = await api().post('/v2.0/routers', { router: { name: `${PREFIX}-bare`, external_gateway_info: { network_id: bare.id } } });
+    if (res.status !== 201) {
+      // refused by the API (a NeutronError, not a 500): nothing for the agent to survive
+      assert.ok(res.status >= 400 && res.status < 500 && res.body.NeutronError, JSON.stringify(res.body));
+      return;
+    }
+    const r = res.body.router;
+    await l3.resync();
+    const qr = routerNs(r.id);
+    assert.ok(namespaces().includes(qr));
+    const qg = (JSON.parse(sh('ip', '-n', qr, '-j', 'addr', 'show')) as Array<{ ifname: string; addr_info: Array<{ local: string; scope: string }> }>).find((d) => d.ifname.startsWith('qg-'));
+    assert.ok(qg, 'the gateway device exists');
+    assert.deepEqual(qg.addr_info.filter((a) => a.scope === 'global'), [], 'without addresses');
+    assert.equal(sh('ip', '-n', qr, 'route', 'show', 'default'), '', 'no default route');
+    await l3.resync();
+    assert.equal(l3Driver.lastCommands, 0, 'converged');
+    await api().del(`/v2.0/routers/${r.id}`);
+    await l3.resync();
+    assert.ok(!namespaces().includes(qr));
   });
 
   it('IPv6: radvd advertises the router’s SLAAC subnet; a VM gets its address and default route and reaches the outside; a killed radvd comes back', async () => {

@@ -13,7 +13,7 @@
  * backoff. A dry run changes nothing, on the host or the servers.
  */
 import path from 'node:path';
-import { mkdirSync, watch } from 'node:fs';
+import { mkdirSync, watch, type FSWatcher } from 'node:fs';
 import { mkdir } from 'node:fs/promises';
 import type { Logger } from 'pino';
 import type { Config } from '../../config/config.js';
@@ -26,7 +26,7 @@ import type { RouterInfo, ServerPluginApi } from '../server-api.js';
 import { desiredL3, floatingIpsOf, isHa, servesRouter } from './desired.js';
 import { haStateOf } from './keepalived.js';
 import { observeL3 } from './observe.js';
-import { planL3ByRouter, renderL3, type L3HostState, type L3Layout } from './plan.js';
+import { planL3ByRouter, renderL3, routerDir, type L3HostState, type L3Layout } from './plan.js';
 
 export interface L3Datapath {
   runner: CommandRunner;
@@ -136,18 +136,44 @@ async function reportHaStates(server: RpcClient<ServerPluginApi>, host: string, 
   }
 }
 
-/** Calls `onChange(routerId)` when keepalived writes a router's `state` file under `stateDir`. */
-export function watchHaStates(stateDir: string, onChange: (routerId: string) => void, log: Logger): { stop(): void } {
-  try {
-    mkdirSync(stateDir, { recursive: true });
-    const w = watch(stateDir, { recursive: true }, (_event, file) => {
-      const m = /^([0-9a-f-]{36})\/state$/.exec(String(file ?? ''));
-      if (m) onChange(m[1]);
-    });
-    w.on('error', (err) => log.warn({ err: err.message }, 'HA state watch ended; the periodic sync reports states'));
-    return { stop: () => w.close() };
-  } catch (err) {
-    log.warn({ err: (err as Error).message }, 'HA states not watched; the periodic sync reports them');
-    return { stop() {} };
+/**
+ * Calls `onChange(routerId)` when keepalived writes the `state` file of an HA router of this host:
+ * one directory watch per HA router (a recursive watch of the whole state directory misses files
+ * replaced by rename on Linux), kept in step with the routers by `follow`.
+ */
+export class HaStateWatch {
+  private readonly watches = new Map<string, FSWatcher>();
+
+  constructor(
+    private readonly stateDir: string,
+    private readonly onChange: (routerId: string) => void,
+    private readonly log: Logger,
+  ) {}
+
+  /** Watches the directories of these routers (made if missing), and no others. */
+  follow(routerIds: string[]): void {
+    const wanted = new Set(routerIds);
+    for (const [id, w] of this.watches) {
+      if (wanted.has(id)) continue;
+      w.close();
+      this.watches.delete(id);
+    }
+    for (const id of wanted) {
+      if (this.watches.has(id)) continue;
+      try {
+        const dir = routerDir(this.stateDir, id);
+        mkdirSync(dir, { recursive: true });
+        const w = watch(dir, (_event, file) => String(file) === 'state' && this.onChange(id));
+        w.on('error', () => this.watches.delete(id));
+        this.watches.set(id, w);
+      } catch (err) {
+        this.log.warn({ router_id: id, err: (err as Error).message }, 'HA state not watched; the periodic sync reports it');
+      }
+    }
+  }
+
+  stop(): void {
+    for (const w of this.watches.values()) w.close();
+    this.watches.clear();
   }
 }

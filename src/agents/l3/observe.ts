@@ -107,6 +107,12 @@ async function observeFiles(state: RouterState): Promise<void> {
   };
   state.radvd = await proc('radvd.pid', parseRadvdCmdline);
   state.keepalived = await proc('keepalived.pid', parseKeepalivedCmdline);
+  if (!state.keepalived) {
+    // its VRRP child outlives a killed parent, and would keep a new keepalived from starting:
+    // shown with no command line, it is stopped before one starts
+    const orphan = await proc('keepalived-vrrp.pid', parseKeepalivedCmdline);
+    if (orphan) state.keepalived = { argv: [], pid: orphan.pid };
+  }
 }
 
 /** The L3 state of the host: every router it has something of (a namespace, a state directory), or only router `only`. */

@@ -191,7 +191,13 @@ describe('L3 planner', () => {
     assert.ok(cmds.includes(`ip -n ${NS1} link set qr-11111111-11 addrgenmode none`));
     assert.ok(cmds.indexOf(`ip -n ${NS1} link set qr-11111111-11 addrgenmode none`) < cmds.indexOf(`ip -n ${NS1} link set qr-11111111-11 up`), 'before the link is up');
     assert.deepEqual(cmds.filter((c) => /addr add (10\.0\.1\.1|203\.0\.113\.)/.test(c) || / route /.test(c)), [], 'addresses and routes are keepalived’s');
-    assert.deepEqual(cmds.slice(-3), [`write-file /s/l3/${R1}/keepalived.conf`, `write-file /s/l3/${R1}/notify.sh`, `ip netns exec ${NS1} keepalived -P -f /s/l3/${R1}/keepalived.conf -p /s/l3/${R1}/keepalived.pid -r /s/l3/${R1}/keepalived-vrrp.pid`]);
+    assert.deepEqual(cmds.slice(-5), [
+      `write-file /s/l3/${R1}/keepalived.conf`,
+      `write-file /s/l3/${R1}/notify.sh`,
+      `rm -rf /s/l3/${R1}/keepalived.pid`,
+      `rm -rf /s/l3/${R1}/keepalived-vrrp.pid`,
+      `ip netns exec ${NS1} keepalived -P -f /s/l3/${R1}/keepalived.conf -p /s/l3/${R1}/keepalived.pid -r /s/l3/${R1}/keepalived-vrrp.pid`,
+    ]);
     const conf = w.get(R1)!.files.get('keepalived.conf')!;
     for (const line of ['virtual_router_id 7', '169.254.0.7/24 dev ha-aaaa0000-00', '10.0.1.1/24 dev qr-11111111-11', '203.0.113.20/32 dev qg-99999999-99', 'fe80::f816:3eff:fe00:11/64 dev qr-11111111-11', '0.0.0.0/0 via 203.0.113.1 dev qg-99999999-99', '192.0.2.0/24 via 10.0.1.9', 'nopreempt']) {
       assert.ok(conf.includes(line), line);

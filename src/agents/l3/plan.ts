@@ -101,6 +101,8 @@ export const ROUTER_SYSCTLS: ReadonlyArray<[string, string]> = [
   ['net.ipv6.conf.all.forwarding', '1'],
 ];
 
+/** keepalived's pid files (renderKeepalivedArgv): the parent's and its VRRP child's. */
+const PID_FILES = ['keepalived.pid', 'keepalived-vrrp.pid'];
 const sortedKeys = <V>(m: Map<string, V>) => [...m.keys()].sort();
 const sameArgv = (a: string[], b: string[]) => a.length === b.length && a.every((x, i) => x === b[i]);
 
@@ -170,7 +172,8 @@ function planRouter(w: RouterState, h: RouterState | undefined): L3Command[] {
   if (w.keepalived) {
     const restart = ka && (!cur || !sameArgv(ka.argv, w.keepalived.argv));
     if (ka && restart) cmds.push({ op: 'stop-keepalived', pid: ka.pid });
-    if (!ka || restart) cmds.push({ op: 'start-keepalived', netns, argv: w.keepalived.argv });
+    // a pid file naming a process that is not reaped yet would make the new keepalived think itself running
+    if (!ka || restart) cmds.push(...PID_FILES.map((f) => ({ op: 'remove-file' as const, path: `${w.dir}/${f}` })), { op: 'start-keepalived', netns, argv: w.keepalived.argv });
     else if (changed.has('keepalived.conf')) cmds.push({ op: 'reload-keepalived', pid: ka.pid });
   } else if (ka) cmds.push({ op: 'stop-keepalived', pid: ka.pid });
   const proc = h?.radvd;
